@@ -1,0 +1,52 @@
+// The contract every recurrent cell meets, so that sequences, diagnostics,
+// training and files work on all of them unchanged.
+//
+// A cell with input size I, output size H and state size S (H for all cells
+// but the LSTM, whose state is [h; c], 2H) provides:
+//   Params                         named tensors with PyTorch's names (for_each visits them)
+//   Cache forward(x, B, state0)    x (I, T*B), state0 (S, B) or empty for zeros
+//   output(cache)                  (H, T*B), the outputs h_0..h_{T-1}
+//   final_state(cache)             (S, B)
+//   backward_range(cache, d_out, d_state, t0, t1, grads) -> (S, B)
+//       the vector-Jacobian product of steps t0..t1-1: d_out (H, (t1-t0)*B) is the
+//       cotangent of those outputs (or empty), d_state that of the state after step
+//       t1-1; parameter gradients and d_input columns accumulate (+=) into grads; the
+//       return value is the cotangent of the state before step t0.
+//   step_jacobian(cache, t, b)     (S, S): d state_t / d state_{t-1} for batch element b
+// The output is always the first H rows of the state.
+#pragma once
+
+#include <string>
+
+#include "rnnscope/core/tensor.hpp"
+
+namespace rnnscope {
+
+/// Gradients of a cell: the parameters' (same struct as the parameters), the
+/// input sequence's (I, T*B) and the initial state's (S, B).
+template <class Params, class S>
+struct CellGradients {
+  Params params;
+  Mat<S> d_input;
+  Mat<S> d_state0;
+};
+
+/// "weight_ih" in layer 2 is PyTorch's "weight_ih_l2".
+inline std::string layer_name(const std::string& base, int layer) {
+  return base + "_l" + std::to_string(layer);
+}
+
+template <class C>
+concept RecurrentCell = requires(const C& cell, const typename C::Cache& cache,
+                                 typename C::Gradients& grads, const Mat<typename C::Scalar>& m) {
+  typename C::Params;
+  { cell.input_size() } -> std::convertible_to<Index>;
+  { cell.output_size() } -> std::convertible_to<Index>;
+  { cell.state_size() } -> std::convertible_to<Index>;
+  { cell.forward(m, Index{}, m) } -> std::same_as<typename C::Cache>;
+  cell.backward_range(cache, m, m, Index{}, Index{}, grads);
+  { cell.step_jacobian(cache, Index{}, Index{}) } -> std::convertible_to<Mat<typename C::Scalar>>;
+  cell.zero_gradients(cache);
+};
+
+}  // namespace rnnscope

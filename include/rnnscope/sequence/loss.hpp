@@ -1,0 +1,36 @@
+// Losses on an output sequence y (F, T*B), each returning its value and its
+// cotangent dL/dy with y's shape (zero at the steps the loss does not read).
+//
+//   mse_last           L = mean over (F, B) of (y_{T-1} - target)^2         target (F, B)
+//   mse_all            L = mean over (F, T*B) of (y - target)^2              target (F, T*B)
+//   cross_entropy_last L = mean over b of -log softmax(y_{T-1, b})[label_b]  labels B ints
+// "mean" as PyTorch's default reduction.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "rnnscope/core/tensor.hpp"
+
+namespace rnnscope {
+
+enum class LossKind { mse_last, mse_all, cross_entropy_last };
+
+/// "mse_last", "mse_all", "cross_entropy_last".
+std::string_view to_string(LossKind k);
+LossKind parse_loss(std::string_view name);
+
+template <Scalar S>
+struct LossResult {
+  S value = 0;
+  Mat<S> d_output;  // dL/dy, same shape as y
+};
+
+template <Scalar S>
+LossResult<S> mse_last(const Mat<S>& y, Index batch, const Mat<S>& target);
+template <Scalar S>
+LossResult<S> mse_all(const Mat<S>& y, Index batch, const Mat<S>& target);
+template <Scalar S>
+LossResult<S> cross_entropy_last(const Mat<S>& y, Index batch, const std::vector<int>& labels);
+
+}  // namespace rnnscope

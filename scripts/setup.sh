@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what rnnscope needs from Debian's packages (only what is missing) and
+# builds it in build/ (Release). Run as root, or with sudo available.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
+          libgtest-dev libbenchmark-dev gnuplot-nox)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+werror=OFF
+[ "${CI:-}" = "true" ] && werror=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRNNSCOPE_WERROR=$werror >/dev/null
+cmake --build build -j "$(nproc)"

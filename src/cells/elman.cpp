@@ -1,0 +1,119 @@
+#include "rnnscope/cells/elman.hpp"
+
+#include <cmath>
+
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope {
+
+template <Scalar S>
+Elman<S>::Elman(Index input_size, Index hidden_size, Activation f, bool bias) : f_(f) {
+  require(input_size > 0 && hidden_size > 0, "Elman: input and hidden sizes must be positive");
+  params.weight_ih = Mat<S>::Zero(hidden_size, input_size);
+  params.weight_hh = Mat<S>::Zero(hidden_size, hidden_size);
+  if (bias) {
+    params.bias_ih = Vec<S>::Zero(hidden_size);
+    params.bias_hh = Vec<S>::Zero(hidden_size);
+  }
+}
+
+template <Scalar S>
+void Elman<S>::init_uniform(Rng& rng) {
+  const double k = 1.0 / std::sqrt(static_cast<double>(state_size()));
+  params.for_each([&](const char*, auto& t) { t = rng.uniform_matrix<S>(t.rows(), t.cols(), -k, k); });
+}
+
+template <Scalar S>
+void Elman<S>::validate() const {
+  const Index H = params.weight_hh.rows(), I = params.weight_ih.cols();
+  check_shape("weight_hh", params.weight_hh, H, H);
+  check_shape("weight_ih", params.weight_ih, H, I);
+  require((params.bias_ih.size() > 0) == (params.bias_hh.size() > 0),
+          "Elman: bias_ih and bias_hh must both be present or both absent");
+  if (params.bias_ih.size() > 0) {
+    check_shape("bias_ih", params.bias_ih, H, 1);
+    check_shape("bias_hh", params.bias_hh, H, 1);
+  }
+  params.for_each([](const char* name, const auto& t) { check_finite(name, t); });
+}
+
+template <Scalar S>
+typename Elman<S>::Cache Elman<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0) const {
+  validate();
+  const Index H = state_size(), B = batch;
+  const Index T = check_sequence("input", x, input_size(), B);
+  Cache c;
+  c.steps = T;
+  c.batch = B;
+  c.input = x;
+  c.states.resize(H, (T + 1) * B);
+  if (h0.size() == 0) {
+    c.states.leftCols(B).setZero();
+  } else {
+    check_shape("h0", h0, H, B);
+    check_finite("h0", h0);
+    c.states.leftCols(B) = h0;
+  }
+  // Input projections of every step in one GEMM; only W_hh h_{t-1} is left to the loop.
+  auto pre = c.states.rightCols(T * B);
+  pre.noalias() = params.weight_ih * x;
+  if (params.bias_ih.size() > 0) pre.colwise() += params.bias_ih + params.bias_hh;
+  for (Index t = 0; t < T; ++t) {
+    auto a = c.states.middleCols((t + 1) * B, B);
+    a.noalias() += params.weight_hh * c.states.middleCols(t * B, B);
+    activate_inplace(f_, a);
+  }
+  return c;
+}
+
+template <Scalar S>
+typename Elman<S>::Gradients Elman<S>::zero_gradients(const Cache& c) const {
+  Gradients g;
+  g.params = params;
+  g.params.for_each([](const char*, auto& t) { t.setZero(); });
+  g.d_input = Mat<S>::Zero(input_size(), c.steps * c.batch);
+  g.d_state0 = Mat<S>::Zero(state_size(), c.batch);
+  return g;
+}
+
+template <Scalar S>
+Mat<S> Elman<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state,
+                                Index t0, Index t1, Gradients& grads) const {
+  const Index H = state_size(), B = c.batch, n = (t1 - t0) * B;
+  require(0 <= t0 && t0 < t1 && t1 <= c.steps, "Elman::backward_range: bad step range");
+  if (d_output.size() > 0) check_shape("d_output", d_output, H, n);
+  Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(H, B);
+  check_shape("d_state", g, H, B);
+  Mat<S> delta(H, n);  // delta_t = dL/da_t for the steps of the range
+  for (Index t = t1 - 1; t >= t0; --t) {
+    auto delta_t = delta.middleCols((t - t0) * B, B);
+    delta_t = g;
+    if (d_output.size() > 0) delta_t += d_output.middleCols((t - t0) * B, B);
+    multiply_by_derivative(f_, delta_t, c.states.middleCols((t + 1) * B, B));
+    g.noalias() = params.weight_hh.transpose() * delta_t;
+  }
+  // Weight gradients of the whole range in one GEMM each.
+  grads.params.weight_ih.noalias() += delta * c.input.middleCols(t0 * B, n).transpose();
+  grads.params.weight_hh.noalias() += delta * c.states.middleCols(t0 * B, n).transpose();
+  if (params.bias_ih.size() > 0) {
+    const Vec<S> db = delta.rowwise().sum();
+    grads.params.bias_ih += db;
+    grads.params.bias_hh += db;
+  }
+  grads.d_input.middleCols(t0 * B, n).noalias() += params.weight_ih.transpose() * delta;
+  return g;
+}
+
+template <Scalar S>
+Mat<S> Elman<S>::step_jacobian(const Cache& c, Index t, Index b) const {
+  require(0 <= t && t < c.steps && 0 <= b && b < c.batch, "step_jacobian: step or batch out of range");
+  const auto h = c.states.col((t + 1) * c.batch + b);
+  Vec<S> fprime(h.size());
+  for (Index i = 0; i < h.size(); ++i) fprime(i) = derivative_from_output(f_, h(i));
+  return fprime.asDiagonal() * params.weight_hh;
+}
+
+template class Elman<float>;
+template class Elman<double>;
+
+}  // namespace rnnscope

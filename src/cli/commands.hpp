@@ -1,0 +1,12 @@
+// Subcommands of the rnnscope executable: each file registers one on the app.
+// The CLI parses, calls the library and writes; it does no math of its own.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace rnnscope::cli {
+
+void register_activations(CLI::App& app);
+void register_check(CLI::App& app);
+
+}  // namespace rnnscope::cli

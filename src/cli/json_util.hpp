@@ -1,0 +1,13 @@
+#pragma once
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace rnnscope::cli {
+
+/// A number for JSON, which has no infinity or NaN: those become null.
+inline nlohmann::json json_number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+}  // namespace rnnscope::cli

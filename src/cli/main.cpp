@@ -1,0 +1,32 @@
+// rnnscope: exact gradients through time for recurrent networks.
+// Exit codes: 0 done, 2 bad usage or input (one-line reason on stderr), 1 internal failure.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "rnnscope/core/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"rnnscope: exact gradients through time for recurrent networks, and how they vanish "
+               "or explode."};
+  app.set_version_flag("--version", "rnnscope 0.1.0");
+  app.require_subcommand(1);
+  rnnscope::cli::register_activations(app);
+  rnnscope::cli::register_check(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    fmt::print(stderr, "rnnscope: error: {} (see rnnscope --help)\n", e.what());
+    return 2;
+  } catch (const rnnscope::InvalidInput& e) {
+    fmt::print(stderr, "rnnscope: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "rnnscope: internal error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
