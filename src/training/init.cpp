@@ -1,0 +1,70 @@
+#include "rnnscope/training/init.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope {
+
+std::string_view to_string(Init i) {
+  switch (i) {
+    case Init::pytorch: return "pytorch";
+    case Init::xavier: return "xavier";
+    case Init::orthogonal: return "orthogonal";
+    case Init::identity: return "identity";
+    case Init::scaled: return "scaled";
+  }
+  return "?";
+}
+
+Init parse_init(std::string_view name) {
+  for (Init i : {Init::pytorch, Init::xavier, Init::orthogonal, Init::identity, Init::scaled})
+    if (name == to_string(i)) return i;
+  throw InvalidInput(fmt::format(
+      "unknown initialisation '{}' (expected pytorch, xavier, orthogonal, identity or scaled)", name));
+}
+
+template <Scalar S>
+Mat<S> random_orthogonal(Index n, Rng& rng) {
+  const Mat<double> g = rng.normal_matrix<double>(n, n);
+  Eigen::HouseholderQR<Mat<double>> qr(g);
+  Mat<double> q = qr.householderQ();
+  const Mat<double> r = qr.matrixQR().template triangularView<Eigen::Upper>();
+  for (Index j = 0; j < n; ++j)
+    if (r(j, j) < 0) q.col(j) *= -1.0;  // makes the distribution Haar (Mezzadri 2007)
+  return q.cast<S>();
+}
+
+template <Scalar S>
+void init_matrix(Mat<S>& m, Init init, double scale, bool recurrent, Rng& rng) {
+  require(std::isfinite(scale), "initialisation scale must be finite");
+  const Index cols = m.cols();
+  // A (G, H) recurrent matrix is G/H square blocks; an input matrix (G, I) likewise has G/H blocks.
+  const Index blocks = (recurrent && m.rows() % cols == 0) ? m.rows() / cols : 1;
+  const Index rows = m.rows() / blocks;
+  for (Index k = 0; k < blocks; ++k) {
+    auto block = m.middleRows(k * rows, rows);
+    const double a = std::sqrt(6.0 / static_cast<double>(rows + cols));
+    if (!recurrent || init == Init::xavier) {
+      block = rng.uniform_matrix<S>(rows, cols, -a, a);
+    } else if (init == Init::orthogonal) {
+      block = static_cast<S>(scale) * random_orthogonal<S>(cols, rng);
+    } else if (init == Init::identity) {
+      block = static_cast<S>(scale) * Mat<S>::Identity(rows, cols);
+    } else if (init == Init::scaled) {
+      block = rng.normal_matrix<S>(rows, cols, scale / std::sqrt(static_cast<double>(cols)));
+    } else {
+      const double bound = 1.0 / std::sqrt(static_cast<double>(cols));
+      block = rng.uniform_matrix<S>(rows, cols, -bound, bound);
+    }
+  }
+}
+
+template Mat<float> random_orthogonal(Index, Rng&);
+template Mat<double> random_orthogonal(Index, Rng&);
+template void init_matrix(Mat<float>&, Init, double, bool, Rng&);
+template void init_matrix(Mat<double>&, Init, double, bool, Rng&);
+
+}  // namespace rnnscope

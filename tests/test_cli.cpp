@@ -1,0 +1,94 @@
+// The command line as a user meets it: exit codes, files written, messages.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = std::string(RNNSCOPE_CLI_PATH) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("rnnscope_cli_" + name + std::to_string(::getpid()));
+  fs::remove_all(d);
+  return d;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST(Cli, ActivationsWritesTablesAndSummary) {
+  const auto dir = fresh_dir("act");
+  const auto r = run("activations --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("0.250469"), std::string::npos) << r.out;
+  const auto csv = read(dir / "activations.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "T,rho_exact_pow_T,rho_approx_pow_T");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 21);
+  const auto j = nlohmann::json::parse(read(dir / "activations.json"));
+  EXPECT_NEAR(j["rho"].get<double>(), 0.250469, 1e-6);
+  EXPECT_TRUE(j["interval_approx"][1].is_null());  // order 1: every eps
+  EXPECT_NEAR(j["interval_exact"][1].get<double>(), 1.6628858910, 1e-9);
+  // No temporary files are left behind.
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(Cli, ActivationsOrderTwoInterval) {
+  const auto dir = fresh_dir("act2");
+  const auto r = run("activations --order 2 --T 5 --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(read(dir / "activations.json"));
+  EXPECT_NEAR(j["interval_approx"][1].get<double>(), 2 / std::sqrt(5.0), 1e-9);
+  fs::remove_all(dir);
+}
+
+TEST(Cli, BadUsageExitsWithTwoAndAReason) {
+  const auto dir = fresh_dir("bad");
+  for (const std::string args :
+       {"activations --order -1", "activations --T 0", "activations --eps abc", "activations --bogus 1",
+        "nosuchcommand", "", "check --cell lstmx", "check --hidden 0"}) {
+    const auto r = run(args + " --out " + dir.string());
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find("error"), std::string::npos) << args << "\n" << r.out;
+  }
+  const auto r = run("activations --out /proc/rnnscope-cannot-write");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("/proc/rnnscope-cannot-write"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, HelpAndCheck) {
+  EXPECT_EQ(run("--help").code, 0);
+  EXPECT_EQ(run("activations --help").code, 0);
+  const auto r = run("check --cell rnn_sigmoid --hidden 3 --steps 4");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
+}
