@@ -1,0 +1,48 @@
+// Spectral analysis of a recurrent matrix W (H, H): eigenvalues, spectral
+// radius, singular values, and W^n both by repeated multiplication and by the
+// eigendecomposition W = Q Lambda Q^-1 (W^n = Q Lambda^n Q^-1), with their
+// difference. The eigendecomposition path is only as good as Q's condition
+// number; where Q is singular W is not diagonalisable and that path is withheld.
+#pragma once
+
+#include <complex>
+#include <string>
+#include <vector>
+
+#include "rnnscope/core/tensor.hpp"
+
+namespace rnnscope {
+
+struct Spectrum {
+  std::vector<std::complex<double>> eigenvalues;  // by decreasing modulus
+  double spectral_radius = 0;
+  std::vector<double> singular_values;  // descending; the first is ||W||_2
+  double eigenvector_condition = 0;     // cond_2(Q), infinite when Q is singular
+  bool diagonalisable = true;           // Q numerically invertible (cond < 1e12)
+  std::string note;                     // what a reader should know about the eigen path, or empty
+};
+
+/// Throws InvalidInput unless W is square, non-empty and finite.
+Spectrum analyse_spectrum(const Mat<double>& w);
+
+struct PowerComparison {
+  std::vector<int> n;                   // 1..max_n
+  std::vector<double> log10_norm_power;  // log10 ||W^n||_2 by repeated multiplication
+  std::vector<double> log10_norm_eigen;  // log10 ||Q Lambda^n Q^-1||_2 (NaN-free: empty if withheld)
+  std::vector<double> relative_difference;  // ||W^n - Q Lambda^n Q^-1||_F / ||W^n||_F (empty if withheld)
+  std::string note;
+};
+
+/// W^n for n = 1..max_n both ways (max_n >= 1).
+PowerComparison matrix_powers(const Mat<double>& w, int max_n);
+
+/// Pascanu, Mikolov and Bengio (2013) for a recurrent matrix and activation bound gamma:
+/// ||W||_2 < 1/gamma suffices for vanishing; rho(W) > 1/gamma is necessary for exploding.
+struct PascanuConditions {
+  double gamma = 0, norm = 0, radius = 0, threshold = 0;  // threshold = 1/gamma
+  bool vanishing_guaranteed = false;   // norm < 1/gamma
+  bool exploding_possible = false;     // radius > 1/gamma
+};
+PascanuConditions pascanu_conditions(const Mat<double>& w, double gamma);
+
+}  // namespace rnnscope

@@ -1,0 +1,92 @@
+#include "rnnscope/diagnostics/spectrum.hpp"
+
+#include <fmt/format.h>
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/SVD>
+#include <algorithm>
+#include <cmath>
+
+#include "rnnscope/core/error.hpp"
+#include "rnnscope/diagnostics/jacobian_chain.hpp"
+
+namespace rnnscope {
+
+namespace {
+
+void check_square(const Mat<double>& w) {
+  require(w.rows() > 0 && w.rows() == w.cols(),
+          fmt::format("recurrent matrix: expected a non-empty square matrix, got ({}, {})", w.rows(), w.cols()));
+  check_finite("recurrent matrix", w);
+}
+
+constexpr double max_condition = 1e12;
+
+}  // namespace
+
+Spectrum analyse_spectrum(const Mat<double>& w) {
+  check_square(w);
+  Spectrum s;
+  const Eigen::EigenSolver<Mat<double>> eig(w, true);
+  for (Index i = 0; i < w.rows(); ++i) s.eigenvalues.push_back(eig.eigenvalues()(i));
+  std::sort(s.eigenvalues.begin(), s.eigenvalues.end(),
+            [](auto a, auto b) { return std::abs(a) > std::abs(b); });
+  s.spectral_radius = std::abs(s.eigenvalues.front());
+  const Eigen::JacobiSVD<Mat<double>> svd(w);
+  for (Index i = 0; i < w.rows(); ++i) s.singular_values.push_back(svd.singularValues()(i));
+  const Eigen::JacobiSVD<Eigen::MatrixXcd> qsvd(eig.eigenvectors());
+  const auto& q = qsvd.singularValues();
+  s.eigenvector_condition = q(q.size() - 1) > 0 ? q(0) / q(q.size() - 1) : INFINITY;
+  s.diagonalisable = s.eigenvector_condition < max_condition;
+  if (!s.diagonalisable)
+    s.note = fmt::format("W is not diagonalisable to working precision (cond(Q) = {:.3g}); Q Lambda^n Q^-1 is withheld",
+                         s.eigenvector_condition);
+  else if (s.eigenvector_condition > 1e6)
+    s.note = fmt::format("Q is ill-conditioned (cond(Q) = {:.3g}): Q Lambda^n Q^-1 loses about {:.0f} digits",
+                         s.eigenvector_condition, std::log10(s.eigenvector_condition));
+  return s;
+}
+
+PowerComparison matrix_powers(const Mat<double>& w, int max_n) {
+  check_square(w);
+  require(max_n >= 1, fmt::format("largest power must be >= 1, got {}", max_n));
+  PowerComparison p;
+  const Spectrum s = analyse_spectrum(w);
+  p.note = s.note;
+  const Eigen::EigenSolver<Mat<double>> eig(w, true);
+  const Eigen::MatrixXcd q = eig.eigenvectors();
+  const Eigen::VectorXcd lambda = eig.eigenvalues();
+  Eigen::MatrixXcd q_inv;
+  if (s.diagonalisable) q_inv = q.fullPivLu().inverse();
+  Mat<double> power = Mat<double>::Identity(w.rows(), w.cols());
+  Eigen::VectorXcd lambda_n = Eigen::VectorXcd::Ones(lambda.size());
+  for (int n = 1; n <= max_n; ++n) {
+    power = power * w;
+    p.n.push_back(n);
+    const double pn = power.norm();
+    p.log10_norm_power.push_back(pn > 0 ? log10_spectral_norm(power) : -INFINITY);
+    if (s.diagonalisable) {
+      lambda_n = lambda_n.cwiseProduct(lambda);
+      const Mat<double> eigen_power = (q * lambda_n.asDiagonal() * q_inv).real();
+      p.log10_norm_eigen.push_back(log10_spectral_norm(eigen_power));
+      p.relative_difference.push_back(pn > 0 ? (power - eigen_power).norm() / pn : eigen_power.norm());
+    }
+  }
+  return p;
+}
+
+PascanuConditions pascanu_conditions(const Mat<double>& w, double gamma) {
+  check_square(w);
+  require(gamma > 0, "activation bound gamma must be positive");
+  const Spectrum s = analyse_spectrum(w);
+  PascanuConditions c;
+  c.gamma = gamma;
+  c.norm = s.singular_values.front();
+  c.radius = s.spectral_radius;
+  c.threshold = 1.0 / gamma;
+  c.vanishing_guaranteed = c.norm < c.threshold;
+  c.exploding_possible = c.radius > c.threshold;
+  return c;
+}
+
+}  // namespace rnnscope

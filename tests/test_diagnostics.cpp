@@ -1,0 +1,198 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "cell_testing.hpp"
+#include "rnnscope/cells/elman.hpp"
+#include "rnnscope/core/error.hpp"
+#include "rnnscope/diagnostics/contributions.hpp"
+#include "rnnscope/diagnostics/jacobian_chain.hpp"
+#include "rnnscope/diagnostics/lyapunov.hpp"
+#include "rnnscope/diagnostics/spectrum.hpp"
+#include "rnnscope/training/init.hpp"
+
+using namespace rnnscope;
+using check::relative_difference;
+
+namespace {
+
+Elman<double> elman(Index I, Index H, Activation f, Rng& rng, double scale = 1.0) {
+  Elman<double> cell(I, H, f);
+  cell.init_uniform(rng);
+  cell.params.weight_hh *= scale;
+  return cell;
+}
+
+}  // namespace
+
+TEST(JacobianChain, EqualsExplicitProductsOfFiniteDifferenceJacobians) {
+  Rng rng(1);
+  const Index I = 2, H = 4, B = 2, T = 6;
+  auto cell = elman(I, H, Activation::tanh, rng, 2.0);
+  const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+  const Mat<double> h0 = rng.normal_matrix<double>(H, B);
+  const auto c = cell.forward(x, B, h0);
+  for (Index b = 0; b < B; ++b) {
+    const auto chains = jacobian_chains(cell, c, b);
+    const auto norms = jacobian_chain_norms(cell, c, b, true);
+    ASSERT_EQ(chains.size(), static_cast<size_t>(T + 1));
+    Mat<double> explicit_product = Mat<double>::Identity(H, H);
+    Mat<double> prev = h0;
+    std::vector<Mat<double>> states{h0};
+    for (Index t = 0; t < T; ++t) states.push_back(check::one_step(cell, x.middleCols(t * B, B), states.back()));
+    for (Index L = 0; L <= T; ++L) {
+      if (L > 0) {
+        const Index t = T - L;  // C_L = C_{L-1} J_t
+        explicit_product = explicit_product *
+                           check::numeric_step_jacobian(cell, x.middleCols(t * B, B), states[static_cast<size_t>(t)], b);
+      }
+      EXPECT_LT(relative_difference(chains[static_cast<size_t>(L)], explicit_product), 1e-7) << "L=" << L;
+      const Eigen::JacobiSVD<Mat<double>> svd(explicit_product);
+      EXPECT_NEAR(norms.log10_spectral[static_cast<size_t>(L)], std::log10(svd.singularValues()(0)), 1e-7);
+      EXPECT_NEAR(norms.log10_frobenius[static_cast<size_t>(L)], std::log10(explicit_product.norm()), 1e-7);
+      for (Index i = 0; i < H; ++i)
+        EXPECT_NEAR(norms.log10_singular_values[static_cast<size_t>(L)][static_cast<size_t>(i)],
+                    std::log10(svd.singularValues()(i)), 1e-6);
+    }
+  }
+}
+
+TEST(JacobianChain, AppliedToFinalCotangentEqualsBackward) {
+  Rng rng(2);
+  const Index I = 3, H = 5, B = 3, T = 12;
+  for (Activation f : {Activation::sigmoid, Activation::tanh, Activation::relu}) {
+    auto cell = elman(I, H, f, rng, 1.5);
+    const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+    const auto c = cell.forward(x, B);
+    const Mat<double> g = rng.normal_matrix<double>(H, B);
+    auto grads = cell.zero_gradients(c);
+    for (Index b = 0; b < B; ++b) {
+      const auto chains = jacobian_chains(cell, c, b);
+      const auto ratios = lookback_log10_ratios(cell, c, b, g.col(b));
+      Mat<double> d = g;
+      for (Index L = 1; L <= T; ++L) {
+        // Backward over the last L steps gives dL/ds_{T-1-L}.
+        d = cell.backward_range(c, Mat<double>(), d, T - L, T - L + 1, grads);
+        const Vec<double> via_chain = chains[static_cast<size_t>(L)].transpose() * g.col(b);
+        EXPECT_LT(relative_difference(via_chain, Vec<double>(d.col(b))), 1e-12) << to_string(f) << " L=" << L;
+        const double expected = std::log10(d.col(b).norm() / g.col(b).norm());
+        if (std::isinf(expected)) {
+          EXPECT_EQ(ratios[static_cast<size_t>(L)], expected);  // relu: the gradient died exactly
+        } else {
+          EXPECT_NEAR(ratios[static_cast<size_t>(L)], expected, 1e-10);
+        }
+      }
+    }
+  }
+}
+
+TEST(JacobianChain, KnownFacts) {
+  Rng rng(3);
+  const Index I = 2, H = 16, B = 1, T = 200;
+  // Sigmoid chains decay at least like (||W||/4)^L.
+  auto sig = elman(I, H, Activation::sigmoid, rng, 3.0);
+  const auto cs = sig.forward(rng.normal_matrix<double>(I, T * B), B);
+  const double log10_bound = std::log10(0.25 * spectral_norm(sig.params.weight_hh));
+  const auto ns = jacobian_chain_norms(sig, cs, 0);
+  for (Index L = 0; L <= T; ++L)
+    EXPECT_LE(ns.log10_spectral[static_cast<size_t>(L)], static_cast<double>(L) * log10_bound + 1e-10) << L;
+  // An orthogonal linear RNN keeps every chain at norm 1.
+  Elman<double> lin(I, H, Activation::identity);
+  lin.params.weight_hh = random_orthogonal<double>(H, rng);
+  lin.params.weight_ih = rng.normal_matrix<double>(H, I);
+  const auto cl = lin.forward(rng.normal_matrix<double>(I, 500), 1);
+  const auto nl = jacobian_chain_norms(lin, cl, 0);
+  for (double v : nl.log10_spectral) EXPECT_NEAR(v, 0.0, 1e-12);
+}
+
+TEST(Lyapunov, LinearNormalMatrixGivesLogModuli) {
+  Rng rng(4);
+  const Index H = 6;
+  const Mat<double> q = random_orthogonal<double>(H, rng);
+  Vec<double> lambda(H);
+  lambda << 1.3, -0.9, 0.7, 0.5, -0.3, 0.1;
+  Elman<double> lin(1, H, Activation::identity);
+  lin.params.weight_hh = q * lambda.asDiagonal() * q.transpose();  // symmetric, so normal
+  const auto c = lin.forward(rng.normal_matrix<double>(1, 400), 1);
+  const auto exps = lyapunov_spectrum(lin, c, 0, 0, 200);
+  ASSERT_EQ(exps.size(), static_cast<size_t>(H));
+  for (Index i = 0; i < H; ++i) EXPECT_NEAR(exps[static_cast<size_t>(i)], std::log(std::abs(lambda(i))), 1e-6) << i;
+  const auto top2 = lyapunov_spectrum(lin, c, 0, 2, 200);
+  ASSERT_EQ(top2.size(), 2u);
+  EXPECT_NEAR(top2[0], std::log(1.3), 1e-6);
+}
+
+TEST(Lyapunov, LargestExponentIsTheChainGrowthRate) {
+  Rng rng(5);
+  const Index H = 10, T = 3000;
+  for (double scale : {1.0, 3.0}) {
+    auto cell = elman(1, H, Activation::tanh, rng, scale);
+    const auto c = cell.forward(rng.normal_matrix<double>(1, T), 1);
+    const auto exps = lyapunov_spectrum(cell, c, 0);
+    const auto norms = jacobian_chain_norms(cell, c, 0);
+    const double growth = norms.log10_spectral.back() * std::log(10.0) / static_cast<double>(T);
+    EXPECT_NEAR(exps[0], growth, 0.01) << "scale " << scale;
+  }
+}
+
+TEST(Contributions, SumToTheBpttGradient) {
+  Rng rng(6);
+  const Index I = 3, H = 4, B = 2, T = 9;
+  for (Activation f : {Activation::sigmoid, Activation::tanh, Activation::relu}) {
+    auto cell = elman(I, H, f, rng, 1.5);
+    const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+    const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
+    const auto c = cell.forward(x, B);
+    const auto buckets = contributions_by_distance(cell, c, dy);
+    ASSERT_EQ(buckets.size(), static_cast<size_t>(T));
+    const auto full = bptt(cell, c, dy, Mat<double>());
+    Vec<double> sum = Vec<double>::Zero(check::flatten(full.params).size());
+    for (Index d = 0; d < T; ++d) {
+      sum += check::flatten(buckets[static_cast<size_t>(d)]);
+      // The buckets below distance K are exactly truncated BPTT with window K.
+      const auto truncated = bptt(cell, c, dy, Mat<double>(), d + 1);
+      EXPECT_LT(relative_difference(sum, check::flatten(truncated.params)), 1e-10) << "K=" << d + 1;
+    }
+    EXPECT_LT(relative_difference(sum, check::flatten(full.params)), 1e-10) << to_string(f);
+    const auto norms = contribution_norms(buckets, "weight_hh");
+    EXPECT_EQ(norms.size(), static_cast<size_t>(T));
+    EXPECT_GT(norms[0], 0);
+  }
+}
+
+TEST(Spectrum, EigenvaluesPowersAndConditions) {
+  Mat<double> rot(2, 2);
+  const double r = 0.9, th = 0.3;
+  rot << r * std::cos(th), -r * std::sin(th), r * std::sin(th), r * std::cos(th);
+  const auto s = analyse_spectrum(rot);
+  EXPECT_NEAR(s.spectral_radius, 0.9, 1e-14);
+  EXPECT_NEAR(std::abs(s.eigenvalues[0].imag()), r * std::sin(th), 1e-14);
+  EXPECT_NEAR(s.singular_values[0], 0.9, 1e-14);
+  EXPECT_TRUE(s.diagonalisable);
+  const auto p = matrix_powers(rot, 50);
+  for (size_t i = 0; i < p.n.size(); ++i) {
+    EXPECT_NEAR(p.log10_norm_power[i], p.n[i] * std::log10(0.9), 1e-12);
+    EXPECT_NEAR(p.log10_norm_eigen[i], p.n[i] * std::log10(0.9), 1e-12);
+    EXPECT_LT(p.relative_difference[i], 1e-12);
+  }
+  // A Jordan block is not diagonalisable: the eigen path is withheld with a message.
+  Mat<double> jordan(2, 2);
+  jordan << 1, 1, 0, 1;
+  const auto sj = analyse_spectrum(jordan);
+  EXPECT_FALSE(sj.diagonalisable);
+  EXPECT_NE(sj.note.find("not diagonalisable"), std::string::npos);
+  const auto pj = matrix_powers(jordan, 10);
+  EXPECT_TRUE(pj.log10_norm_eigen.empty());
+  EXPECT_NEAR(std::pow(10.0, pj.log10_norm_power[9]), Eigen::JacobiSVD<Mat<double>>(Mat<double>(
+      (Mat<double>(2, 2) << 1, 10, 0, 1).finished())).singularValues()(0), 1e-12);
+  // Pascanu: ||W|| = 3, rho = 3 with gamma = 1/4 -> 1/gamma = 4: vanishing guaranteed, no explosion possible.
+  const Mat<double> w = 3.0 * Mat<double>::Identity(3, 3);
+  const auto pc = pascanu_conditions(w, 0.25);
+  EXPECT_TRUE(pc.vanishing_guaranteed);
+  EXPECT_FALSE(pc.exploding_possible);
+  const auto pt = pascanu_conditions(w, 1.0);
+  EXPECT_FALSE(pt.vanishing_guaranteed);
+  EXPECT_TRUE(pt.exploding_possible);
+  EXPECT_THROW(analyse_spectrum(Mat<double>(2, 3)), InvalidInput);
+  EXPECT_THROW(matrix_powers(w, 0), InvalidInput);
+}
