@@ -41,7 +41,7 @@ inline Vec<double> numeric_gradient(const std::function<double()>& loss, double*
 template <class Cell>
 Vec<double> numeric_param_gradient(Cell& cell, const std::function<double()>& loss) {
   std::vector<double> v;
-  cell.params.for_each([&](const char*, auto& t) {
+  for_each_param(cell, [&](const char*, auto& t) {
     const Vec<double> g = numeric_gradient(loss, t.data(), t.size());
     v.insert(v.end(), g.data(), g.data() + g.size());
   });
@@ -98,7 +98,7 @@ BruteForceGradients brute_force_bptt(Cell& cell, Mat<double> x, Index batch, con
   for (Index b = 0; b < B; ++b) {
     for (Index t = 0; t < T; ++t) {
       Vec<double> r = Vec<double>::Zero(S);
-      r.head(H) = d_output.col(t * B + b);
+      r.segment(output_offset(cell), H) = d_output.col(t * B + b);
       if (t == T - 1) r += d_final.col(b);
       for (Index k = t; k >= -1 && t - k <= K; --k) {
         if (k >= 0 && t - k >= K) break;
@@ -111,7 +111,9 @@ BruteForceGradients brute_force_bptt(Cell& cell, Mat<double> x, Index batch, con
     }
   }
   BruteForceGradients g;
-  g.params = Vec<double>::Zero(flatten(cell.params).size());
+  Index n_params = 0;
+  for_each_param(cell, [&](const char*, const auto& t) { n_params += t.size(); });
+  g.params = Vec<double>::Zero(n_params);
   g.d_input = Mat<double>::Zero(x.rows(), x.cols());
   for (Index k = 0; k < T; ++k) {
     Mat<double> x_k = x.middleCols(k * B, B);

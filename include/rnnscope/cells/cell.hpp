@@ -13,7 +13,8 @@
 //       t1-1; parameter gradients and d_input columns accumulate (+=) into grads; the
 //       return value is the cotangent of the state before step t0.
 //   step_jacobian(cache, t, b)     (S, S): d state_t / d state_{t-1} for batch element b
-// The output is always the first H rows of the state.
+// The output is the first H rows of the state (a stack of layers, which holds
+// every layer's state, says where its top layer's output lies with output_offset()).
 #pragma once
 
 #include <string>
@@ -34,6 +35,16 @@ struct CellGradients {
 /// "weight_ih" in layer 2 is PyTorch's "weight_ih_l2".
 inline std::string layer_name(const std::string& base, int layer) {
   return base + "_l" + std::to_string(layer);
+}
+
+/// Visits a model's parameters as f(name, tensor): a cell's `params` member, or
+/// whatever a composite (a stack) exposes through its own for_each_param.
+template <class Model, class F>
+void for_each_param(Model& model, F&& f) {
+  if constexpr (requires { model.for_each_param(f); })
+    model.for_each_param(f);
+  else
+    model.params.for_each(f);
 }
 
 template <class C>

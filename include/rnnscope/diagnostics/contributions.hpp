@@ -16,6 +16,7 @@
 
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/core/tensor.hpp"
+#include "rnnscope/sequence/bptt.hpp"
 
 namespace rnnscope {
 
@@ -33,7 +34,7 @@ std::vector<typename Cell::Params> contributions_by_distance(const Cell& cell,
   Mat<S> g(SZ, B);
   for (Index t = 0; t < T; ++t) {
     g.setZero();
-    g.topRows(H) = d_output.middleCols(t * B, B);
+    g.middleRows(output_offset(cell), H) = d_output.middleCols(t * B, B);
     if (g.isZero(0)) continue;
     for (Index k = t; k >= 0; --k) {
       step_grads.params.for_each([](const char*, auto& p) { p.setZero(); });

@@ -16,6 +16,16 @@
 
 namespace rnnscope {
 
+/// Row of the state where a cell's output begins: 0 for a cell, the top
+/// layer's rows for a stack (which says so with output_offset()).
+template <class Cell>
+Index output_offset(const Cell& cell) {
+  if constexpr (requires { cell.output_offset(); })
+    return cell.output_offset();
+  else
+    return 0;
+}
+
 /// Gradients for the cotangents d_output (H, T*B) (or empty) and d_final
 /// (S, B) of the final state (or empty). window 0 means full BPTT.
 template <class Cell>
@@ -36,7 +46,7 @@ typename Cell::Gradients bptt(const Cell& cell, const typename Cell::Cache& cach
   Mat<S> d_state(SZ, B);
   for (Index t = 0; t < T; ++t) {
     d_state.setZero();
-    if (d_output.size() > 0) d_state.topRows(H) = d_output.middleCols(t * B, B);
+    if (d_output.size() > 0) d_state.middleRows(output_offset(cell), H) = d_output.middleCols(t * B, B);
     if (t == T - 1 && d_final.size() > 0) d_state += d_final;
     if (d_state.isZero(0)) continue;
     const Index t0 = std::max<Index>(0, t - window + 1);

@@ -68,7 +68,7 @@ GradientCheckReport check_cell_gradients(Cell& cell, Mat<double> x, Index batch,
   std::vector<std::pair<std::string, const double*>> by_name;
   analytic.for_each([&](const char* name, const auto& t) { by_name.emplace_back(name, t.data()); });
   size_t k = 0;
-  cell.params.for_each([&](const char* name, auto& t) {
+  for_each_param(cell, [&](const char* name, auto& t) {
     tensors.push_back({name, t.data(), t.size(), by_name[k++].second});
   });
   tensors.push_back({"input", x.data(), x.size(), grads.d_input.data()});
