@@ -8,5 +8,7 @@ namespace rnnscope::cli {
 
 void register_activations(CLI::App& app);
 void register_check(CLI::App& app);
+void register_lookback(CLI::App& app);
+void register_grad(CLI::App& app);
 
 }  // namespace rnnscope::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   rnnscope::cli::register_activations(app);
   rnnscope::cli::register_check(app);
+  rnnscope::cli::register_lookback(app);
+  rnnscope::cli::register_grad(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

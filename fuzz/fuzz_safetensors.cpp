@@ -1,0 +1,35 @@
+// libFuzzer target: parse_safetensors on arbitrary bytes. Any outcome but a
+// parsed file or InvalidInput (a crash, a sanitizer report, another exception)
+// is a bug. A parsed file must also serialize and parse back to the same bytes.
+//
+// Built by hand, not by CMake (from the repository root):
+//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+//     -Iinclude -I/usr/include/eigen3 fuzz/fuzz_safetensors.cpp src/io/safetensors.cpp \
+//     src/io/files.cpp src/core/error.cpp -lfmt -o fuzz_safetensors
+//   ./fuzz_safetensors -max_total_time=120 -max_len=4096 [CORPUS_DIR] [tests/data/reference]
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+
+#include "rnnscope/core/error.hpp"
+#include "rnnscope/io/safetensors.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  rnnscope::TensorFile file;
+  try {
+    file = rnnscope::parse_safetensors(std::span<const unsigned char>(data, size));
+  } catch (const rnnscope::InvalidInput&) {
+    return 0;
+  }
+  // What was accepted is a consistent file: writing it and reading it back is stable.
+  std::string bytes;
+  try {
+    bytes = rnnscope::serialize_safetensors(file);
+  } catch (const rnnscope::InvalidInput&) {
+    std::abort();
+  }
+  const auto again = rnnscope::serialize_safetensors(rnnscope::parse_safetensors(
+      std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size())));
+  if (again != bytes) std::abort();
+  return 0;
+}

@@ -1,0 +1,65 @@
+// Figures drawn by gnuplot. A Figure is a plain description (series of x/y
+// points, labels, axis scales); write_figure turns it into three files in a
+// folder:
+//   NAME.dat  the plotted data, one gnuplot data block per series (and one per
+//             shaded band), with comment lines naming each block;
+//   NAME.gp   the gnuplot script that reads NAME.dat; `gnuplot NAME.gp` run in
+//             the folder redraws the figure;
+//   NAME.png  900x600 raster (pngcairo) and NAME.svg vector image.
+// The data and the script are always written; the images only when gnuplot is
+// on PATH and succeeds. gnuplot runs as a child process (no shell), reads the
+// script file, writes each image to a temporary name that is renamed into place
+// only after it exited cleanly. All caller text reaches gnuplot inside
+// single-quoted strings with quotes doubled, where gnuplot performs no
+// substitution, and is drawn literally (no enhanced-text markup).
+//
+// Missing values: a point whose x or y is NaN or infinite, or is <= 0 on a log
+// axis, is not drawn; the line breaks there (a gap, not a bridge) and NAME.dat
+// keeps a comment line recording the point left out. docs/figures.md has the
+// details.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace rnnscope {
+
+/// One curve of a figure: points (x[i], y[i]) and optionally a shaded band
+/// between y_low[i] and y_high[i] (e.g. mean +- spread) in the same colour.
+struct Series {
+  enum class Style { lines, points, linespoints, dashed };
+  std::string label;  ///< legend entry; empty leaves the series out of the legend
+  std::vector<double> x, y;
+  Style style = Style::lines;
+  std::vector<double> y_low, y_high;  ///< both empty, or both the size of x
+  std::string band_label;             ///< legend entry of the band; empty: none
+};
+
+/// A 2-D plot. Series are drawn in order, each band beneath all curves.
+struct Figure {
+  std::string name;  ///< file stem: letters, digits, '.', '_', '-'
+  std::string title, xlabel, ylabel;
+  bool logx = false, logy = false;
+  std::vector<Series> series;
+  bool equal_aspect = false;  ///< one unit in x as long as one unit in y (complex plane)
+  bool unit_circle = false;   ///< draw |z| = 1 (a grey dashed circle) with the data
+};
+
+/// What write_figure produced. The data file and script are always written.
+struct FigureResult {
+  bool drawn = false;           ///< NAME.png and NAME.svg exist and are complete
+  std::string message;          ///< why not drawn (gnuplot missing, its error output)
+  std::filesystem::path png, svg, data, script;
+};
+
+/// True if an executable `gnuplot` is found on PATH.
+bool gnuplot_available();
+
+/// Writes dir/NAME.{dat,gp,png,svg} as described above. Throws InvalidInput
+/// for a bad figure (invalid name, x/y or band sizes that differ) or a folder
+/// that cannot be created or written; a missing or failing gnuplot does not
+/// throw but returns drawn = false with the reason.
+FigureResult write_figure(const Figure& figure, const std::filesystem::path& dir);
+
+}  // namespace rnnscope

@@ -1,0 +1,167 @@
+#include "rnnscope/cells/gru.hpp"
+
+#include <cmath>
+
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope {
+
+template <Scalar S>
+GRU<S>::GRU(Index input_size, Index hidden_size, bool bias) {
+  require(input_size > 0 && hidden_size > 0, "GRU: input and hidden sizes must be positive");
+  params.weight_ih = Mat<S>::Zero(3 * hidden_size, input_size);
+  params.weight_hh = Mat<S>::Zero(3 * hidden_size, hidden_size);
+  if (bias) {
+    params.bias_ih = Vec<S>::Zero(3 * hidden_size);
+    params.bias_hh = Vec<S>::Zero(3 * hidden_size);
+  }
+}
+
+template <Scalar S>
+void GRU<S>::init_uniform(Rng& rng) {
+  const double k = 1.0 / std::sqrt(static_cast<double>(state_size()));
+  params.for_each([&](const char*, auto& t) { t = rng.uniform_matrix<S>(t.rows(), t.cols(), -k, k); });
+}
+
+template <Scalar S>
+void GRU<S>::validate() const {
+  const Index H = params.weight_hh.cols(), I = params.weight_ih.cols();
+  check_shape("weight_hh", params.weight_hh, 3 * H, H);
+  check_shape("weight_ih", params.weight_ih, 3 * H, I);
+  require((params.bias_ih.size() > 0) == (params.bias_hh.size() > 0),
+          "GRU: bias_ih and bias_hh must both be present or both absent");
+  if (params.bias_ih.size() > 0) {
+    check_shape("bias_ih", params.bias_ih, 3 * H, 1);
+    check_shape("bias_hh", params.bias_hh, 3 * H, 1);
+  }
+  params.for_each([](const char* name, const auto& t) { check_finite(name, t); });
+}
+
+template <Scalar S>
+typename GRU<S>::Cache GRU<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0) const {
+  validate();
+  const Index H = state_size(), B = batch;
+  const Index T = check_sequence("input", x, input_size(), B);
+  Cache c;
+  c.steps = T;
+  c.batch = B;
+  c.input = x;
+  c.states.resize(H, (T + 1) * B);
+  if (h0.size() == 0) {
+    c.states.leftCols(B).setZero();
+  } else {
+    check_shape("h0", h0, H, B);
+    check_finite("h0", h0);
+    c.states.leftCols(B) = h0;
+  }
+  c.hidden_n.resize(H, T * B);
+  // Input projections of every step in one GEMM, written where the gates will
+  // be. b_hr and b_hz add to b_ir and b_iz; b_hn cannot, it is scaled by r.
+  c.gates.noalias() = params.weight_ih * x;
+  Vec<S> b_hn = Vec<S>::Zero(H);
+  if (params.bias_ih.size() > 0) {
+    c.gates.colwise() += params.bias_ih;
+    c.gates.topRows(2 * H).colwise() += params.bias_hh.head(2 * H);
+    b_hn = params.bias_hh.tail(H);
+  }
+  Mat<S> hidden_pre(3 * H, B);  // W_hh h_{t-1} of one step
+  for (Index t = 0; t < T; ++t) {
+    hidden_pre.noalias() = params.weight_hh * c.states.middleCols(t * B, B);
+    // All gates of a column in one pass while it is in L1. Eigen's logistic is
+    // finite for every finite argument (no exp overflow into NaN).
+    for (Index b = 0; b < B; ++b) {
+      const Index col = t * B + b;
+      auto gate = c.gates.col(col);
+      const auto pre = hidden_pre.col(b);
+      auto r = gate.head(H).array();
+      auto z = gate.segment(H, H).array();
+      auto n = gate.tail(H).array();
+      auto m = c.hidden_n.col(col).array();
+      r = (r + pre.head(H).array()).logistic();
+      z = (z + pre.segment(H, H).array()).logistic();
+      m = pre.tail(H).array() + b_hn.array();
+      n = (n + r * m).tanh();
+      c.states.col(col + B).array() = (S(1) - z) * n + z * c.states.col(col).array();
+    }
+  }
+  return c;
+}
+
+template <Scalar S>
+typename GRU<S>::Gradients GRU<S>::zero_gradients(const Cache& c) const {
+  Gradients g;
+  g.params = params;
+  g.params.for_each([](const char*, auto& t) { t.setZero(); });
+  g.d_input = Mat<S>::Zero(input_size(), c.steps * c.batch);
+  g.d_state0 = Mat<S>::Zero(state_size(), c.batch);
+  return g;
+}
+
+template <Scalar S>
+Mat<S> GRU<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state,
+                              Index t0, Index t1, Gradients& grads) const {
+  const Index H = state_size(), B = c.batch, n_cols = (t1 - t0) * B;
+  require(0 <= t0 && t0 < t1 && t1 <= c.steps, "GRU::backward_range: bad step range");
+  if (d_output.size() > 0) check_shape("d_output", d_output, H, n_cols);
+  Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(H, B);
+  check_shape("d_state", g, H, B);
+  Mat<S> d_input_pre(3 * H, n_cols);   // dL/d(W_ih x_t + b_ih) = [d_ar; d_az; d_an]
+  Mat<S> d_hidden_pre(3 * H, n_cols);  // dL/d(W_hh h_{t-1} + b_hh) = [d_ar; d_az; r d_an]
+  for (Index t = t1 - 1; t >= t0; --t) {
+    if (d_output.size() > 0) g += d_output.middleCols((t - t0) * B, B);
+    for (Index b = 0; b < B; ++b) {
+      const Index col = t * B + b, k = (t - t0) * B + b;
+      const auto gate = c.gates.col(col);
+      const auto r = gate.head(H).array();
+      const auto z = gate.segment(H, H).array();
+      const auto n = gate.tail(H).array();
+      const auto m = c.hidden_n.col(col).array();
+      const auto h_prev = c.states.col(col).array();
+      auto g_b = g.col(b).array();
+      auto d_in = d_input_pre.col(k);
+      auto d_hid = d_hidden_pre.col(k);
+      d_in.tail(H).array() = (S(1) - z) * (S(1) - n.square()) * g_b;
+      d_in.head(H).array() = r * (S(1) - r) * m * d_in.tail(H).array();
+      d_in.segment(H, H).array() = z * (S(1) - z) * (h_prev - n) * g_b;
+      d_hid.head(2 * H) = d_in.head(2 * H);
+      d_hid.tail(H).array() = r * d_in.tail(H).array();
+      g_b *= z;  // the direct path h_t = ... + z h_{t-1}
+    }
+    g.noalias() += params.weight_hh.transpose() * d_hidden_pre.middleCols((t - t0) * B, B);
+  }
+  // Weight gradients of the whole range in one GEMM each.
+  grads.params.weight_ih.noalias() += d_input_pre * c.input.middleCols(t0 * B, n_cols).transpose();
+  grads.params.weight_hh.noalias() += d_hidden_pre * c.states.middleCols(t0 * B, n_cols).transpose();
+  if (params.bias_ih.size() > 0) {
+    grads.params.bias_ih += d_input_pre.rowwise().sum();
+    grads.params.bias_hh += d_hidden_pre.rowwise().sum();
+  }
+  grads.d_input.middleCols(t0 * B, n_cols).noalias() += params.weight_ih.transpose() * d_input_pre;
+  return g;
+}
+
+template <Scalar S>
+Mat<S> GRU<S>::step_jacobian(const Cache& c, Index t, Index b) const {
+  require(0 <= t && t < c.steps && 0 <= b && b < c.batch, "step_jacobian: step or batch out of range");
+  const Index H = state_size(), col = t * c.batch + b;
+  const auto gate = c.gates.col(col);
+  const auto r = gate.head(H).array();
+  const auto z = gate.segment(H, H).array();
+  const auto n = gate.tail(H).array();
+  const auto m = c.hidden_n.col(col).array();
+  const auto h_prev = c.states.col(col).array();
+  const Vec<S> through_n = (S(1) - z) * (S(1) - n.square());  // dh_t/da_n
+  const Vec<S> via_z = (h_prev - n) * z * (S(1) - z);
+  const Vec<S> via_n = through_n.array() * r;
+  const Vec<S> via_r = through_n.array() * m * r * (S(1) - r);
+  Mat<S> J = via_z.asDiagonal() * params.weight_hh.middleRows(H, H);
+  J.noalias() += via_n.asDiagonal() * params.weight_hh.bottomRows(H);
+  J.noalias() += via_r.asDiagonal() * params.weight_hh.topRows(H);
+  J.diagonal() += gate.segment(H, H);
+  return J;
+}
+
+template class GRU<float>;
+template class GRU<double>;
+
+}  // namespace rnnscope

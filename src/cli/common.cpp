@@ -1,0 +1,50 @@
+#include "common.hpp"
+
+#include <fmt/format.h>
+
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope::cli {
+
+void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& default_out) {
+  o.out = default_out;
+  cmd->add_option("--cell", o.cell, "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or ctrnn")->capture_default_str();
+  cmd->add_option("--hidden", o.hidden, "hidden units H")->capture_default_str();
+  cmd->add_option("--input-size", o.input_size, "input features I")->capture_default_str();
+  cmd->add_option("--T", o.steps, "sequence length")->capture_default_str();
+  cmd->add_option("--init", o.init, "pytorch, xavier, orthogonal, identity or scaled")->capture_default_str();
+  cmd->add_option("--scale", o.scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
+      ->capture_default_str();
+  cmd->add_option("--dt", o.dt, "Euler step of the ctrnn cell")->capture_default_str();
+  cmd->add_option("--forget-bias", o.forget_bias, "added to the LSTM forget-gate bias")->capture_default_str();
+  cmd->add_option("--seeds", o.seeds, "independent initialisations averaged over")->capture_default_str();
+  cmd->add_option("--batch", o.batch, "input sequences per initialisation")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "first random seed (same seed, same numbers)")->capture_default_str();
+  cmd->add_option("--out", o.out, "output folder")->capture_default_str();
+}
+
+LookbackSpec to_lookback_spec(const StudyOptions& o) {
+  require(o.hidden >= 1, fmt::format("--hidden must be >= 1, got {}", o.hidden));
+  require(o.input_size >= 1, fmt::format("--input-size must be >= 1, got {}", o.input_size));
+  require(o.steps >= 1, fmt::format("--T must be >= 1, got {}", o.steps));
+  require(o.seeds >= 1, fmt::format("--seeds must be >= 1, got {}", o.seeds));
+  require(o.batch >= 1, fmt::format("--batch must be >= 1, got {}", o.batch));
+  require(std::isfinite(o.scale), "--scale must be finite");
+  require(std::isfinite(o.dt) && o.dt > 0, fmt::format("--dt must be a positive number, got {}", o.dt));
+  require(std::isfinite(o.forget_bias), "--forget-bias must be finite");
+  LookbackSpec s;
+  s.model.cell = parse_cell(o.cell);
+  s.model.input_size = o.input_size;
+  s.model.hidden_size = o.hidden;
+  s.model.dt = o.dt;
+  s.init = parse_init(o.init);
+  s.scale = o.scale;
+  s.forget_bias = o.forget_bias;
+  s.steps = o.steps;
+  s.batch = o.batch;
+  s.seeds = o.seeds;
+  s.seed = o.seed;
+  return s;
+}
+
+}  // namespace rnnscope::cli

@@ -1,0 +1,543 @@
+#include "rnnscope/io/figures.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <numbers>
+#include <sstream>
+#include <string_view>
+
+#include "rnnscope/core/error.hpp"
+#include "rnnscope/io/files.hpp"
+
+extern char** environ;
+
+namespace rnnscope {
+namespace {
+
+// Okabe-Ito colours (distinguishable with the common colour-vision
+// deficiencies), ordered so that neighbours also differ in lightness; the
+// dash and point cycles have coprime lengths with it, so two series share a
+// colour only together with a different dash type and point shape.
+constexpr std::array<const char*, 7> kColours = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                                 "#E69F00", "#56B4E9", "#000000"};
+constexpr std::array<int, 5> kDashes = {1, 2, 3, 4, 5};  // solid, dash, dot, dash-dot, dash-dot-dot
+constexpr std::array<int, 8> kPoints = {7, 5, 9, 13, 6, 4, 8, 12};  // filled then open shapes
+
+constexpr int kWidth = 900, kHeight = 600;
+constexpr const char* kFont = "Sans,13";
+constexpr auto kGnuplotTimeout = std::chrono::seconds(120);
+
+// Text placed inside a gnuplot single-quoted string. Single quotes disable
+// gnuplot's backquote and macro substitution; a quote is written twice. Line
+// breaks and other control characters would end the command, so they become
+// spaces.
+std::string gp_quote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\'') out += "''";
+    else if (u < 0x20 || u == 0x7f) out += ' ';
+    else out += c;
+  }
+  return out + "'";
+}
+
+// Long text as a gnuplot string expression broken into lines of at most
+// `width` characters at spaces: 'first line'."\n".'second line'. The line
+// break is the only double-quoted part and holds no caller text.
+std::string gp_wrapped(std::string_view text, size_t width) {
+  std::vector<std::string_view> lines;
+  while (text.size() > width) {
+    size_t cut = text.rfind(' ', width);
+    if (cut == std::string_view::npos || cut == 0) cut = text.find(' ', width);
+    if (cut == std::string_view::npos) break;
+    lines.push_back(text.substr(0, cut));
+    text.remove_prefix(cut + 1);
+  }
+  lines.push_back(text);
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i) out += (i ? ".\"\\n\"." : "") + gp_quote(lines[i]);
+  return out;
+}
+
+// Caller text in a comment line of the data file.
+std::string one_line(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return out;
+}
+
+bool valid_stem(const std::string& name) {
+  if (name.empty() || name.size() > 200) return false;
+  const auto ok_first = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  if (!ok_first(name.front())) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) { return ok_first(c) || c == '.' || c == '-'; });
+}
+
+void check_figure(const Figure& f) {
+  require(valid_stem(f.name),
+          fmt::format("figure name '{}' is not a valid file stem (letters, digits, '_', '.', '-'; "
+                      "starting with a letter, digit or '_')",
+                      one_line(f.name)));
+  for (size_t s = 0; s < f.series.size(); ++s) {
+    const Series& ser = f.series[s];
+    const auto who = fmt::format("figure '{}', series {} '{}'", f.name, s, one_line(ser.label));
+    require(ser.x.size() == ser.y.size(),
+            fmt::format("{}: x has {} values, y has {}", who, ser.x.size(), ser.y.size()));
+    require(ser.y_low.empty() == ser.y_high.empty(),
+            fmt::format("{}: a band needs both y_low and y_high (got {} and {} values)", who,
+                        ser.y_low.size(), ser.y_high.size()));
+    require(ser.y_low.empty() || (ser.y_low.size() == ser.x.size() && ser.y_high.size() == ser.x.size()),
+            fmt::format("{}: band has y_low {} and y_high {} values, x has {}", who, ser.y_low.size(),
+                        ser.y_high.size(), ser.x.size()));
+  }
+}
+
+// The data file is built block by block; a block is one plot element's points,
+// its segments separated by single blank lines (gnuplot breaks the line there).
+// A block with no drawable point gets no index (two blank lines in a row with
+// nothing between would not count as a block and would shift every later
+// index); its comment lines are still written.
+class DataFile {
+ public:
+  explicit DataFile(bool logx, bool logy) : logx_(logx), logy_(logy) {}
+
+  bool drawable_x(double x) const { return std::isfinite(x) && (!logx_ || x > 0); }
+  bool drawable_y(double y) const { return std::isfinite(y) && (!logy_ || y > 0); }
+
+  void begin(const std::string& comment) {
+    comment_ = one_line(comment);
+    block_.clear();
+    in_segment_ = false;
+    points_ = 0;
+  }
+  void point(std::initializer_list<double> cols) {
+    std::string line;
+    for (double v : cols) line += (line.empty() ? "" : " ") + format_number(v);
+    block_ += line + "\n";
+    in_segment_ = true;
+    ++points_;
+  }
+  // A value left out: recorded as a comment, and the current segment ends.
+  void gap(std::initializer_list<double> cols) {
+    std::string line = "# not drawn:";
+    for (double v : cols) line += " " + format_number(v);
+    if (in_segment_) block_ += "\n";
+    block_ += line + "\n";
+    in_segment_ = false;
+  }
+  // Closes the block; returns its gnuplot index, or -1 if it has no point.
+  int end() {
+    if (points_ == 0) {
+      text_ += fmt::format("# no block, nothing drawable: {}\n", comment_) + block_;
+      return -1;
+    }
+    if (blocks_ > 0) text_ += "\n\n";
+    text_ += fmt::format("# block {}: {}\n", blocks_, comment_) + block_;
+    return blocks_++;
+  }
+  void header(const std::string& h) { text_ = h + text_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  bool logx_, logy_;
+  std::string text_, comment_, block_;
+  int blocks_ = 0;
+  bool in_segment_ = false;
+  int points_ = 0;
+};
+
+struct PlotElement {
+  std::string spec;  // "index k with ... title ..."
+  bool band = false;
+};
+
+std::string band_style(const std::string& colour) {
+  return fmt::format("filledcurves fillcolor rgb '{}' fillstyle transparent solid 0.2 noborder", colour);
+}
+
+std::string title_of(const std::string& label) {
+  return label.empty() ? "notitle" : "title " + gp_quote(label);
+}
+
+// Minimum and maximum of the drawable values of one axis over every series.
+struct Span {
+  double lo = INFINITY, hi = -INFINITY;
+  void add(double v) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+};
+
+// Axis settings for a log axis: powers of ten written as 10^k once the data
+// covers two decades (below that gnuplot puts tics between powers, where the
+// exponent form would be wrong). Minor tics mark 2..9 within a decade; when
+// the major tics are several decades apart they would bunch beside each
+// label, so they are left out.
+std::string log_axis(const char* axis, const Span& span) {
+  std::string s = fmt::format("set logscale {} 10\n", axis);
+  if (span.lo > span.hi) return s;
+  const double decades = std::log10(span.hi) - std::log10(span.lo);
+  if (decades >= 2.0) s += fmt::format("set format {} '10^{{%T}}'\n", axis);
+  if (decades > 8.0) s += fmt::format("unset m{}tics\n", axis);
+  return s;
+}
+
+struct Script {
+  std::string data;
+  std::string gnuplot;
+};
+
+Script build_script(const Figure& f) {
+  DataFile data(f.logx, f.logy);
+  std::vector<PlotElement> elements;
+  Span xs, ys;
+  bool any_drawn = false;
+  bool has_markers = false;
+
+  for (size_t s = 0; s < f.series.size(); ++s) {
+    const Series& ser = f.series[s];
+    const std::string colour = kColours[s % kColours.size()];
+    const size_t n = ser.x.size();
+
+    std::string band_key;
+    if (!ser.y_low.empty()) {
+      data.begin(fmt::format("band of series {} '{}': x y_low y_high", s, ser.label));
+      for (size_t i = 0; i < n; ++i) {
+        const double x = ser.x[i], lo = ser.y_low[i], hi = ser.y_high[i];
+        if (data.drawable_x(x) && data.drawable_y(lo) && data.drawable_y(hi)) {
+          data.point({x, lo, hi});
+          xs.add(x);
+          ys.add(lo);
+          ys.add(hi);
+        } else {
+          data.gap({x, lo, hi});
+        }
+      }
+      if (const int k = data.end(); k >= 0) {
+        elements.push_back({fmt::format("datafile index {} using 1:2:3 with {} notitle", k, band_style(colour)),
+                            true});
+        any_drawn = true;
+        // The band's legend entry follows its curve's (the band itself is drawn first).
+        if (!ser.band_label.empty())
+          band_key = fmt::format("NaN with {} {}", band_style(colour), title_of(ser.band_label));
+      }
+    }
+
+    data.begin(fmt::format("series {} '{}': x y", s, ser.label));
+    // A point with no drawable neighbour on either side is invisible as a line;
+    // such points are collected and drawn as dots.
+    std::vector<std::pair<double, double>> isolated;
+    for (size_t i = 0; i < n; ++i) {
+      const double x = ser.x[i], y = ser.y[i];
+      if (data.drawable_x(x) && data.drawable_y(y)) {
+        data.point({x, y});
+        xs.add(x);
+        ys.add(y);
+        const bool prev = i > 0 && data.drawable_x(ser.x[i - 1]) && data.drawable_y(ser.y[i - 1]);
+        const bool next = i + 1 < n && data.drawable_x(ser.x[i + 1]) && data.drawable_y(ser.y[i + 1]);
+        if (!prev && !next) isolated.emplace_back(x, y);
+      } else {
+        data.gap({x, y});
+      }
+    }
+    const int dash = ser.style == Series::Style::dashed ? kDashes[1 + s % (kDashes.size() - 1)]
+                                                        : kDashes[s % kDashes.size()];
+    const int point = kPoints[s % kPoints.size()];
+    // At most 25 markers on a line, so they mark the curve without hiding it.
+    const size_t every = std::max<size_t>(1, (n + 24) / 25);
+    std::string with;
+    switch (ser.style) {
+      case Series::Style::lines:
+      case Series::Style::dashed:
+        with = fmt::format("lines linecolor rgb '{}' linewidth 2 dashtype {}", colour, dash);
+        break;
+      case Series::Style::points:
+        with = fmt::format("points linecolor rgb '{}' pointtype {} pointsize 1.1*point_scale", colour, point);
+        break;
+      case Series::Style::linespoints:
+        with = fmt::format("linespoints linecolor rgb '{}' linewidth 2 dashtype {} pointtype {} "
+                           "pointsize 1.1*point_scale pointinterval {}",
+                           colour, dash, point, every);
+        break;
+    }
+    const int k = data.end();
+    if (k < 0) {
+      // Keeps the legend entry so the reader sees the series exists.
+      const std::string label = ser.label.empty() ? "" : ser.label + " (no finite values)";
+      elements.push_back({fmt::format("NaN with {} {}", with, title_of(label)), false});
+      if (!band_key.empty()) elements.push_back({band_key, false});
+      continue;
+    }
+    any_drawn = true;
+    elements.push_back({fmt::format("datafile index {} using 1:2 with {} {}", k, with, title_of(ser.label)), false});
+    if (!band_key.empty()) elements.push_back({band_key, false});
+    if (ser.style != Series::Style::lines && ser.style != Series::Style::dashed) has_markers = true;
+    if (!isolated.empty() && ser.style != Series::Style::points) {
+      data.begin(fmt::format("isolated points of series {} '{}': x y", s, ser.label));
+      for (const auto& [x, y] : isolated) data.point({x, y});
+      const int ki = data.end();
+      elements.push_back(
+          {fmt::format("datafile index {} using 1:2 with points linecolor rgb '{}' pointtype {} pointsize 0.8*point_scale notitle",
+                       ki, colour, point),
+           false});
+    }
+  }
+
+  if (f.unit_circle) {
+    data.begin("unit circle |z| = 1: x y");
+    constexpr int steps = 360;
+    for (int i = 0; i <= steps; ++i) {
+      const double a = 2.0 * std::numbers::pi * i / steps;
+      data.point({std::cos(a), std::sin(a)});
+    }
+    const int k = data.end();
+    xs.add(-1), xs.add(1), ys.add(-1), ys.add(1);
+    elements.push_back({fmt::format("datafile index {} using 1:2 with lines linecolor rgb '#808080' linewidth 1.5 "
+                                    "dashtype 2 title '|z| = 1'",
+                                    k),
+                        false});
+    any_drawn = true;
+  }
+  // Bands first so that every curve is drawn over them.
+  std::stable_partition(elements.begin(), elements.end(), [](const PlotElement& e) { return e.band; });
+
+  data.header(fmt::format(
+      "# rnnscope figure '{}': {}\n"
+      "# Data drawn by {}.gp. Blocks are separated by two blank lines (gnuplot 'index'),\n"
+      "# segments within a block by one blank line (the line breaks there).\n"
+      "# Values that cannot be drawn (NaN, inf, <= 0 on a log axis) are kept as '# not drawn:' lines.\n",
+      f.name, one_line(f.title), f.name));
+
+  std::string g;
+  g += fmt::format(
+      "# rnnscope figure '{}'. Run: gnuplot {}.gp (in this folder) to redraw {}.png and {}.svg\n"
+      "# from {}.dat.\n",
+      f.name, f.name, f.name, f.name, f.name);
+  g += "if (!exists('rnnscope_suffix')) rnnscope_suffix = ''\n";
+  g += "set encoding utf8\n";
+  g += fmt::format("datafile = {}\n", gp_quote(f.name + ".dat"));
+  // Caller text is drawn as written; only the tic labels use enhanced text (10^k).
+  // Widths in characters that fit the 900x600 canvas at the fonts used.
+  g += fmt::format("set title {} noenhanced font ',15'\n", gp_wrapped(f.title, 80));
+  g += fmt::format("set xlabel {} noenhanced\n", gp_wrapped(f.xlabel, 90));
+  g += fmt::format("set ylabel {} noenhanced\n", gp_wrapped(f.ylabel, 45));
+  g += "set key outside below center horizontal Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1\n";
+  g += "set border 3 linecolor rgb '#404040'\n";
+  g += "set tics nomirror out scale 0.75 textcolor rgb '#202020'\n";
+  g += "set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1\n";
+  g += "set mxtics\nset mytics\n";
+  // x is usually a grid (steps, distances, lengths): the axis ends at the data,
+  // with a little room when markers would otherwise sit on the frame.
+  if (!f.equal_aspect) {
+    g += "set autoscale xfix\n";
+    if (has_markers) g += "set offsets graph 0.02, graph 0.02, 0, 0\n";
+  }
+  if (f.logx) g += log_axis("x", xs);
+  if (f.logy) g += log_axis("y", ys);
+  if (f.equal_aspect) {
+    g += "set size ratio -1\n";
+    g += "set xzeroaxis linetype 1 linecolor rgb '#a0a0a0' linewidth 1\n";
+    g += "set yzeroaxis linetype 1 linecolor rgb '#a0a0a0' linewidth 1\n";
+  }
+  if (!any_drawn) {
+    // gnuplot cannot autoscale from no points: give it a range and say why it is empty.
+    g += f.logx ? "set xrange [1:10]\n" : "set xrange [0:1]\n";
+    g += f.logy ? "set yrange [1:10]\n" : "set yrange [0:1]\n";
+    g += "set label 'no finite values to draw' at graph 0.5, 0.5 center textcolor rgb '#808080'\n";
+  }
+  if (elements.empty()) elements.push_back({"NaN notitle", false});
+
+  std::string plot = "plot ";
+  for (size_t i = 0; i < elements.size(); ++i) plot += (i ? ", \\\n     " : "") + elements[i].spec;
+  // The svg terminal draws text smaller and points larger than pngcairo at the
+  // same settings; these factors make the two images look alike.
+  g += "point_scale = 1.0\n";
+  g += fmt::format(
+      "set terminal pngcairo size {},{} enhanced font '{}' linewidth 1 rounded background rgb 'white'\n",
+      kWidth, kHeight, kFont);
+  g += fmt::format("set output {}.rnnscope_suffix\n", gp_quote(f.name + ".png"));
+  g += plot + "\n";
+  g += "point_scale = 0.8\n";
+  g += fmt::format(
+      "set terminal svg size {},{} fixed enhanced font '{}' fontscale 1.33 linewidth 1 rounded background rgb 'white'\n",
+      kWidth, kHeight, kFont);
+  g += fmt::format("set output {}.rnnscope_suffix\n", gp_quote(f.name + ".svg"));
+  g += "replot\n";
+  g += "unset output\n";
+  return {data.text(), g};
+}
+
+// Looks for an executable `gnuplot` in the folders of PATH.
+bool find_on_path(const char* program) {
+  const char* path = std::getenv("PATH");
+  if (!path) return false;
+  std::string_view rest(path);
+  while (true) {
+    const auto colon = rest.find(':');
+    std::string folder(rest.substr(0, colon));
+    if (folder.empty()) folder = ".";
+    const std::string candidate = folder + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate)) return true;
+    if (colon == std::string_view::npos) return false;
+    rest.remove_prefix(colon + 1);
+  }
+}
+
+// gnuplot reports an error as the offending command, a caret under it and
+// `"file" line N: what`; the last of these says enough on one line. Other
+// output is reduced to its last non-empty line.
+std::string error_lines(const std::string& output) {
+  std::vector<std::string> lines, located;
+  std::string line;
+  std::istringstream in(output);
+  while (std::getline(in, line)) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+    if (line.find("\" line ") != std::string::npos || line.rfind("line ", 0) == 0) located.push_back(line);
+    lines.push_back(line);
+  }
+  const auto& chosen = located.empty() ? lines : located;
+  std::string joined;
+  for (size_t i = chosen.size() > 3 ? chosen.size() - 3 : 0; i < chosen.size(); ++i)
+    joined += (joined.empty() ? "" : "; ") + chosen[i];
+  if (located.empty() && !lines.empty()) joined = lines.back();
+  if (joined.size() > 600) joined = joined.substr(0, 600) + "...";
+  return joined;
+}
+
+struct RunResult {
+  bool ok = false;
+  std::string message;
+};
+
+// Runs `gnuplot -d -e "rnnscope_suffix='SUFFIX'" SCRIPT` inside `dir`, without a
+// shell, stdin from /dev/null, stdout and stderr collected. -d skips the
+// user's ~/.gnuplot so every figure looks the same everywhere.
+RunResult run_gnuplot(const std::filesystem::path& dir, const std::string& script, const std::string& suffix) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return {false, "cannot create a pipe for gnuplot"};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+  std::string a0 = "gnuplot", a1 = "-d", a2 = "-e", a3 = "rnnscope_suffix='" + suffix + "'", a4 = script;
+  char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data(), a4.data(), nullptr};
+  pid_t pid = 0;
+  const int spawned = ::posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (spawned != 0) {
+    ::close(fds[0]);
+    return {false, fmt::format("cannot start gnuplot: {}", std::strerror(spawned))};
+  }
+
+  std::string output;
+  bool timed_out = false;
+  const auto deadline = std::chrono::steady_clock::now() + kGnuplotTimeout;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      timed_out = r == 0;
+      break;
+    }
+    char buf[4096];
+    const ssize_t got = ::read(fds[0], buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    if (output.size() < 65536) output.append(buf, static_cast<size_t>(got));
+  }
+  ::close(fds[0]);
+  if (timed_out) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out)
+    return {false, fmt::format("gnuplot did not finish within {} s", kGnuplotTimeout.count())};
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {true, ""};
+  output = error_lines(output);
+  const std::string how = WIFEXITED(status) ? fmt::format("exit code {}", WEXITSTATUS(status))
+                                            : fmt::format("signal {}", WTERMSIG(status));
+  return {false, fmt::format("gnuplot failed ({}){}{}", how, output.empty() ? "" : ": ", output)};
+}
+
+bool nonempty_file(const std::filesystem::path& p) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(p, ec) && std::filesystem::file_size(p, ec) > 0 && !ec;
+}
+
+}  // namespace
+
+bool gnuplot_available() { return find_on_path("gnuplot"); }
+
+FigureResult write_figure(const Figure& figure, const std::filesystem::path& dir) {
+  check_figure(figure);
+  ensure_output_dir(dir);
+  FigureResult result;
+  result.data = dir / (figure.name + ".dat");
+  result.script = dir / (figure.name + ".gp");
+  result.png = dir / (figure.name + ".png");
+  result.svg = dir / (figure.name + ".svg");
+
+  const Script script = build_script(figure);
+  write_file_atomic(result.data, script.data);
+  write_file_atomic(result.script, script.gnuplot);
+
+  // Images of an earlier run would no longer match the data just written.
+  std::error_code ec;
+  std::filesystem::remove(result.png, ec);
+  std::filesystem::remove(result.svg, ec);
+
+  if (!gnuplot_available()) {
+    result.message = fmt::format("figure '{}' not drawn: gnuplot was not found on PATH (data in {})", figure.name,
+                                 result.data.string());
+    return result;
+  }
+  const std::string suffix = fmt::format(".tmp{}", ::getpid());
+  const auto png_tmp = dir / (figure.name + ".png" + suffix);
+  const auto svg_tmp = dir / (figure.name + ".svg" + suffix);
+  RunResult run = run_gnuplot(dir, figure.name + ".gp", suffix);
+  if (run.ok && !(nonempty_file(png_tmp) && nonempty_file(svg_tmp))) {
+    run = {false, "gnuplot exited cleanly but did not write both images"};
+  }
+  if (run.ok) {
+    std::filesystem::rename(png_tmp, result.png, ec);
+    if (!ec) std::filesystem::rename(svg_tmp, result.svg, ec);
+    if (ec) run = {false, fmt::format("cannot move the images into place: {}", ec.message())};
+  }
+  if (!run.ok) {
+    for (const auto& p : {png_tmp, svg_tmp, result.png, result.svg}) std::filesystem::remove(p, ec);
+    result.message = fmt::format("figure '{}' not drawn: {} (data in {})", figure.name, run.message,
+                                 result.data.string());
+    return result;
+  }
+  result.drawn = true;
+  return result;
+}
+
+}  // namespace rnnscope

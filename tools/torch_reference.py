@@ -1,0 +1,346 @@
+#!/usr/bin/python3
+"""PyTorch reference data for rnnscope's parity tests, and random PyTorch models.
+
+Needs PyTorch (Debian 12: apt-get install python3-torch, which provides it to
+/usr/bin/python3). It is never needed to build or test rnnscope: the files it
+writes are committed under tests/data/reference/. docs/formats.md describes
+their contents.
+
+  /usr/bin/python3 tools/torch_reference.py [--out DIR]
+      Writes one safetensors file per case and dtype (F32, F64) into DIR
+      (default tests/data/reference beside this script). The output is the
+      same bytes on every run.
+
+  /usr/bin/python3 tools/torch_reference.py --export-model OUT_MODEL OUT_INPUT
+      --cell CELL [--layers 1] [--hidden-size 6] [--input-size 4] [--steps 5]
+      [--batch 3] [--dtype f32|f64] [--seed 0] [--no-bias] [--dt 0.1]
+      Writes a random model (PyTorch's default initialisation; state_dict +
+      __metadata__) to OUT_MODEL and an input file (input, h0 and for the LSTM
+      c0) to OUT_INPUT. CELL is rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or
+      ctrnn; --dt is used by ctrnn only.
+
+safetensors files are written by hand (8-byte little-endian header length,
+JSON header, raw little-endian data) so that no package beyond torch is needed.
+"""
+
+import argparse
+import json
+import os
+import struct
+import sys
+import zlib
+
+import torch
+from torch import nn
+
+# Sizes of the recurrent cases: T steps, B batch, I inputs, H hidden units.
+T, B, I, H = 5, 3, 4, 6
+# Sizes of the convolution cases: channels in and out, length, batch, kernel.
+C_IN, C_OUT, LENGTH, CONV_BATCH, KERNEL = 4, 5, 11, 3, 3
+
+RECURRENT_CELLS = ("rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn")
+DTYPES = {"f32": (torch.float32, "F32"), "f64": (torch.float64, "F64")}
+
+
+def write_safetensors(path, tensors, metadata):
+    """tensors: list of (name, tensor) in file order; metadata: dict of str -> str."""
+    header = {}
+    if metadata:
+        # Sorted keys: the layout rnnscope's writer produces, byte for byte.
+        header["__metadata__"] = {str(k): str(v) for k, v in sorted(metadata.items())}
+    chunks = []
+    offset = 0
+    for name, t in tensors:
+        t = t.detach().contiguous().cpu()
+        if t.dtype == torch.float32:
+            dtype, code = "F32", "f"
+        elif t.dtype == torch.float64:
+            dtype, code = "F64", "d"
+        else:
+            raise ValueError(f"{name}: unsupported dtype {t.dtype}")
+        values = t.reshape(-1).tolist()
+        data = struct.pack(f"<{len(values)}{code}", *values)
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for data in chunks:
+            f.write(data)
+    os.replace(tmp, path)
+
+
+def make_module(cell, layers, bias, input_size, hidden_size):
+    """The nn module whose parameters (names and shapes) the cell uses."""
+    if cell == "lstm":
+        return nn.LSTM(input_size, hidden_size, layers, bias=bias)
+    if cell == "gru":
+        return nn.GRU(input_size, hidden_size, layers, bias=bias)
+    nonlinearity = "relu" if cell == "rnn_relu" else "tanh"
+    return nn.RNN(input_size, hidden_size, layers, nonlinearity=nonlinearity, bias=bias)
+
+
+def explicit_elman(params, x, h0, layers, bias, f):
+    """h_t = f(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), layer by layer, as plain ops."""
+    hs_n = []
+    inp = x
+    for layer in range(layers):
+        w_ih, w_hh = params[f"weight_ih_l{layer}"], params[f"weight_hh_l{layer}"]
+        h = h0[layer]
+        outs = []
+        for t in range(inp.shape[0]):
+            a = inp[t] @ w_ih.T + h @ w_hh.T
+            if bias:
+                a = a + params[f"bias_ih_l{layer}"] + params[f"bias_hh_l{layer}"]
+            h = f(a)
+            outs.append(h)
+        inp = torch.stack(outs)
+        hs_n.append(h)
+    return inp, torch.stack(hs_n)
+
+
+def explicit_ctrnn(params, u, x0, layers, bias, dt):
+    """x_t = x_{t-1} + dt (tanh(W_hh x_{t-1} + b_hh + W_ih u_t + b_ih) - x_{t-1}), layer by layer."""
+    xs_n = []
+    inp = u
+    for layer in range(layers):
+        w_ih, w_hh = params[f"weight_ih_l{layer}"], params[f"weight_hh_l{layer}"]
+        x = x0[layer]
+        outs = []
+        for t in range(inp.shape[0]):
+            a = x @ w_hh.T + inp[t] @ w_ih.T
+            if bias:
+                a = a + params[f"bias_hh_l{layer}"] + params[f"bias_ih_l{layer}"]
+            x = x + dt * (torch.tanh(a) - x)
+            outs.append(x)
+        inp = torch.stack(outs)
+        xs_n.append(x)
+    return inp, torch.stack(xs_n)
+
+
+def run_recurrent(cell, module, params, x, h0, c0, layers, bias, dt):
+    """Returns (output, h_n, c_n or None) of the cell on x with initial state h0 (c0)."""
+    if cell == "lstm":
+        out, (h_n, c_n) = module(x, (h0, c0))
+        return out, h_n, c_n
+    if cell in ("rnn_tanh", "rnn_relu", "gru"):
+        out, h_n = module(x, h0)
+        return out, h_n, None
+    if cell == "rnn_sigmoid":
+        out, h_n = explicit_elman(params, x, h0, layers, bias, torch.sigmoid)
+        return out, h_n, None
+    out, h_n = explicit_ctrnn(params, x, h0, layers, bias, dt)
+    return out, h_n, None
+
+
+def self_check():
+    """The explicit paths reproduce nn.RNN where they must (tanh Elman; CT-RNN with dt = 1)."""
+    torch.manual_seed(0)
+    module = nn.RNN(I, H, 2).double()
+    params = dict(module.named_parameters())
+    x = torch.randn(T, B, I, dtype=torch.float64)
+    h0 = torch.randn(2, B, H, dtype=torch.float64)
+    out, h_n = module(x, h0)
+    for explicit in (explicit_elman(params, x, h0, 2, True, torch.tanh),
+                     explicit_ctrnn(params, x, h0, 2, True, 1.0)):
+        assert torch.allclose(explicit[0], out, rtol=0, atol=1e-14)
+        assert torch.allclose(explicit[1], h_n, rtol=0, atol=1e-14)
+
+
+def min_abs_relu_preactivation(params, x, h0, layers, bias):
+    """Smallest |a_t| of a relu Elman stack: parity at a kink would be meaningless."""
+    smallest = float("inf")
+    inp = x
+    for layer in range(layers):
+        h = h0[layer]
+        outs = []
+        for t in range(inp.shape[0]):
+            a = inp[t] @ params[f"weight_ih_l{layer}"].T + h @ params[f"weight_hh_l{layer}"].T
+            if bias:
+                a = a + params[f"bias_ih_l{layer}"] + params[f"bias_hh_l{layer}"]
+            smallest = min(smallest, a.abs().min().item())
+            h = torch.relu(a)
+            outs.append(h)
+        inp = torch.stack(outs)
+    return smallest
+
+
+def format_dt(dt):
+    return repr(float(dt))
+
+
+def recurrent_metadata(cell, layers, bias, dtype_name, dt, input_size, hidden_size):
+    metadata = {"cell": cell, "num_layers": str(layers), "hidden_size": str(hidden_size),
+                "input_size": str(input_size), "bias": "true" if bias else "false",
+                "dtype": dtype_name}
+    if cell == "ctrnn":
+        metadata["dt"] = format_dt(dt)
+    return metadata
+
+
+def draw_recurrent(cell, layers, bias, seed, steps, batch, input_size, hidden_size):
+    """Module, input and initial state drawn in float32 so that the F32 and F64
+    files of a case hold exactly the same parameters and inputs."""
+    torch.manual_seed(seed)
+    module = make_module(cell, layers, bias, input_size, hidden_size)
+    x = torch.randn(steps, batch, input_size)
+    h0 = 0.5 * torch.randn(layers, batch, hidden_size)
+    c0 = 0.5 * torch.randn(layers, batch, hidden_size) if cell == "lstm" else None
+    return module, x, h0, c0
+
+
+def recurrent_case(cell, layers, bias, dtype_key, dt=None):
+    dtype, dtype_name = DTYPES[dtype_key]
+    name = f"{cell}_l{layers}"
+    if not bias:
+        name += "_nobias"
+    if cell == "ctrnn":
+        name += f"_dt{format_dt(dt)}"
+    seed = zlib.crc32(name.encode())
+    module, x, h0, c0 = draw_recurrent(cell, layers, bias, seed, T, B, I, H)
+    module = module.to(dtype)
+    names = [n for n, _ in module.named_parameters()]
+    params = dict(module.named_parameters())
+    x = x.to(dtype).requires_grad_()
+    h0 = h0.to(dtype).requires_grad_()
+    if c0 is not None:
+        c0 = c0.to(dtype).requires_grad_()
+    grad_output = torch.randn(T, B, H).to(dtype)
+    grad_h_n = torch.randn(layers, B, H).to(dtype)
+    grad_c_n = torch.randn(layers, B, H).to(dtype) if cell == "lstm" else None
+    if cell == "rnn_relu":
+        margin = min_abs_relu_preactivation(params, x, h0, layers, bias)
+        assert margin > 1e-3, f"{name}: a relu pre-activation is {margin}, too close to the kink"
+
+    out, h_n, c_n = run_recurrent(cell, module, params, x, h0, c0, layers, bias, dt)
+    loss = (out * grad_output).sum() + (h_n * grad_h_n).sum()
+    wrt = [params[n] for n in names] + [x, h0]
+    if cell == "lstm":
+        loss = loss + (c_n * grad_c_n).sum()
+        wrt.append(c0)
+    grads = torch.autograd.grad(loss, wrt)
+
+    tensors = [(n, params[n]) for n in names] + [("input", x), ("h0", h0)]
+    if cell == "lstm":
+        tensors.append(("c0", c0))
+    tensors += [("grad_output", grad_output), ("grad_h_n", grad_h_n)]
+    if cell == "lstm":
+        tensors.append(("grad_c_n", grad_c_n))
+    tensors += [("output", out), ("h_n", h_n)]
+    if cell == "lstm":
+        tensors.append(("c_n", c_n))
+    grad_names = [f"grad.{n}" for n in names] + ["grad.input", "grad.h0"]
+    if cell == "lstm":
+        grad_names.append("grad.c0")
+    tensors += list(zip(grad_names, grads))
+    return f"{name}_{dtype_key}", tensors, recurrent_metadata(cell, layers, bias, dtype_name, dt, I, H)
+
+
+def conv1d_case(stride, padding, dilation, dtype_key):
+    dtype, dtype_name = DTYPES[dtype_key]
+    name = f"conv1d_s{stride}_p{padding}_d{dilation}_k{KERNEL}"
+    torch.manual_seed(zlib.crc32(name.encode()))
+    module = nn.Conv1d(C_IN, C_OUT, KERNEL, stride=stride, padding=padding, dilation=dilation)
+    x = torch.randn(CONV_BATCH, C_IN, LENGTH)
+    module = module.to(dtype)
+    x = x.to(dtype).requires_grad_()
+    out = module(x)
+    grad_output = torch.randn(out.shape).to(dtype)
+    names = [n for n, _ in module.named_parameters()]
+    params = dict(module.named_parameters())
+    grads = torch.autograd.grad((out * grad_output).sum(), [params[n] for n in names] + [x])
+    tensors = [(n, params[n]) for n in names] + [("input", x), ("grad_output", grad_output),
+                                                  ("output", out)]
+    tensors += list(zip([f"grad.{n}" for n in names] + ["grad.input"], grads))
+    metadata = {"cell": "conv1d", "num_layers": "1", "hidden_size": str(C_OUT),
+                "input_size": str(C_IN), "bias": "true", "dtype": dtype_name,
+                "stride": str(stride), "padding": str(padding), "dilation": str(dilation),
+                "kernel_size": str(KERNEL)}
+    return f"{name}_{dtype_key}", tensors, metadata
+
+
+def reference_cases(dtype_key):
+    yield recurrent_case("rnn_tanh", 1, True, dtype_key)
+    yield recurrent_case("rnn_tanh", 2, True, dtype_key)
+    yield recurrent_case("rnn_tanh", 1, False, dtype_key)
+    yield recurrent_case("rnn_relu", 1, True, dtype_key)
+    yield recurrent_case("rnn_sigmoid", 1, True, dtype_key)
+    yield recurrent_case("lstm", 1, True, dtype_key)
+    yield recurrent_case("lstm", 2, True, dtype_key)
+    yield recurrent_case("lstm", 1, False, dtype_key)
+    yield recurrent_case("gru", 1, True, dtype_key)
+    yield recurrent_case("gru", 2, True, dtype_key)
+    yield recurrent_case("gru", 1, False, dtype_key)
+    yield recurrent_case("ctrnn", 1, True, dtype_key, dt=0.1)
+    yield recurrent_case("ctrnn", 1, True, dtype_key, dt=0.5)
+    yield conv1d_case(2, 1, 1, dtype_key)
+    yield conv1d_case(1, 2, 2, dtype_key)
+
+
+def write_reference(out_dir):
+    self_check()
+    os.makedirs(out_dir, exist_ok=True)
+    total = 0
+    for dtype_key in DTYPES:
+        for name, tensors, metadata in reference_cases(dtype_key):
+            path = os.path.join(out_dir, f"{name}.safetensors")
+            write_safetensors(path, tensors, metadata)
+            total += os.path.getsize(path)
+            print(f"{path}: {len(tensors)} tensors")
+    print(f"{total} bytes in all")
+
+
+def export_model(args):
+    if args.cell not in RECURRENT_CELLS:
+        sys.exit(f"--cell must be one of {', '.join(RECURRENT_CELLS)}")
+    if min(args.layers, args.hidden_size, args.input_size, args.steps, args.batch) < 1:
+        sys.exit("--layers, --hidden-size, --input-size, --steps and --batch must be positive")
+    if args.cell == "ctrnn" and not args.dt > 0:
+        sys.exit("--dt must be positive")
+    dtype, dtype_name = DTYPES[args.dtype]
+    bias = not args.no_bias
+    module, x, h0, c0 = draw_recurrent(args.cell, args.layers, bias, args.seed, args.steps, args.batch,
+                                       args.input_size, args.hidden_size)
+    module = module.to(dtype)
+    model = [(n, t) for n, t in module.state_dict().items()]
+    write_safetensors(args.export_model[0], model,
+                      recurrent_metadata(args.cell, args.layers, bias, dtype_name, args.dt,
+                                         args.input_size, args.hidden_size))
+    inputs = [("input", x.to(dtype)), ("h0", h0.to(dtype))]
+    if c0 is not None:
+        inputs.append(("c0", c0.to(dtype)))
+    write_safetensors(args.export_model[1], inputs, {"cell": args.cell, "dtype": dtype_name})
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(here, "..", "tests", "data", "reference"),
+                        help="folder of the reference files")
+    parser.add_argument("--export-model", nargs=2, metavar=("OUT_MODEL", "OUT_INPUT"),
+                        help="write a random model and an input file instead")
+    parser.add_argument("--cell", default="lstm", help=", ".join(RECURRENT_CELLS))
+    parser.add_argument("--layers", type=int, default=1)
+    parser.add_argument("--hidden-size", "--hidden", type=int, default=H)
+    parser.add_argument("--input-size", "--input", type=int, default=I)
+    parser.add_argument("--steps", type=int, default=T)
+    parser.add_argument("--batch", type=int, default=B)
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="f32")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-bias", action="store_true")
+    parser.add_argument("--dt", type=float, default=0.1, help="CT-RNN Euler step")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if args.export_model:
+        export_model(args)
+    else:
+        write_reference(os.path.normpath(args.out))
+
+
+if __name__ == "__main__":
+    main()
