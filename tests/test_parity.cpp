@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "rnnscope/cells/conv1d.hpp"
 #include "rnnscope/io/model_file.hpp"
 
 using namespace rnnscope;
@@ -121,4 +122,76 @@ TEST(PyTorchParity, BadModelFilesAreNamed) {
   bad.tensors.push_back(bad.tensors[0]);
   bad.tensors.back().name = "weight_xx_l0";
   EXPECT_NE(message([&] { load_model<double>(bad); }).find("unexpected tensor 'weight_xx_l0'"), std::string::npos);
+}
+
+namespace {
+
+// PyTorch's Conv1d tensors are (B, C, L) row-major; the library's sequences are
+// (C, L*B) with column t*B + b, and its weight is (C_out, C_in*K) with column ci*K + k.
+template <Scalar S>
+Mat<S> sequence_from_bcl(const NamedTensor& t) {
+  const Index B = t.shape[0], C = t.shape[1], L = t.shape[2];
+  Mat<S> m(C, L * B);
+  for (Index b = 0; b < B; ++b)
+    for (Index c = 0; c < C; ++c)
+      for (Index l = 0; l < L; ++l) m(c, l * B + b) = static_cast<S>(t.values[(b * C + c) * L + l]);
+  return m;
+}
+
+template <Scalar S>
+double relative_to_bcl(const Mat<S>& got, const NamedTensor& expected) {
+  const Mat<double> e = sequence_from_bcl<double>(expected);
+  return (got.template cast<double>() - e).norm() / std::max(e.norm(), 1e-300);
+}
+
+template <Scalar S>
+void check_conv1d_file(const fs::path& path, double tolerance) {
+  const TensorFile ref = read_safetensors(path);
+  auto meta = [&](const char* key) { return static_cast<Index>(std::stoll(ref.metadata_at(key))); };
+  Conv1dOptions options;
+  options.stride = meta("stride");
+  options.padding = meta("padding");
+  options.dilation = meta("dilation");
+  const NamedTensor& w = *ref.find("weight");
+  Conv1d<S> conv(w.shape[1], w.shape[0], w.shape[2], options);
+  ASSERT_EQ(conv.params.weight.rows(), w.shape[0]);
+  // Row-major (C_out, C_in, K) is row-major (C_out, C_in*K).
+  for (Index co = 0; co < conv.params.weight.rows(); ++co)
+    for (Index j = 0; j < conv.params.weight.cols(); ++j)
+      conv.params.weight(co, j) = static_cast<S>(w.values[co * conv.params.weight.cols() + j]);
+  const NamedTensor& bias = *ref.find("bias");
+  for (Index co = 0; co < conv.params.bias.size(); ++co) conv.params.bias(co) = static_cast<S>(bias.values[co]);
+
+  const NamedTensor& x = *ref.find("input");
+  const Index batch = x.shape[0];
+  const auto cache = conv.forward(sequence_from_bcl<S>(x), batch);
+  EXPECT_LT(relative_to_bcl<S>(conv.output(cache), *ref.find("output")), tolerance) << path.filename();
+
+  auto grads = conv.zero_gradients(cache);
+  conv.backward(cache, sequence_from_bcl<S>(*ref.find("grad_output")), grads);
+  EXPECT_LT(relative_to_bcl<S>(grads.d_input, *ref.find("grad.input")), tolerance) << path.filename();
+  const NamedTensor& dw = *ref.find("grad.weight");
+  const NamedTensor& db = *ref.find("grad.bias");
+  Mat<double> dw_expected(conv.params.weight.rows(), conv.params.weight.cols());
+  for (Index co = 0; co < dw_expected.rows(); ++co)
+    for (Index j = 0; j < dw_expected.cols(); ++j) dw_expected(co, j) = dw.values[co * dw_expected.cols() + j];
+  const Vec<double> db_expected = Eigen::Map<const Vec<double>>(db.values.data(), Index(db.values.size()));
+  EXPECT_LT((grads.params.weight.template cast<double>() - dw_expected).norm() / dw_expected.norm(), tolerance)
+      << path.filename();
+  EXPECT_LT((grads.params.bias.template cast<double>() - db_expected).norm() / db_expected.norm(), tolerance)
+      << path.filename();
+}
+
+}  // namespace
+
+TEST(PyTorchParity, Conv1dReferenceFiles) {
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(reference_dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("conv1d", 0) != 0) continue;
+    if (name.find("_f32") != std::string::npos) check_conv1d_file<float>(e.path(), 1e-5);
+    else check_conv1d_file<double>(e.path(), 1e-10);
+    ++files;
+  }
+  EXPECT_EQ(files, 4u);
 }
