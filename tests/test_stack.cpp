@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "cell_testing.hpp"
+#include "rnnscope/cells/ctrnn.hpp"
 #include "rnnscope/cells/elman.hpp"
+#include "rnnscope/cells/gru.hpp"
+#include "rnnscope/cells/lstm.hpp"
 #include "rnnscope/sequence/gradcheck.hpp"
 #include "rnnscope/sequence/stack.hpp"
 
@@ -87,4 +90,72 @@ TEST(Stack, RejectsMismatchedLayers) {
   layers.emplace_back(5, 4, Activation::tanh);
   EXPECT_THROW(Stack<Elman<double>>(std::move(layers)), InvalidInput);
   EXPECT_THROW(Stack<Elman<double>>({}), InvalidInput);
+}
+
+// Every recurrent cell stacks the same way: finite differences through all
+// layers (every parameter, the input and the whole initial state, including
+// LSTM's c0), on degenerate shapes too, and truncated BPTT against its definition.
+namespace {
+
+template <class Cell>
+Cell make_layer(Index I, Index H, Rng& rng) {
+  if constexpr (std::is_same_v<Cell, CtRnn<double>>) {
+    Cell c(I, H, 0.3);
+    c.init_uniform(rng);
+    return c;
+  } else {
+    Cell c(I, H);
+    c.init_uniform(rng);
+    return c;
+  }
+}
+
+template <class Cell>
+Stack<Cell> stack_of(Index I, Index H, Index L, Rng& rng) {
+  std::vector<Cell> layers;
+  for (Index l = 0; l < L; ++l) {
+    layers.push_back(make_layer<Cell>(l == 0 ? I : H, H, rng));
+    layers.back().params.for_each([](const char*, auto& t) { t *= 1.5; });
+  }
+  return Stack<Cell>(std::move(layers));
+}
+
+template <class Cell>
+class EveryCellStack : public ::testing::Test {};
+using StackedCells = ::testing::Types<LSTM<double>, GRU<double>, CtRnn<double>>;
+TYPED_TEST_SUITE(EveryCellStack, StackedCells);
+
+}  // namespace
+
+TYPED_TEST(EveryCellStack, GradientsMatchFiniteDifferences) {
+  Rng rng(11);
+  struct Shape {
+    Index I, H, L, B, T;
+  };
+  for (const Shape& sh : {Shape{3, 4, 2, 2, 5}, Shape{1, 1, 2, 1, 1}, Shape{2, 3, 3, 1, 4}, Shape{2, 2, 2, 3, 1}}) {
+    auto s = stack_of<TypeParam>(sh.I, sh.H, sh.L, rng);
+    const Mat<double> x = rng.normal_matrix<double>(sh.I, sh.T * sh.B);
+    const Mat<double> s0 = rng.normal_matrix<double>(s.state_size(), sh.B, 0.5);
+    const auto report = check_cell_gradients(s, x, sh.B, s0, rng);
+    EXPECT_LT(report.worst_relative_error(), 1e-6) << "L=" << sh.L << "\n" << report.to_string();
+    EXPECT_EQ(report.tensors.size(), static_cast<size_t>(4 * sh.L + 2));
+  }
+}
+
+TYPED_TEST(EveryCellStack, TruncatedBpttMatchesItsDefinition) {
+  Rng rng(12);
+  const Index I = 2, H = 3, L = 2, B = 2, T = 5;
+  auto s = stack_of<TypeParam>(I, H, L, rng);
+  const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+  const Mat<double> s0 = rng.normal_matrix<double>(s.state_size(), B, 0.5);
+  const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
+  const Mat<double> dfinal = rng.normal_matrix<double>(s.state_size(), B);
+  const auto c = s.forward(x, B, s0);
+  for (Index K : {1, 2, 0}) {
+    const auto g = bptt(s, c, dy, dfinal, K);
+    const auto brute = check::brute_force_bptt(s, x, B, s0, dy, dfinal, K);
+    EXPECT_LT(relative_difference(check::flatten(g.params), brute.params), 1e-7) << "K=" << K;
+    EXPECT_LT(relative_difference(g.d_input, brute.d_input), 1e-7) << "K=" << K;
+    EXPECT_LT(relative_difference(g.d_state0, brute.d_state0), 1e-7) << "K=" << K;
+  }
 }
