@@ -2,11 +2,9 @@
 // parsed file or InvalidInput (a crash, a sanitizer report, another exception)
 // is a bug. A parsed file must also serialize and parse back to the same bytes.
 //
-// Built by hand, not by CMake (from the repository root):
-//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-//     -Iinclude -I/usr/include/eigen3 fuzz/fuzz_safetensors.cpp src/io/safetensors.cpp \
-//     src/io/files.cpp src/core/error.cpp -lfmt -o fuzz_safetensors
-//   ./fuzz_safetensors -max_total_time=120 -max_len=4096 [CORPUS_DIR] [tests/data/reference]
+// Built by hand with Debian's clang, not by CMake: scripts/fuzz.sh builds it and
+// runs it (docs/formats.md, "Fuzzing"). tests/test_fuzz_corpus.cpp includes this
+// file to replay the committed corpus fuzz/corpus through the same checks.
 #include <cstdint>
 #include <cstdlib>
 #include <span>
