@@ -178,7 +178,10 @@ TensorFile grad_in(const TensorFile& model_file, const TensorFile& in) {
   require(input.shape.size() == 3, fmt::format("input: expected a (T, B, I) tensor, got {}", input.shape_string()));
   const Index T = static_cast<Index>(input.shape[0]), B = static_cast<Index>(input.shape[1]);
   require(T > 0 && B > 0, fmt::format("input: empty sequence or batch, shape {}", input.shape_string()));
+  const Index I = std::visit([](const auto& stack) { return stack.layer(0).input_size(); }, model);
+  check_tensor_shape(input, {T, B, I});
   const Mat<S> x = to_sequence<S>(input);
+  check_finite("input", x);
   const Mat<S> state0 = state_from_pytorch<S>(model, in.find("h0"), in.find("c0"), B);
   const Mat<S> d_final = state_from_pytorch<S>(model, in.find("grad_h_n"), in.find("grad_c_n"), B);
   return std::visit(

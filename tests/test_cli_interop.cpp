@@ -1,0 +1,278 @@
+// PyTorch interoperability through the command line: `rnnscope grad` on the
+// committed PyTorch reference files, and malformed model or input files, each
+// of which must give exit code 2 and a message naming the problem.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "rnnscope/io/safetensors.hpp"
+
+using namespace rnnscope;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun run(const std::string& args) {
+  const std::string cmd = std::string(RNNSCOPE_CLI_PATH) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const fs::path reference_dir = fs::path(RNNSCOPE_TEST_DATA) / "reference";
+
+bool is_input_name(const std::string& n) {
+  return n == "input" || n == "h0" || n == "c0" || n.rfind("grad_", 0) == 0;
+}
+bool is_result_name(const std::string& n) {
+  return n == "output" || n == "h_n" || n == "c_n" || n.rfind("grad.", 0) == 0;
+}
+
+struct Split {
+  TensorFile model, input, expected;
+};
+
+Split split_reference(const fs::path& path) {
+  const TensorFile ref = read_safetensors(path);
+  Split s;
+  s.model.metadata = ref.metadata;
+  s.input.metadata = {{"dtype", ref.metadata_at("dtype")}};
+  for (const auto& t : ref.tensors) {
+    if (is_input_name(t.name)) s.input.tensors.push_back(t);
+    else if (is_result_name(t.name)) s.expected.tensors.push_back(t);
+    else s.model.tensors.push_back(t);
+  }
+  return s;
+}
+
+double relative_difference(const NamedTensor& a, const NamedTensor& b) {
+  double d = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    d += (a.values[i] - b.values[i]) * (a.values[i] - b.values[i]);
+    na += a.values[i] * a.values[i];
+    nb += b.values[i] * b.values[i];
+  }
+  return std::sqrt(d) / std::max({std::sqrt(na), std::sqrt(nb), 1e-300});
+}
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name)
+      : path_(fs::temp_directory_path() / ("rnnscope_interop_" + name + std::to_string(::getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void write_bytes(const fs::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A safetensors file split into its JSON header and data area, to be mutated.
+struct RawFile {
+  nlohmann::json header;
+  std::string data;
+
+  static RawFile of(const TensorFile& f) {
+    const std::string bytes = serialize_safetensors(f);
+    std::uint64_t n = 0;
+    std::memcpy(&n, bytes.data(), 8);
+    return {nlohmann::json::parse(bytes.substr(8, n)), bytes.substr(8 + n)};
+  }
+  std::string bytes(std::uint64_t lie = 0) const {
+    const std::string h = header.dump();
+    const std::uint64_t n = lie ? lie : h.size();
+    std::string out(8, '\0');
+    std::memcpy(out.data(), &n, 8);
+    return out + h + data;
+  }
+};
+
+}  // namespace
+
+TEST(Interop, GradReproducesPyTorchForEveryReferenceModel) {
+  TempDir dir("grad");
+  size_t files = 0;
+  std::set<std::string> cells;
+  for (const auto& entry : fs::directory_iterator(reference_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".safetensors" || name.rfind("conv1d", 0) == 0) continue;
+    const Split s = split_reference(entry.path());
+    write_safetensors(dir.path() / "model.safetensors", s.model);
+    write_safetensors(dir.path() / "input.safetensors", s.input);
+    const fs::path out = dir.path() / "grads.safetensors";
+    fs::remove(out);
+    const CliRun r = run("grad --model " + (dir.path() / "model.safetensors").string() + " --input " +
+                      (dir.path() / "input.safetensors").string() + " --out " + out.string());
+    ASSERT_EQ(r.code, 0) << name << "\n" << r.out;
+    const TensorFile got = read_safetensors(out);
+    const bool f32 = s.model.metadata_at("dtype") == "F32";
+    for (const auto& e : s.expected.tensors) {
+      const NamedTensor* g = got.find(e.name);
+      ASSERT_NE(g, nullptr) << name << ": no " << e.name;
+      EXPECT_EQ(g->dtype, f32 ? DType::f32 : DType::f64) << name << ": " << e.name;
+      ASSERT_EQ(g->shape, e.shape) << name << ": " << e.name;
+      EXPECT_LT(relative_difference(*g, e), f32 ? 1e-5 : 1e-10) << name << ": " << e.name;
+    }
+    // Exactly PyTorch's set of results: outputs, states, every parameter gradient, grad.input, grad.h0 (c0).
+    EXPECT_EQ(got.tensors.size(), s.expected.tensors.size()) << name;
+    cells.insert(s.model.metadata_at("cell") + "/" + s.model.metadata_at("num_layers") + "/" +
+                 s.model.metadata_at("bias"));
+    ++files;
+  }
+  EXPECT_EQ(files, 26u);
+  for (const std::string c : {"rnn_tanh/1/true", "rnn_tanh/2/true", "rnn_tanh/1/false", "rnn_relu/1/true",
+                              "rnn_sigmoid/1/true", "lstm/1/true", "lstm/2/true", "lstm/1/false", "gru/1/true",
+                              "gru/2/true", "gru/1/false", "ctrnn/1/true"})
+    EXPECT_TRUE(cells.count(c)) << c;
+}
+
+TEST(Interop, MalformedFilesExitWithTwoAndNameTheProblem) {
+  TempDir dir("bad");
+  const Split s = split_reference(reference_dir / "lstm_l1_f64.safetensors");
+  const fs::path model = dir.path() / "model.safetensors", input = dir.path() / "input.safetensors";
+  const fs::path bad = dir.path() / "bad.safetensors", out = dir.path() / "out.safetensors";
+  write_safetensors(model, s.model);
+  write_safetensors(input, s.input);
+  ASSERT_EQ(run("grad --model " + model.string() + " --input " + input.string() + " --out " + out.string()).code, 0);
+  fs::remove(out);
+
+  const RawFile raw = RawFile::of(s.model);
+  const std::string valid = raw.bytes();
+  struct Case {
+    std::string what, bytes, expected_message;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"truncated", valid.substr(0, valid.size() / 2), "outside the data area"});
+  cases.push_back({"truncated inside the length", valid.substr(0, 5), "shorter than the 8-byte header length"});
+  cases.push_back({"header length past the end", raw.bytes(valid.size()), "runs past the end of the file"});
+  cases.push_back({"header length huge", raw.bytes(std::uint64_t{1} << 62), "above the limit"});
+  {
+    RawFile r = raw;
+    // weight_hh_l0 moved 8 bytes into weight_ih_l0, keeping its length.
+    auto& off = r.header["weight_hh_l0"]["data_offsets"];
+    const auto len = off[1].get<std::uint64_t>() - off[0].get<std::uint64_t>();
+    const auto begin = r.header["weight_ih_l0"]["data_offsets"][1].get<std::uint64_t>() - 8;
+    off = {begin, begin + len};
+    cases.push_back({"overlapping offsets", r.bytes(), "overlap"});
+  }
+  {
+    RawFile r = raw;
+    r.header["bias_hh_l0"]["data_offsets"][1] = r.data.size() + 64;
+    cases.push_back({"offsets out of range", r.bytes(), "outside the data area"});
+  }
+  {
+    RawFile r = raw;
+    r.header["weight_ih_l0"]["dtype"] = "F16";
+    cases.push_back({"wrong dtype", r.bytes(), "reads F32 and F64"});
+  }
+  {
+    RawFile r = raw;
+    r.header["weight_ih_l0"]["dtype"] = "I64";
+    cases.push_back({"integer dtype", r.bytes(), "weight_ih_l0"});
+  }
+  {
+    RawFile r = raw;
+    r.header["bias_ih_l0"]["shape"][0] = r.header["bias_ih_l0"]["shape"][0].get<int>() + 1;
+    cases.push_back({"shape and byte count disagree", r.bytes(), "needs"});
+  }
+  {
+    RawFile r = raw;
+    r.header["weight_ih_l0"]["shape"] = {1u << 31, 1u << 31, 1u << 31};
+    cases.push_back({"shape product overflows", r.bytes(), "weight_ih_l0"});
+  }
+  {
+    TensorFile f = s.model;
+    f.tensors.erase(f.tensors.begin() + 1);  // weight_hh_l0
+    cases.push_back({"missing tensor", serialize_safetensors(f), "missing tensor 'weight_hh_l0'"});
+  }
+  {
+    TensorFile f = s.model;
+    for (auto& t : f.tensors)
+      if (t.name == "bias_hh_l0") {
+        t.shape = {t.shape[0] - 4};
+        t.values.resize(static_cast<size_t>(t.shape[0]));
+      }
+    cases.push_back({"inconsistent shapes", serialize_safetensors(f), "bias_hh_l0: expected shape"});
+  }
+  {
+    TensorFile f = s.model;
+    f.metadata["cell"] = "transformer";
+    cases.push_back({"unknown cell", serialize_safetensors(f), "unknown cell 'transformer'"});
+  }
+  cases.push_back({"not safetensors at all", "hello, world; this is not a tensor file", "header"});
+  for (const Case& c : cases) {
+    write_bytes(bad, c.bytes);
+    const CliRun r = run("grad --model " + bad.string() + " --input " + input.string() + " --out " + out.string());
+    EXPECT_EQ(r.code, 2) << c.what << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.expected_message), std::string::npos) << c.what << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.what << ": one line\n" << r.out;
+    EXPECT_FALSE(fs::exists(out)) << c.what;
+  }
+
+  // Inputs that do not fit the model.
+  std::vector<std::pair<TensorFile, std::string>> inputs;
+  {
+    TensorFile f = s.input;
+    for (auto& t : f.tensors)
+      if (t.name == "input") {
+        t.shape[2] += 1;
+        t.values.resize(static_cast<size_t>(t.numel()));
+      }
+    inputs.push_back({f, "input: expected shape (5, 3, 4), got (5, 3, 5)"});
+  }
+  {
+    TensorFile f = s.input;
+    for (auto& t : f.tensors)
+      if (t.name == "h0") {
+        t.shape[2] += 1;
+        t.values.resize(static_cast<size_t>(t.numel()));
+      }
+    inputs.push_back({f, "h0: expected shape (1, 3, 6), got (1, 3, 7)"});
+  }
+  {
+    TensorFile f = s.input;
+    f.tensors.erase(std::remove_if(f.tensors.begin(), f.tensors.end(), [](const auto& t) { return t.name == "input"; }),
+                    f.tensors.end());
+    inputs.push_back({f, "missing tensor 'input'"});
+  }
+  {
+    TensorFile f = s.input;
+    for (auto& t : f.tensors)
+      if (t.name == "input") t.values[3] = std::numeric_limits<double>::quiet_NaN();
+    inputs.push_back({f, "input has a non-finite value"});
+  }
+  for (const auto& [file, expected] : inputs) {
+    write_safetensors(bad, file);
+    const CliRun r = run("grad --model " + model.string() + " --input " + bad.string() + " --out " + out.string());
+    EXPECT_EQ(r.code, 2) << expected << "\n" << r.out;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(out)) << expected;
+  }
+  const CliRun missing = run("grad --model " + (dir.path() / "nope.safetensors").string() + " --input " +
+                          input.string() + " --out " + out.string());
+  EXPECT_EQ(missing.code, 2) << missing.out;
+  EXPECT_NE(missing.out.find("nope.safetensors"), std::string::npos) << missing.out;
+}
