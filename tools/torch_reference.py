@@ -9,15 +9,31 @@ their contents.
   /usr/bin/python3 tools/torch_reference.py [--out DIR]
       Writes one safetensors file per case and dtype (F32, F64) into DIR
       (default tests/data/reference beside this script). The output is the
-      same bytes on every run.
+      same bytes on every run with the same BLAS; another BLAS behind
+      PyTorch (OpenBLAS instead of the reference BLAS) changes the results
+      in the last bits (2e-16 relative in F64, 7e-8 in F32), far inside
+      the parity tolerances. The committed files were written with
+      Debian's reference BLAS.
 
   /usr/bin/python3 tools/torch_reference.py --export-model OUT_MODEL OUT_INPUT
       --cell CELL [--layers 1] [--hidden-size 6] [--input-size 4] [--steps 5]
       [--batch 3] [--dtype f32|f64] [--seed 0] [--no-bias] [--dt 0.1]
       Writes a random model (PyTorch's default initialisation; state_dict +
       __metadata__) to OUT_MODEL and an input file (input, h0 and for the LSTM
-      c0) to OUT_INPUT. CELL is rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or
+      c0, and standard normal cotangents grad_output, grad_h_n, grad_c_n) to
+      OUT_INPUT. CELL is rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or
       ctrnn; --dt is used by ctrnn only.
+
+      With --state-dict FILE.pt the model is not random but the state_dict
+      saved by torch.save(module.state_dict(), FILE.pt) of a trained
+      nn.RNN/nn.LSTM/nn.GRU; sizes, layers and bias are read from it.
+
+  /usr/bin/python3 tools/torch_reference.py --check MODEL INPUT GRADS
+      Loads MODEL into the nn module with load_state_dict (strict), runs it on
+      INPUT with autograd for the cotangents in INPUT (missing ones are zero)
+      and compares every tensor of GRADS, written by `rnnscope grad`, with
+      PyTorch's. Prints the relative differences; exits 1 if one is above
+      1e-5 (F32) or 1e-10 (F64).
 
 safetensors files are written by hand (8-byte little-endian header length,
 JSON header, raw little-endian data) so that no package beyond torch is needed.
@@ -73,6 +89,24 @@ def write_safetensors(path, tensors, metadata):
         for data in chunks:
             f.write(data)
     os.replace(tmp, path)
+
+
+def read_safetensors(path):
+    """Returns ({name: tensor}, metadata) of a safetensors file (F32 and F64 only)."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    metadata = header.pop("__metadata__", {})
+    data = blob[8 + n:]
+    tensors = {}
+    for name, entry in header.items():
+        code, dtype = {"F32": ("f", torch.float32), "F64": ("d", torch.float64)}[entry["dtype"]]
+        begin, end = entry["data_offsets"]
+        count = (end - begin) // struct.calcsize(code)
+        values = struct.unpack(f"<{count}{code}", data[begin:end])
+        tensors[name] = torch.tensor(values, dtype=dtype).reshape(entry["shape"])
+    return tensors, metadata
 
 
 def make_module(cell, layers, bias, input_size, hidden_size):
@@ -295,6 +329,16 @@ def write_reference(out_dir):
     print(f"{total} bytes in all")
 
 
+def random_cotangents(cell, steps, batch, layers, hidden_size, dtype):
+    """grad_output (T, B, H) and grad_h_n (L, B, H) (and grad_c_n), standard normal:
+    the cotangents `rnnscope grad` and --check contract the outputs with."""
+    out = [("grad_output", torch.randn(steps, batch, hidden_size).to(dtype)),
+           ("grad_h_n", torch.randn(layers, batch, hidden_size).to(dtype))]
+    if cell == "lstm":
+        out.append(("grad_c_n", torch.randn(layers, batch, hidden_size).to(dtype)))
+    return out
+
+
 def export_model(args):
     if args.cell not in RECURRENT_CELLS:
         sys.exit(f"--cell must be one of {', '.join(RECURRENT_CELLS)}")
@@ -314,7 +358,86 @@ def export_model(args):
     inputs = [("input", x.to(dtype)), ("h0", h0.to(dtype))]
     if c0 is not None:
         inputs.append(("c0", c0.to(dtype)))
+    inputs += random_cotangents(args.cell, args.steps, args.batch, args.layers, args.hidden_size, dtype)
     write_safetensors(args.export_model[1], inputs, {"cell": args.cell, "dtype": dtype_name})
+
+
+def sizes_from_state_dict(state):
+    """(layers, bias, input_size, hidden_size) of an nn.RNN/LSTM/GRU state_dict."""
+    layers = 1 + max(int(k.rsplit("_l", 1)[1]) for k in state if k.startswith("weight_hh_l"))
+    hidden_size = state["weight_hh_l0"].shape[1]
+    return layers, "bias_ih_l0" in state, state["weight_ih_l0"].shape[1], hidden_size
+
+
+def export_state_dict(args):
+    """--export-model with --state-dict: a trained model and a random input."""
+    dtype, dtype_name = DTYPES[args.dtype]
+    state = torch.load(args.state_dict, map_location="cpu")
+    layers, bias, input_size, hidden_size = sizes_from_state_dict(state)
+    module = make_module(args.cell, layers, bias, input_size, hidden_size)
+    module.load_state_dict(state)  # checks names and shapes against the cell
+    torch.manual_seed(args.seed)
+    x = torch.randn(args.steps, args.batch, input_size)
+    h0 = torch.zeros(layers, args.batch, hidden_size)
+    write_safetensors(args.export_model[0], list(module.to(dtype).state_dict().items()),
+                      recurrent_metadata(args.cell, layers, bias, dtype_name, args.dt, input_size, hidden_size))
+    inputs = [("input", x.to(dtype)), ("h0", h0.to(dtype))]
+    if args.cell == "lstm":
+        inputs.append(("c0", h0.to(dtype)))
+    inputs += random_cotangents(args.cell, args.steps, args.batch, layers, hidden_size, dtype)
+    write_safetensors(args.export_model[1], inputs, {"cell": args.cell, "dtype": dtype_name})
+
+
+def check_grads(model_path, input_path, grads_path):
+    """Compares `rnnscope grad` output with autograd; returns the process exit code."""
+    state, meta = read_safetensors(model_path)
+    inputs, _ = read_safetensors(input_path)
+    theirs, _ = read_safetensors(grads_path)
+    cell, dtype = meta["cell"], next(iter(state.values())).dtype
+    layers, bias, input_size, hidden_size = sizes_from_state_dict(state)
+    dt = float(meta.get("dt", "0.1"))
+    module = make_module(cell, layers, bias, input_size, hidden_size).to(dtype)
+    module.load_state_dict(state, strict=True)
+    params = dict(module.named_parameters())
+    x = inputs["input"].clone().requires_grad_()
+    batch = x.shape[1]
+    zeros = torch.zeros(layers, batch, hidden_size, dtype=dtype)
+    h0 = inputs.get("h0", zeros).clone().requires_grad_()
+    c0 = inputs.get("c0", zeros).clone().requires_grad_() if cell == "lstm" else None
+    out, h_n, c_n = run_recurrent(cell, module, params, x, h0, c0, layers, bias, dt)
+    total = (out * inputs.get("grad_output", torch.zeros_like(out))).sum()
+    total = total + (h_n * inputs.get("grad_h_n", torch.zeros_like(h_n))).sum()
+    if c_n is not None:
+        total = total + (c_n * inputs.get("grad_c_n", torch.zeros_like(c_n))).sum()
+    names = [n for n, _ in module.named_parameters()]
+    wrt = [params[n] for n in names] + [x, h0] + ([c0] if c0 is not None else [])
+    grads = torch.autograd.grad(total, wrt, allow_unused=True)
+    ours = {"output": out, "h_n": h_n}
+    if c_n is not None:
+        ours["c_n"] = c_n
+    grad_names = [f"grad.{n}" for n in names] + ["grad.input", "grad.h0", "grad.c0"]
+    for i, (name, g) in enumerate(zip(grad_names, grads)):
+        ours[name] = g if g is not None else torch.zeros_like(wrt[i])
+    tolerance = 1e-5 if dtype == torch.float32 else 1e-10
+    worst = 0.0
+    print(f"{cell}, {layers} layer(s), {'F32' if dtype == torch.float32 else 'F64'}: "
+          f"rnnscope against PyTorch {torch.__version__} autograd")
+    for name, expected in ours.items():
+        if name not in theirs:
+            print(f"  {name:24} missing from {grads_path}")
+            return 1
+        got = theirs[name].to(torch.float64)
+        expected = expected.detach().to(torch.float64)
+        if got.shape != expected.shape:
+            print(f"  {name:24} shape {tuple(got.shape)} in {grads_path}, PyTorch's is {tuple(expected.shape)}")
+            return 1
+        scale = max(expected.norm().item(), got.norm().item(), 1e-300)
+        rel = (got - expected).norm().item() / scale
+        worst = max(worst, rel)
+        print(f"  {name:24} {tuple(expected.shape)!s:16} relative difference {rel:.2e}")
+    verdict = "agree" if worst <= tolerance else "DIFFER"
+    print(f"worst {worst:.2e}: {verdict} (tolerance {tolerance:.0e})")
+    return 0 if worst <= tolerance else 1
 
 
 def main():
@@ -324,6 +447,9 @@ def main():
                         help="folder of the reference files")
     parser.add_argument("--export-model", nargs=2, metavar=("OUT_MODEL", "OUT_INPUT"),
                         help="write a random model and an input file instead")
+    parser.add_argument("--state-dict", help="with --export-model: a saved state_dict (.pt) to export")
+    parser.add_argument("--check", nargs=3, metavar=("MODEL", "INPUT", "GRADS"),
+                        help="compare the output of `rnnscope grad` with PyTorch's autograd")
     parser.add_argument("--cell", default="lstm", help=", ".join(RECURRENT_CELLS))
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--hidden-size", "--hidden", type=int, default=H)
@@ -336,7 +462,11 @@ def main():
     parser.add_argument("--dt", type=float, default=0.1, help="CT-RNN Euler step")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    if args.export_model:
+    if args.check:
+        sys.exit(check_grads(*args.check))
+    if args.export_model and args.state_dict:
+        export_state_dict(args)
+    elif args.export_model:
         export_model(args)
     else:
         write_reference(os.path.normpath(args.out))
