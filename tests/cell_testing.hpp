@@ -7,9 +7,24 @@
 #include <vector>
 
 #include "rnnscope/cells/cell.hpp"
+#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/elman.hpp"
 #include "rnnscope/sequence/bptt.hpp"
 
 namespace rnnscope::check {
+
+/// A cell with PyTorch's default initialisation: Elman cells are tanh, CT-RNNs
+/// take dt = 0.3 (so that neither the leak nor the tanh term dominates).
+template <class Cell>
+Cell make_cell(Index input_size, Index hidden_size, Rng& rng) {
+  Cell c = [&] {
+    if constexpr (std::is_same_v<Cell, Elman<double>>) return Cell(input_size, hidden_size, Activation::tanh);
+    else if constexpr (std::is_same_v<Cell, CtRnn<double>>) return Cell(input_size, hidden_size, 0.3);
+    else return Cell(input_size, hidden_size);
+  }();
+  c.init_uniform(rng);
+  return c;
+}
 
 /// All parameter gradients of a Gradients struct, flattened in for_each order.
 template <class Params>

@@ -13,9 +13,13 @@
 #include <set>
 #include <string>
 
+#include "reference_testing.hpp"
 #include "rnnscope/io/safetensors.hpp"
 
 using namespace rnnscope;
+using check::reference_dir;
+using check::split_reference;
+using check::relative_difference;
 namespace fs = std::filesystem;
 
 namespace {
@@ -33,42 +37,6 @@ CliRun run(const std::string& args) {
   while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-const fs::path reference_dir = fs::path(RNNSCOPE_TEST_DATA) / "reference";
-
-bool is_input_name(const std::string& n) {
-  return n == "input" || n == "h0" || n == "c0" || n.rfind("grad_", 0) == 0;
-}
-bool is_result_name(const std::string& n) {
-  return n == "output" || n == "h_n" || n == "c_n" || n.rfind("grad.", 0) == 0;
-}
-
-struct Split {
-  TensorFile model, input, expected;
-};
-
-Split split_reference(const fs::path& path) {
-  const TensorFile ref = read_safetensors(path);
-  Split s;
-  s.model.metadata = ref.metadata;
-  s.input.metadata = {{"dtype", ref.metadata_at("dtype")}};
-  for (const auto& t : ref.tensors) {
-    if (is_input_name(t.name)) s.input.tensors.push_back(t);
-    else if (is_result_name(t.name)) s.expected.tensors.push_back(t);
-    else s.model.tensors.push_back(t);
-  }
-  return s;
-}
-
-double relative_difference(const NamedTensor& a, const NamedTensor& b) {
-  double d = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < a.values.size(); ++i) {
-    d += (a.values[i] - b.values[i]) * (a.values[i] - b.values[i]);
-    na += a.values[i] * a.values[i];
-    nb += b.values[i] * b.values[i];
-  }
-  return std::sqrt(d) / std::max({std::sqrt(na), std::sqrt(nb), 1e-300});
 }
 
 class TempDir {
@@ -119,7 +87,7 @@ TEST(Interop, GradReproducesPyTorchForEveryReferenceModel) {
   for (const auto& entry : fs::directory_iterator(reference_dir)) {
     const std::string name = entry.path().filename().string();
     if (entry.path().extension() != ".safetensors" || name.rfind("conv1d", 0) == 0) continue;
-    const Split s = split_reference(entry.path());
+    const check::ReferenceCase s = split_reference(entry.path());
     write_safetensors(dir.path() / "model.safetensors", s.model);
     write_safetensors(dir.path() / "input.safetensors", s.input);
     const fs::path out = dir.path() / "grads.safetensors";
@@ -151,7 +119,7 @@ TEST(Interop, GradReproducesPyTorchForEveryReferenceModel) {
 
 TEST(Interop, MalformedFilesExitWithTwoAndNameTheProblem) {
   TempDir dir("bad");
-  const Split s = split_reference(reference_dir / "lstm_l1_f64.safetensors");
+  const check::ReferenceCase s = split_reference(reference_dir / "lstm_l1_f64.safetensors");
   const fs::path model = dir.path() / "model.safetensors", input = dir.path() / "input.safetensors";
   const fs::path bad = dir.path() / "bad.safetensors", out = dir.path() / "out.safetensors";
   write_safetensors(model, s.model);

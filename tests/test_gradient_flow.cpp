@@ -23,23 +23,6 @@ using check::relative_difference;
 namespace {
 
 template <class Cell>
-Cell make_cell(Index I, Index H, Rng& rng) {
-  if constexpr (std::is_same_v<Cell, Elman<double>>) {
-    Cell c(I, H, Activation::tanh);
-    c.init_uniform(rng);
-    return c;
-  } else if constexpr (std::is_same_v<Cell, CtRnn<double>>) {
-    Cell c(I, H, 0.3);
-    c.init_uniform(rng);
-    return c;
-  } else {
-    Cell c(I, H);
-    c.init_uniform(rng);
-    return c;
-  }
-}
-
-template <class Cell>
 class EveryCell : public ::testing::Test {};
 using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
 TYPED_TEST_SUITE(EveryCell, Cells);
@@ -49,7 +32,7 @@ TYPED_TEST_SUITE(EveryCell, Cells);
 TYPED_TEST(EveryCell, StepJacobianMatchesFiniteDifferences) {
   Rng rng(21);
   const Index I = 3, H = 5, B = 2, T = 4;
-  auto cell = make_cell<TypeParam>(I, H, rng);
+  auto cell = check::make_cell<TypeParam>(I, H, rng);
   cell.params.for_each([](const char*, auto& p) { p *= 2.0; });  // away from the linear regime
   const Mat<double> x = rng.normal_matrix<double>(I, T * B);
   const Mat<double> s0 = rng.normal_matrix<double>(cell.state_size(), B, 0.5);
@@ -67,7 +50,7 @@ TYPED_TEST(EveryCell, StepJacobianMatchesFiniteDifferences) {
 TYPED_TEST(EveryCell, ChainsEqualExplicitProductsAndBackward) {
   Rng rng(22);
   const Index I = 2, H = 4, B = 2, T = 7;
-  auto cell = make_cell<TypeParam>(I, H, rng);
+  auto cell = check::make_cell<TypeParam>(I, H, rng);
   const Mat<double> x = rng.normal_matrix<double>(I, T * B);
   const auto c = cell.forward(x, B);
   const Index S = cell.state_size();
@@ -98,7 +81,7 @@ TYPED_TEST(EveryCell, ChainsEqualExplicitProductsAndBackward) {
 TYPED_TEST(EveryCell, ContributionsByDistanceSumToTheBpttGradient) {
   Rng rng(23);
   const Index I = 3, H = 3, B = 2, T = 8;
-  auto cell = make_cell<TypeParam>(I, H, rng);
+  auto cell = check::make_cell<TypeParam>(I, H, rng);
   const Mat<double> x = rng.normal_matrix<double>(I, T * B);
   const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
   const auto c = cell.forward(x, B);
@@ -115,7 +98,7 @@ TYPED_TEST(EveryCell, ContributionsByDistanceSumToTheBpttGradient) {
 TYPED_TEST(EveryCell, LargestLyapunovExponentIsTheChainGrowthRate) {
   Rng rng(24);
   const Index H = 6, T = 2000;
-  auto cell = make_cell<TypeParam>(1, H, rng);
+  auto cell = check::make_cell<TypeParam>(1, H, rng);
   cell.params.for_each([](const char*, auto& p) { p *= 2.0; });
   const auto c = cell.forward(rng.normal_matrix<double>(1, T), 1);
   const auto exps = lyapunov_spectrum(cell, c, 0);

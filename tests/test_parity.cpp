@@ -4,32 +4,18 @@
 
 #include <filesystem>
 
+#include "reference_testing.hpp"
 #include "rnnscope/cells/conv1d.hpp"
 #include "rnnscope/io/model_file.hpp"
 
 using namespace rnnscope;
 namespace fs = std::filesystem;
+using check::is_input_name;
+using check::is_result_name;
+using check::reference_dir;
+using check::relative_difference;
 
 namespace {
-
-const fs::path reference_dir = fs::path(RNNSCOPE_TEST_DATA) / "reference";
-
-bool is_input_name(const std::string& n) {
-  return n == "input" || n == "h0" || n == "c0" || n.rfind("grad_", 0) == 0;
-}
-bool is_result_name(const std::string& n) {
-  return n == "output" || n == "h_n" || n == "c_n" || n.rfind("grad.", 0) == 0;
-}
-
-double relative_difference(const NamedTensor& a, const NamedTensor& b) {
-  double d = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < a.values.size(); ++i) {
-    d += (a.values[i] - b.values[i]) * (a.values[i] - b.values[i]);
-    na += a.values[i] * a.values[i];
-    nb += b.values[i] * b.values[i];
-  }
-  return std::sqrt(d) / std::max({std::sqrt(na), std::sqrt(nb), 1e-300});
-}
 
 std::vector<fs::path> recurrent_reference_files() {
   std::vector<fs::path> files;

@@ -66,24 +66,6 @@ TEST(Stack, GradientsMatchFiniteDifferences) {
     }
 }
 
-TEST(Stack, TruncatedBpttMatchesItsDefinition) {
-  Rng rng(4);
-  const Index I = 2, H = 3, L = 2, B = 2, T = 5;
-  auto s = elman_stack(I, H, L, Activation::tanh, rng);
-  const Mat<double> x = rng.normal_matrix<double>(I, T * B);
-  const Mat<double> s0 = rng.normal_matrix<double>(s.state_size(), B, 0.5);
-  const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
-  const Mat<double> dfinal = rng.normal_matrix<double>(s.state_size(), B);
-  const auto c = s.forward(x, B, s0);
-  for (Index K : {1, 2, 0}) {
-    const auto g = bptt(s, c, dy, dfinal, K);
-    const auto brute = check::brute_force_bptt(s, x, B, s0, dy, dfinal, K);
-    EXPECT_LT(relative_difference(check::flatten(g.params), brute.params), 1e-7) << "K=" << K;
-    EXPECT_LT(relative_difference(g.d_input, brute.d_input), 1e-7) << "K=" << K;
-    EXPECT_LT(relative_difference(g.d_state0, brute.d_state0), 1e-7) << "K=" << K;
-  }
-}
-
 TEST(Stack, RejectsMismatchedLayers) {
   std::vector<Elman<double>> layers;
   layers.emplace_back(3, 4, Activation::tanh);
@@ -98,23 +80,10 @@ TEST(Stack, RejectsMismatchedLayers) {
 namespace {
 
 template <class Cell>
-Cell make_layer(Index I, Index H, Rng& rng) {
-  if constexpr (std::is_same_v<Cell, CtRnn<double>>) {
-    Cell c(I, H, 0.3);
-    c.init_uniform(rng);
-    return c;
-  } else {
-    Cell c(I, H);
-    c.init_uniform(rng);
-    return c;
-  }
-}
-
-template <class Cell>
 Stack<Cell> stack_of(Index I, Index H, Index L, Rng& rng) {
   std::vector<Cell> layers;
   for (Index l = 0; l < L; ++l) {
-    layers.push_back(make_layer<Cell>(l == 0 ? I : H, H, rng));
+    layers.push_back(check::make_cell<Cell>(l == 0 ? I : H, H, rng));
     layers.back().params.for_each([](const char*, auto& t) { t *= 1.5; });
   }
   return Stack<Cell>(std::move(layers));
@@ -122,11 +91,12 @@ Stack<Cell> stack_of(Index I, Index H, Index L, Rng& rng) {
 
 template <class Cell>
 class EveryCellStack : public ::testing::Test {};
-using StackedCells = ::testing::Types<LSTM<double>, GRU<double>, CtRnn<double>>;
+using StackedCells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
 TYPED_TEST_SUITE(EveryCellStack, StackedCells);
 
 }  // namespace
 
+// (Elman stacks of every activation are checked above.)
 TYPED_TEST(EveryCellStack, GradientsMatchFiniteDifferences) {
   Rng rng(11);
   struct Shape {

@@ -19,6 +19,21 @@
 
 namespace rnnscope {
 
+namespace detail {
+/// v <- v / ||v||, adding log10 ||v|| to log10_scale (-inf once v is exactly zero):
+/// how a vector carried back over thousands of steps stays representable.
+template <class V>
+void renormalise(V& v, double& log10_scale) {
+  const double n = v.norm();
+  if (n > 0) {
+    v /= n;
+    log10_scale += std::log10(n);
+  } else {
+    log10_scale = -std::numeric_limits<double>::infinity();
+  }
+}
+}  // namespace detail
+
 /// Calls visit(L, C_scaled, log10_scale) for L = 0..T with C_L = C_scaled * 10^log10_scale.
 template <class Cell, class Visit>
 void for_each_chain(const Cell& cell, const typename Cell::Cache& cache, Index b, Visit&& visit) {
@@ -99,13 +114,7 @@ std::vector<double> lookback_log10_ratios(const Cell& cell, const typename Cell:
   std::vector<double> out{0.0};
   for (Index t = T - 1; t >= 0; --t) {
     g = cell.step_jacobian(cache, t, b).template cast<double>().transpose() * g;
-    const double n = g.norm();
-    if (n > 0) {
-      g /= n;
-      log10_scale += std::log10(n);
-    } else {
-      log10_scale = -std::numeric_limits<double>::infinity();
-    }
+    detail::renormalise(g, log10_scale);
     out.push_back(log10_scale);
   }
   return out;

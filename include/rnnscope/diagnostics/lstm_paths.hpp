@@ -20,6 +20,7 @@
 #include "rnnscope/cells/lstm.hpp"
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/core/tensor.hpp"
+#include "rnnscope/diagnostics/jacobian_chain.hpp"
 
 namespace rnnscope {
 
@@ -27,19 +28,6 @@ struct LstmPaths {
   std::vector<Index> distance;  // L = 0..T
   std::vector<double> cell_path_log10, hidden_path_log10, total_log10;
 };
-
-namespace detail {
-/// v <- v / ||v||, adding log10 ||v|| to scale (-inf once v is exactly zero).
-inline void renormalise(Vec<double>& v, double& log10_scale) {
-  const double n = v.norm();
-  if (n > 0) {
-    v /= n;
-    log10_scale += std::log10(n);
-  } else {
-    log10_scale = -std::numeric_limits<double>::infinity();
-  }
-}
-}  // namespace detail
 
 /// The three path norms above for batch element b of a forward cache.
 template <Scalar S>
