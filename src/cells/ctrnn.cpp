@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "rnnscope/core/error.hpp"
@@ -92,25 +93,32 @@ Mat<S> CtRnn<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
   const S dt = static_cast<S>(dt_), keep = static_cast<S>(1.0 - dt_);
   Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(H, B);
   check_shape("d_state", g, H, B);
-  Mat<S> delta(H, n);  // delta_t = dL/da_t for the steps of the range
-  for (Index t = t1 - 1; t >= t0; --t) {
-    auto delta_t = delta.middleCols((t - t0) * B, B);
-    delta_t = g;  // g_t, the total cotangent of x_t
-    if (d_output.size() > 0) delta_t += d_output.middleCols((t - t0) * B, B);
-    g = keep * delta_t;  // the leak path x_t <- (1 - dt) x_{t-1}
-    const auto y = c.drive.middleCols(t * B, B);
-    delta_t.array() *= dt * (S(1) - y.array().square());
-    g.noalias() += params.weight_hh.transpose() * delta_t;
+  // The sweep runs in blocks of steps (cell.hpp): the deltas of one block feed
+  // that block's weight-gradient GEMMs.
+  const Index block = backward_block_steps(B);
+  Mat<S> delta(H, std::min(n, block * B));  // delta_t = dL/da_t for the steps of one block
+  for (Index end = t1; end > t0; end -= block) {
+    const Index begin = std::max(t0, end - block), m = (end - begin) * B;
+    for (Index t = end - 1; t >= begin; --t) {
+      auto delta_t = delta.middleCols((t - begin) * B, B);
+      delta_t = g;  // g_t, the total cotangent of x_t
+      if (d_output.size() > 0) delta_t += d_output.middleCols((t - t0) * B, B);
+      g = keep * delta_t;  // the leak path x_t <- (1 - dt) x_{t-1}
+      const auto y = c.drive.middleCols(t * B, B);
+      delta_t.array() *= dt * (S(1) - y.array().square());
+      g.noalias() += params.weight_hh.transpose() * delta_t;
+    }
+    // Weight gradients of the block in one GEMM each.
+    const auto delta_block = delta.leftCols(m);
+    grads.params.weight_ih.noalias() += delta_block * c.input.middleCols(begin * B, m).transpose();
+    grads.params.weight_hh.noalias() += delta_block * c.states.middleCols(begin * B, m).transpose();
+    if (params.bias_ih.size() > 0) {
+      const Vec<S> db = delta_block.rowwise().sum();
+      grads.params.bias_ih += db;
+      grads.params.bias_hh += db;
+    }
+    grads.d_input.middleCols(begin * B, m).noalias() += params.weight_ih.transpose() * delta_block;
   }
-  // Weight gradients of the whole range in one GEMM each.
-  grads.params.weight_ih.noalias() += delta * c.input.middleCols(t0 * B, n).transpose();
-  grads.params.weight_hh.noalias() += delta * c.states.middleCols(t0 * B, n).transpose();
-  if (params.bias_ih.size() > 0) {
-    const Vec<S> db = delta.rowwise().sum();
-    grads.params.bias_ih += db;
-    grads.params.bias_hh += db;
-  }
-  grads.d_input.middleCols(t0 * B, n).noalias() += params.weight_ih.transpose() * delta;
   return g;
 }
 

@@ -1,5 +1,6 @@
 #include "rnnscope/cells/gru.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "rnnscope/core/error.hpp"
@@ -105,38 +106,45 @@ Mat<S> GRU<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<
   if (d_output.size() > 0) check_shape("d_output", d_output, H, n_cols);
   Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(H, B);
   check_shape("d_state", g, H, B);
-  Mat<S> d_input_pre(3 * H, n_cols);   // dL/d(W_ih x_t + b_ih) = [d_ar; d_az; d_an]
-  Mat<S> d_hidden_pre(3 * H, n_cols);  // dL/d(W_hh h_{t-1} + b_hh) = [d_ar; d_az; r d_an]
-  for (Index t = t1 - 1; t >= t0; --t) {
-    if (d_output.size() > 0) g += d_output.middleCols((t - t0) * B, B);
-    for (Index b = 0; b < B; ++b) {
-      const Index col = t * B + b, k = (t - t0) * B + b;
-      const auto gate = c.gates.col(col);
-      const auto r = gate.head(H).array();
-      const auto z = gate.segment(H, H).array();
-      const auto n = gate.tail(H).array();
-      const auto m = c.hidden_n.col(col).array();
-      const auto h_prev = c.states.col(col).array();
-      auto g_b = g.col(b).array();
-      auto d_in = d_input_pre.col(k);
-      auto d_hid = d_hidden_pre.col(k);
-      d_in.tail(H).array() = (S(1) - z) * (S(1) - n.square()) * g_b;
-      d_in.head(H).array() = r * (S(1) - r) * m * d_in.tail(H).array();
-      d_in.segment(H, H).array() = z * (S(1) - z) * (h_prev - n) * g_b;
-      d_hid.head(2 * H) = d_in.head(2 * H);
-      d_hid.tail(H).array() = r * d_in.tail(H).array();
-      g_b *= z;  // the direct path h_t = ... + z h_{t-1}
+  // The sweep runs in blocks of steps (cell.hpp): the cotangents of one block
+  // feed that block's weight-gradient GEMMs.
+  const Index block = backward_block_steps(B), width = std::min(n_cols, block * B);
+  Mat<S> d_input_pre(3 * H, width);   // dL/d(W_ih x_t + b_ih) = [d_ar; d_az; d_an]
+  Mat<S> d_hidden_pre(3 * H, width);  // dL/d(W_hh h_{t-1} + b_hh) = [d_ar; d_az; r d_an]
+  for (Index end = t1; end > t0; end -= block) {
+    const Index begin = std::max(t0, end - block), m = (end - begin) * B;
+    for (Index t = end - 1; t >= begin; --t) {
+      if (d_output.size() > 0) g += d_output.middleCols((t - t0) * B, B);
+      for (Index b = 0; b < B; ++b) {
+        const Index col = t * B + b, k = (t - begin) * B + b;
+        const auto gate = c.gates.col(col);
+        const auto r = gate.head(H).array();
+        const auto z = gate.segment(H, H).array();
+        const auto n = gate.tail(H).array();
+        const auto m_t = c.hidden_n.col(col).array();
+        const auto h_prev = c.states.col(col).array();
+        auto g_b = g.col(b).array();
+        auto d_in = d_input_pre.col(k);
+        auto d_hid = d_hidden_pre.col(k);
+        d_in.tail(H).array() = (S(1) - z) * (S(1) - n.square()) * g_b;
+        d_in.head(H).array() = r * (S(1) - r) * m_t * d_in.tail(H).array();
+        d_in.segment(H, H).array() = z * (S(1) - z) * (h_prev - n) * g_b;
+        d_hid.head(2 * H) = d_in.head(2 * H);
+        d_hid.tail(H).array() = r * d_in.tail(H).array();
+        g_b *= z;  // the direct path h_t = ... + z h_{t-1}
+      }
+      g.noalias() += params.weight_hh.transpose() * d_hidden_pre.middleCols((t - begin) * B, B);
     }
-    g.noalias() += params.weight_hh.transpose() * d_hidden_pre.middleCols((t - t0) * B, B);
+    // Weight gradients of the block in one GEMM each.
+    const auto d_in_block = d_input_pre.leftCols(m), d_hid_block = d_hidden_pre.leftCols(m);
+    grads.params.weight_ih.noalias() += d_in_block * c.input.middleCols(begin * B, m).transpose();
+    grads.params.weight_hh.noalias() += d_hid_block * c.states.middleCols(begin * B, m).transpose();
+    if (params.bias_ih.size() > 0) {
+      grads.params.bias_ih += d_in_block.rowwise().sum();
+      grads.params.bias_hh += d_hid_block.rowwise().sum();
+    }
+    grads.d_input.middleCols(begin * B, m).noalias() += params.weight_ih.transpose() * d_in_block;
   }
-  // Weight gradients of the whole range in one GEMM each.
-  grads.params.weight_ih.noalias() += d_input_pre * c.input.middleCols(t0 * B, n_cols).transpose();
-  grads.params.weight_hh.noalias() += d_hidden_pre * c.states.middleCols(t0 * B, n_cols).transpose();
-  if (params.bias_ih.size() > 0) {
-    grads.params.bias_ih += d_input_pre.rowwise().sum();
-    grads.params.bias_hh += d_hidden_pre.rowwise().sum();
-  }
-  grads.d_input.middleCols(t0 * B, n_cols).noalias() += params.weight_ih.transpose() * d_input_pre;
   return g;
 }
 

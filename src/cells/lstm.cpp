@@ -1,5 +1,6 @@
 #include "rnnscope/cells/lstm.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "rnnscope/core/error.hpp"
@@ -102,36 +103,44 @@ Mat<S> LSTM<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat
   check_shape("grads.bias_ih", grads.params.bias_ih, params.bias_ih.size(), 1);
   check_shape("grads.bias_hh", grads.params.bias_hh, params.bias_hh.size(), 1);
   check_shape("grads.d_input", grads.d_input, input_size(), c.steps * B);
-  Mat<S> dz(4 * H, n);  // dL/dz_t for the steps of the range
-  for (Index t = t1 - 1; t >= t0; --t) {
-    if (d_output.size() > 0) d.topRows(H) += d_output.middleCols((t - t0) * B, B);
-    for (Index b = 0; b < B; ++b) {
-      const Index k = t * B + b;
-      const auto z = c.gates.col(k).array();
-      const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
-      const auto tanh_c = c.tanh_cell.col(k).array();
-      const auto c_prev = c.states.col(k).tail(H).array();
-      auto dh = d.col(b).head(H).array();
-      auto dc = d.col(b).tail(H).array();
-      auto dz_k = dz.col(k - t0 * B).array();
-      dc += dh * o * (S(1) - tanh_c.square());
-      dz_k.head(H) = dc * g * i * (S(1) - i);
-      dz_k.segment(H, H) = dc * c_prev * f * (S(1) - f);
-      dz_k.segment(2 * H, H) = dc * i * (S(1) - g.square());
-      dz_k.tail(H) = dh * tanh_c * o * (S(1) - o);
-      dc *= f;  // dc_{t-1}, direct path; the path through h_{t-1} is the GEMM below
+  // The sweep runs in blocks of steps: dz of one block (4H, block*B) feeds the
+  // weight-gradient GEMMs of that block, so the extra memory of backward is one
+  // block, not the whole range, and the block is still in cache for the GEMMs.
+  const Index block = backward_block_steps(B);
+  Mat<S> dz(4 * H, std::min(n, block * B));  // dL/dz_t for the steps of one block
+  for (Index end = t1; end > t0; end -= block) {
+    const Index begin = std::max(t0, end - block), m = (end - begin) * B;
+    for (Index t = end - 1; t >= begin; --t) {
+      if (d_output.size() > 0) d.topRows(H) += d_output.middleCols((t - t0) * B, B);
+      for (Index b = 0; b < B; ++b) {
+        const Index k = t * B + b;
+        const auto z = c.gates.col(k).array();
+        const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
+        const auto tanh_c = c.tanh_cell.col(k).array();
+        const auto c_prev = c.states.col(k).tail(H).array();
+        auto dh = d.col(b).head(H).array();
+        auto dc = d.col(b).tail(H).array();
+        auto dz_k = dz.col((t - begin) * B + b).array();
+        dc += dh * o * (S(1) - tanh_c.square());
+        dz_k.head(H) = dc * g * i * (S(1) - i);
+        dz_k.segment(H, H) = dc * c_prev * f * (S(1) - f);
+        dz_k.segment(2 * H, H) = dc * i * (S(1) - g.square());
+        dz_k.tail(H) = dh * tanh_c * o * (S(1) - o);
+        dc *= f;  // dc_{t-1}, direct path; the path through h_{t-1} is the GEMM below
+      }
+      d.topRows(H).noalias() = params.weight_hh.transpose() * dz.middleCols((t - begin) * B, B);
     }
-    d.topRows(H).noalias() = params.weight_hh.transpose() * dz.middleCols((t - t0) * B, B);
+    // Weight gradients of the block in one GEMM each.
+    const auto dz_block = dz.leftCols(m);
+    grads.params.weight_ih.noalias() += dz_block * c.input.middleCols(begin * B, m).transpose();
+    grads.params.weight_hh.noalias() += dz_block * c.states.middleCols(begin * B, m).topRows(H).transpose();
+    if (params.bias_ih.size() > 0) {
+      const Vec<S> db = dz_block.rowwise().sum();
+      grads.params.bias_ih += db;
+      grads.params.bias_hh += db;
+    }
+    grads.d_input.middleCols(begin * B, m).noalias() += params.weight_ih.transpose() * dz_block;
   }
-  // Weight gradients of the whole range in one GEMM each.
-  grads.params.weight_ih.noalias() += dz * c.input.middleCols(t0 * B, n).transpose();
-  grads.params.weight_hh.noalias() += dz * c.states.middleCols(t0 * B, n).topRows(H).transpose();
-  if (params.bias_ih.size() > 0) {
-    const Vec<S> db = dz.rowwise().sum();
-    grads.params.bias_ih += db;
-    grads.params.bias_hh += db;
-  }
-  grads.d_input.middleCols(t0 * B, n).noalias() += params.weight_ih.transpose() * dz;
   return d;
 }
 

@@ -17,6 +17,7 @@
 // every layer's state, says where its top layer's output lies with output_offset()).
 #pragma once
 
+#include <algorithm>
 #include <string>
 
 #include "rnnscope/core/tensor.hpp"
@@ -31,6 +32,12 @@ struct CellGradients {
   Mat<S> d_input;
   Mat<S> d_state0;
 };
+
+/// Steps per block of a backward sweep. A cell's backward runs its steps in
+/// blocks and does the weight-gradient GEMMs block by block: about 1024 columns
+/// keep those GEMMs at full speed, while the cotangents held at once are one
+/// block's, not the whole sequence's (memory), and still in cache for the GEMMs.
+inline Index backward_block_steps(Index batch) { return std::max<Index>(1, 1024 / std::max<Index>(1, batch)); }
 
 /// "weight_ih" in layer 2 is PyTorch's "weight_ih_l2".
 inline std::string layer_name(const std::string& base, int layer) {

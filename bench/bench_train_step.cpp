@@ -1,0 +1,77 @@
+// Training steps of every cell (bench/train_step.hpp) over the shapes of the
+// side-by-side comparison with PyTorch, and Eigen's sgemm rate as a ceiling.
+//
+// Names: train/<cell>/B:<B>/T:<T>/I:<I>/H:<H> (float), sgemm/eigen/N:<N>.
+// Run with --benchmark_repetitions=5 and read the medians; select with
+// --benchmark_filter, e.g. '^train/lstm/B:32/T:100/I:32/H:128$'.
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "train_step.hpp"
+
+using namespace rnnscope;
+using namespace rnnscope::bench;
+
+namespace {
+
+template <CellKind K>
+void train_step_case(benchmark::State& state) {
+  const Index B = state.range(0), T = state.range(1), I = state.range(2), H = state.range(3);
+  Rng rng(1);
+  auto cell = make_cell<K, float>(I, H, rng);
+  const Mat<float> x = rng.normal_matrix<float>(I, T * B);
+  const Mat<float> target = rng.normal_matrix<float>(H, T * B);
+  for (auto _ : state) {
+    train_step(cell, x, B, target, 1e-3f);
+    benchmark::DoNotOptimize(cell.params.weight_hh.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(train_step_flops(K, B, T, I, H) / 1e9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The shapes of docs/performance.md: the diagnostic scale, two training scales,
+// and T = 100 against T = 10,000 at the same (B, I, H) for the linearity in T.
+const std::vector<std::vector<int64_t>> kShapes = {
+    {1, 100, 1, 32}, {32, 100, 32, 128}, {64, 200, 64, 256}, {8, 100, 16, 64}, {8, 10000, 16, 64}};
+
+template <CellKind K>
+void register_cell() {
+  const std::string name = "train/" + std::string(cell_name(K));
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), train_step_case<K>);
+  b->ArgNames({"B", "T", "I", "H"})->Unit(benchmark::kMillisecond)->UseRealTime();
+  for (const auto& s : kShapes) b->Args(s);
+  if (K == CellKind::lstm) b->Args({128, 50, 256, 512});
+}
+
+// C = A B for square float matrices, Eigen's own GEMM (or the BLAS it forwards to).
+void sgemm_case(benchmark::State& state) {
+  const Index N = state.range(0);
+  Rng rng(2);
+  const Mat<float> a = rng.normal_matrix<float>(N, N), b = rng.normal_matrix<float>(N, N);
+  Mat<float> c(N, N);
+  for (auto _ : state) {
+    c.noalias() = a * b;
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(N) * double(N) * double(N) / 1e9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+const bool registered = [] {
+  register_cell<CellKind::elman>();
+  register_cell<CellKind::lstm>();
+  register_cell<CellKind::gru>();
+  register_cell<CellKind::ctrnn>();
+  benchmark::RegisterBenchmark("sgemm/eigen", sgemm_case)
+      ->ArgName("N")
+      ->Arg(2048)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  return true;
+}();
+
+}  // namespace

@@ -1,0 +1,392 @@
+#!/usr/bin/python3
+"""rnnscope against PyTorch on the same machine, in the same run, alternating.
+
+For every shape, rounds alternate between a few PyTorch training steps and the
+rnnscope benchmark binary (Google Benchmark, JSON output, one shape selected
+with --benchmark_filter); each side's figure is the median of all its samples.
+A training step on both sides is: forward over the sequence, MSE on every step
+(mean reduction), full backpropagation through time, one plain SGD update, in
+float32. The script also measures, in the same run, the 2048x2048 sgemm rate
+(torch.mm with the same threads, and Eigen's) as the ceiling, the Jacobian
+chains of a tanh RNN against torch.autograd.functional.jacobian on the same
+weights, the T = 10,000 / T = 100 cost ratio and the peak memory of an LSTM
+step against its stated figure.
+
+Run with Debian's PyTorch (python3-torch) on the peer set-up of
+docs/performance.md:
+
+    /usr/bin/python3 bench/compare_pytorch.py --build build [--quick] [--json out.json]
+"""
+
+import argparse
+import ctypes
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+THREADS = 2
+os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+
+
+def openblas_corename():
+    """The kernel set OpenBLAS picked in a fresh process (with this environment)."""
+    code = ("import ctypes; f = ctypes.CDLL('libopenblas.so.0').openblas_get_corename; "
+            "f.restype = ctypes.c_char_p; print(f().decode())")
+    try:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env=os.environ).stdout.strip()
+    except (subprocess.CalledProcessError, OSError):
+        return "unknown"
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+# OpenBLAS 0.3.21 (Debian 12) does not know recent Xeons and falls back to its
+# generic "Prescott" kernels, 5x slower than its AVX-512 ones. The peer's best
+# configuration names the kernels; the script says which it used.
+CORETYPE_NOTE = "OPENBLAS_CORETYPE as found in the environment"
+if "OPENBLAS_CORETYPE" not in os.environ:
+    if openblas_corename() == "Prescott" and "avx512f" in cpu_flags():
+        os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
+        CORETYPE_NOTE = "OPENBLAS_CORETYPE=SkylakeX set by the script (auto-detection gave Prescott)"
+    else:
+        CORETYPE_NOTE = "OpenBLAS auto-detection"
+
+import torch  # noqa: E402  (after the environment is set)
+
+torch.set_num_threads(THREADS)
+
+# (cell, B, T, I, H, target ratio PyTorch/rnnscope or None)
+SHAPES = [
+    ("elman", 1, 100, 1, 32, 20.0), ("lstm", 1, 100, 1, 32, 20.0), ("gru", 1, 100, 1, 32, 20.0),
+    ("ctrnn", 1, 100, 1, 32, None),
+    ("elman", 32, 100, 32, 128, 2.0), ("lstm", 32, 100, 32, 128, 2.5), ("gru", 32, 100, 32, 128, 2.5),
+    ("ctrnn", 32, 100, 32, 128, None),
+    ("elman", 64, 200, 64, 256, 1.5), ("lstm", 64, 200, 64, 256, 1.5), ("gru", 64, 200, 64, 256, 1.5),
+    ("ctrnn", 64, 200, 64, 256, 1.5),
+    ("lstm", 128, 50, 256, 512, 1.2),
+]
+GATES = {"elman": 1, "ctrnn": 1, "lstm": 4, "gru": 3}
+LINEAR_T = (8, 16, 64)  # (B, I, H) of the T = 100 and T = 10,000 steps
+CHAIN_T, CHAIN_H, CHAIN_I = 100, 128, 32
+
+
+def train_flops(cell, B, T, I, H):
+    """Matmul FLOPs of a training step: forward 2*B*G*H*(I+H) per step, 3x for training."""
+    return 3.0 * 2.0 * B * GATES[cell] * H * (I + H) * T
+
+
+class CtRnn(torch.nn.Module):
+    """The forward-Euler CT-RNN of rnnscope written as torch operations:
+    x_t = (1 - dt) x_{t-1} + dt tanh(W_ih u_t + b_ih + W_hh x_{t-1} + b_hh)."""
+
+    def __init__(self, I, H, dt=0.1):
+        super().__init__()
+        k = H ** -0.5
+        self.weight_ih = torch.nn.Parameter(torch.empty(H, I).uniform_(-k, k))
+        self.weight_hh = torch.nn.Parameter(torch.empty(H, H).uniform_(-k, k))
+        self.bias_ih = torch.nn.Parameter(torch.empty(H).uniform_(-k, k))
+        self.bias_hh = torch.nn.Parameter(torch.empty(H).uniform_(-k, k))
+        self.dt = dt
+
+    def forward(self, u):
+        T, B, _ = u.shape
+        drive = torch.nn.functional.linear(u, self.weight_ih, self.bias_ih + self.bias_hh)
+        x = u.new_zeros(B, self.weight_hh.shape[0])
+        out = []
+        for t in range(T):
+            y = torch.tanh(torch.addmm(drive[t], x, self.weight_hh.t()))
+            x = (1 - self.dt) * x + self.dt * y
+            out.append(x)
+        return torch.stack(out), x
+
+
+def torch_model(cell, I, H):
+    if cell == "elman":
+        return torch.nn.RNN(I, H, nonlinearity="tanh")
+    if cell == "lstm":
+        return torch.nn.LSTM(I, H)
+    if cell == "gru":
+        return torch.nn.GRU(I, H)
+    return CtRnn(I, H)
+
+
+class TorchStep:
+    def __init__(self, cell, B, T, I, H):
+        torch.manual_seed(1)
+        self.model = torch_model(cell, I, H)
+        self.x = torch.randn(T, B, I)
+        self.target = torch.randn(T, B, H)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=1e-3)
+
+    def __call__(self):
+        self.opt.zero_grad()
+        out, _ = self.model(self.x)
+        loss = torch.nn.functional.mse_loss(out, self.target)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+def time_calls(f, n):
+    """n timings of f() in seconds."""
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        f()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def run_bench(binary, pattern, repetitions, env=None):
+    """Per-repetition real times (seconds) and the last counters of the benchmarks matching pattern."""
+    cmd = [binary, f"--benchmark_filter={pattern}", f"--benchmark_repetitions={repetitions}",
+           "--benchmark_format=json", "--benchmark_min_time=0.2"]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
+    data = json.loads(res.stdout)
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+    runs = [b for b in data["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
+    if not runs:
+        raise RuntimeError(f"no benchmark matches {pattern!r} in {binary}")
+    return [b["real_time"] * scale[b["time_unit"]] for b in runs], runs[-1]
+
+
+def bench_name(cell, B, T, I, H):
+    return f"^train/{cell}/B:{B}/T:{T}/I:{I}/H:{H}/"
+
+
+def compare_training(args, binary):
+    rows = []
+    for cell, B, T, I, H, target in SHAPES:
+        step = TorchStep(cell, B, T, I, H)
+        time_calls(step, 2)  # warm-up: allocator, thread pool
+        one = min(time_calls(step, 1))
+        per_round = max(args.min_samples, min(50, int(0.3 / max(one, 1e-6))))
+        torch_t, ours_t = [], []
+        for _ in range(args.rounds):
+            torch_t += time_calls(step, per_round)
+            ours_t += run_bench(binary, bench_name(cell, B, T, I, H), args.repetitions)[0]
+        pt, rs = statistics.median(torch_t), statistics.median(ours_t)
+        flops = train_flops(cell, B, T, I, H)
+        rows.append(dict(cell=cell, B=B, T=T, I=I, H=H, torch_ms=pt * 1e3, rnnscope_ms=rs * 1e3,
+                         ratio=pt / rs, target=target, torch_gflops=flops / pt / 1e9,
+                         rnnscope_gflops=flops / rs / 1e9, torch_samples=len(torch_t),
+                         rnnscope_samples=len(ours_t)))
+        print(f"  {cell:6s} B={B:<4d} T={T:<5d} I={I:<4d} H={H:<4d} torch {pt * 1e3:9.3f} ms  "
+              f"rnnscope {rs * 1e3:9.3f} ms  ratio {pt / rs:7.2f}", file=sys.stderr, flush=True)
+    return rows
+
+
+def sgemm_rates(args, binary):
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    time_calls(lambda: torch.mm(a, b), 3)
+    t = statistics.median(time_calls(lambda: torch.mm(a, b), 5 if args.quick else 15))
+    eigen = statistics.median(run_bench(binary, "^sgemm/eigen/N:2048/", args.repetitions)[0])
+    flops = 2.0 * n ** 3
+    return dict(torch_gflops=flops / t / 1e9, eigen_gflops=flops / eigen / 1e9)
+
+
+def write_safetensors(path, tensors):
+    """tensors: name -> float64 torch tensor (contiguous)."""
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        raw = t.contiguous().numpy().tobytes() if hasattr(t, "numpy") else bytes(t)
+        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def torch_chain_norms(w_ih, w_hh, b, x):
+    """log10 of the spectral norms of d h_{T-1} / d h_{T-1-L}, L = 0..T, by autograd.
+
+    The states are perturbed additively, h_t = tanh(...) + p_{t+1} and h_{-1} = p_0, at
+    p = 0: the Jacobian of h_{T-1} with respect to p holds every chain at once."""
+    T, H = x.shape[0], w_hh.shape[0]
+    drive = x[:, 0, :] @ w_ih.t() + b
+
+    def last_state(p):
+        h = p[0]
+        for t in range(T):
+            h = torch.tanh(drive[t] + w_hh @ h)
+            if t + 1 < T:
+                h = h + p[t + 1]
+        return h
+
+    jac = torch.autograd.functional.jacobian(last_state, torch.zeros(T, H, dtype=torch.float64),
+                                             vectorize=True)  # (H, T, H): [:, s] = dh_{T-1}/dh_{s-1}
+    chains = torch.cat([torch.eye(H, dtype=torch.float64)[None], jac.permute(1, 0, 2).flip(0)])
+    spectral = torch.linalg.matrix_norm(chains, ord=2)
+    frobenius = torch.linalg.matrix_norm(chains, ord="fro")
+    return torch.log10(spectral), torch.log10(frobenius)
+
+
+def compare_chains(args, binary_dir):
+    torch.manual_seed(3)
+    k = CHAIN_H ** -0.5
+    d = torch.float64
+    w_ih = torch.empty(CHAIN_H, CHAIN_I, dtype=d).uniform_(-k, k)
+    w_hh = torch.empty(CHAIN_H, CHAIN_H, dtype=d).uniform_(-k, k)
+    b_ih = torch.empty(CHAIN_H, dtype=d).uniform_(-k, k)
+    b_hh = torch.empty(CHAIN_H, dtype=d).uniform_(-k, k)
+    x = torch.randn(CHAIN_T, 1, CHAIN_I, dtype=d)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "chain_weights.safetensors")
+        write_safetensors(path, {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh,
+                                 "input": x})
+        env = dict(os.environ, RNNSCOPE_BENCH_WEIGHTS=path)
+        f = lambda: torch_chain_norms(w_ih, w_hh, b_ih + b_hh, x)  # noqa: E731
+        spectral, _ = f()
+        torch_t, ours_t, counters = [], [], None
+        for _ in range(args.rounds):
+            torch_t += time_calls(f, max(args.min_samples, 3))
+            times, counters = run_bench(os.path.join(binary_dir, "bench_jacobian"),
+                                        f"^jacobian_chain/elman_tanh/T:{CHAIN_T}/H:{CHAIN_H}/",
+                                        args.repetitions, env)
+            ours_t += times
+    pt, rs = statistics.median(torch_t), statistics.median(ours_t)
+    return dict(T=CHAIN_T, H=CHAIN_H, torch_ms=pt * 1e3, rnnscope_ms=rs * 1e3, ratio=pt / rs,
+                torch_log10_norm_T=float(spectral[-1]), rnnscope_log10_norm_T=counters["log10_norm_T"])
+
+
+def linearity(args, binary):
+    B, I, H = LINEAR_T
+    out = []
+    for cell in ("elman", "lstm", "gru", "ctrnn"):
+        short = statistics.median(run_bench(binary, bench_name(cell, B, 100, I, H), args.repetitions)[0])
+        long = statistics.median(run_bench(binary, bench_name(cell, B, 10000, I, H),
+                                           max(3, args.repetitions // 2))[0])
+        out.append(dict(cell=cell, B=B, I=I, H=H, t100_ms=short * 1e3, t10000_ms=long * 1e3,
+                        ratio=long / short))
+    return out
+
+
+def peak_memory(binary_dir):
+    res = subprocess.run([os.path.join(binary_dir, "bench_memory"), "lstm", "64", "200", "64", "256"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(res.stdout)
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_gib = int(f.readline().split()[1]) / 2 ** 20
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    return dict(cpu=model, cores=os.cpu_count(), mem_gib=round(mem_gib, 1),
+                kernel=platform.release(), python=platform.python_version(), torch=torch.__version__,
+                torch_threads=torch.get_num_threads(), libblas=blas, openblas_core=openblas_corename(),
+                openblas_coretype=CORETYPE_NOTE)
+
+
+def fmt_target(t, ok):
+    return "" if t is None else f">= {t:g}x {'met' if ok else 'NOT met'}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build", help="rnnscope build directory (default: build)")
+    ap.add_argument("--quick", action="store_true", help="one round, fewer samples (a rough table)")
+    ap.add_argument("--json", help="also write every figure to this JSON file")
+    args = ap.parse_args()
+    args.rounds, args.repetitions, args.min_samples = (1, 3, 3) if args.quick else (3, 5, 5)
+    binary_dir = os.path.join(args.build, "bench")
+    binary = os.path.join(binary_dir, "bench_train_step")
+    for b in ("bench_train_step", "bench_jacobian", "bench_memory"):
+        if not os.access(os.path.join(binary_dir, b), os.X_OK):
+            sys.exit(f"compare_pytorch.py: {os.path.join(binary_dir, b)} not found; build with RNNSCOPE_BENCH=ON")
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = os.getloadavg()
+    info = machine()
+    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['mem_gib']} GiB; torch {info['torch']} "
+          f"with {info['torch_threads']} threads, BLAS {info['libblas']} (OpenBLAS core {info['openblas_core']}, "
+          f"{info['openblas_coretype']})", file=sys.stderr, flush=True)
+    sgemm = sgemm_rates(args, binary)
+    rows = compare_training(args, binary)
+    chains = compare_chains(args, binary_dir)
+    lin = linearity(args, binary)
+    mem = peak_memory(binary_dir)
+    sgemm_end = sgemm_rates(args, binary)
+    load_after = os.getloadavg()
+    ceiling = statistics.median([sgemm["torch_gflops"], sgemm_end["torch_gflops"]])
+
+    print(f"# rnnscope vs PyTorch, {started:%Y-%m-%d %H:%M} UTC{' (--quick)' if args.quick else ''}")
+    print(f"command: /usr/bin/python3 bench/compare_pytorch.py --build {args.build}"
+          f"{' --quick' if args.quick else ''}")
+    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['mem_gib']} GiB, Linux {info['kernel']}")
+    print(f"peer: torch {info['torch']}, {info['torch_threads']} threads, float32, BLAS {info['libblas']} "
+          f"(OpenBLAS core {info['openblas_core']}; {info['openblas_coretype']})")
+    print(f"load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}")
+    print(f"sgemm 2048x2048 float32, {THREADS} threads: torch.mm {sgemm['torch_gflops']:.0f} / "
+          f"{sgemm_end['torch_gflops']:.0f} GFLOP/s (start / end), Eigen {sgemm['eigen_gflops']:.0f} / "
+          f"{sgemm_end['eigen_gflops']:.0f} GFLOP/s")
+    print()
+    print("Training step (forward, MSE on every step, full BPTT, SGD), float32, medians:")
+    print()
+    print("| cell | B | T | I | H | PyTorch | rnnscope | ratio | PyTorch GFLOP/s | rnnscope GFLOP/s | target |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ok = r["target"] is None or r["ratio"] >= r["target"]
+        extra = ""
+        if r["cell"] == "lstm" and r["B"] == 128:
+            share = r["rnnscope_gflops"] / ceiling
+            ok = ok and share >= 0.7
+            extra = f"; {100 * share:.0f}% of sgemm (>= 70%)"
+        print(f"| {r['cell']} | {r['B']} | {r['T']} | {r['I']} | {r['H']} | {r['torch_ms']:.3f} ms | "
+              f"{r['rnnscope_ms']:.3f} ms | {r['ratio']:.2f}x | {r['torch_gflops']:.1f} | "
+              f"{r['rnnscope_gflops']:.1f} | {fmt_target(r['target'], ok)}{extra} |")
+    print()
+    print(f"Jacobian chains d h_T / d h_t with spectral and Frobenius norms, tanh RNN T={chains['T']} "
+          f"H={chains['H']} double: torch.autograd.functional.jacobian(vectorize=True) + matrix_norm "
+          f"{chains['torch_ms']:.2f} ms, rnnscope {chains['rnnscope_ms']:.2f} ms, ratio {chains['ratio']:.1f}x "
+          f"({fmt_target(20.0, chains['ratio'] >= 20.0)}); log10 ||d h_T/d h_0||_2: torch "
+          f"{chains['torch_log10_norm_T']:.10f}, rnnscope {chains['rnnscope_log10_norm_T']:.10f}")
+    print()
+    print(f"Linearity in T (B={LINEAR_T[0]}, I={LINEAR_T[1]}, H={LINEAR_T[2]}), rnnscope:")
+    print()
+    print("| cell | T=100 | T=10,000 | ratio | target 90x..120x |")
+    print("|---|---|---|---|---|")
+    for r in lin:
+        ok = 90 <= r["ratio"] <= 120
+        print(f"| {r['cell']} | {r['t100_ms']:.3f} ms | {r['t10000_ms']:.1f} ms | {r['ratio']:.1f}x | "
+              f"{'met' if ok else 'NOT met'} |")
+    print()
+    print(f"Peak memory, LSTM B={mem['B']} T={mem['T']} I={mem['I']} H={mem['H']} float step: "
+          f"{mem['step_peak_bytes'] / 2**20:.1f} MiB measured (peak RSS growth) against "
+          f"{mem['stated_bytes'] / 2**20:.1f} MiB stated (cache {mem['cache_bytes'] / 2**20:.1f} MiB + "
+          f"weights and gradients {2 * mem['param_bytes'] / 2**20:.1f} MiB): {mem['ratio']:.2f}x "
+          f"({'met' if mem['ratio'] <= 1.5 else 'NOT met'}, target <= 1.5x)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(started=started.isoformat(), quick=args.quick, machine=info, load_before=load_before,
+                           load_after=load_after, sgemm=[sgemm, sgemm_end], training=rows, chains=chains,
+                           linearity=lin, memory=mem), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
