@@ -10,5 +10,10 @@ void register_activations(CLI::App& app);
 void register_check(CLI::App& app);
 void register_lookback(CLI::App& app);
 void register_grad(CLI::App& app);
+void register_spectrum(CLI::App& app);
+void register_lyapunov(CLI::App& app);
+void register_contributions(CLI::App& app);
+void register_report(CLI::App& app);
+void register_analyze(CLI::App& app);
 
 }  // namespace rnnscope::cli

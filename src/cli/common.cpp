@@ -2,25 +2,42 @@
 
 #include <fmt/format.h>
 
+#include <Eigen/Core>
+
 #include "rnnscope/core/error.hpp"
 
 namespace rnnscope::cli {
 
-void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& default_out) {
+void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& default_out) {
   o.out = default_out;
+  cmd->add_option("--seed", o.seed, "random seed (same seed, same numbers)")->capture_default_str();
+  cmd->add_option("--out", o.out, "output folder (must be new or empty; see --force)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "threads for Eigen's matrix products (0: its default)")
+      ->capture_default_str();
+  cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
+  cmd->add_flag("--force", o.force, "replace the files of an earlier rnnscope run in --out (and only those)");
+}
+
+void apply_run_options(const RunOptions& o) {
+  require(o.threads >= 0, fmt::format("--threads must be >= 0, got {}", o.threads));
+  if (o.threads > 0) Eigen::setNbThreads(o.threads);
+}
+
+void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& default_out, bool sequences) {
   cmd->add_option("--cell", o.cell, "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or ctrnn")->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "hidden units H")->capture_default_str();
-  cmd->add_option("--input-size", o.input_size, "input features I")->capture_default_str();
-  cmd->add_option("--T", o.steps, "sequence length")->capture_default_str();
   cmd->add_option("--init", o.init, "pytorch, xavier, orthogonal, identity or scaled")->capture_default_str();
   cmd->add_option("--scale", o.scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
       ->capture_default_str();
   cmd->add_option("--dt", o.dt, "Euler step of the ctrnn cell")->capture_default_str();
   cmd->add_option("--forget-bias", o.forget_bias, "added to the LSTM forget-gate bias")->capture_default_str();
-  cmd->add_option("--seeds", o.seeds, "independent initialisations averaged over")->capture_default_str();
-  cmd->add_option("--batch", o.batch, "input sequences per initialisation")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "first random seed (same seed, same numbers)")->capture_default_str();
-  cmd->add_option("--out", o.out, "output folder")->capture_default_str();
+  if (sequences) {
+    cmd->add_option("--input-size", o.input_size, "input features I")->capture_default_str();
+    cmd->add_option("--T", o.steps, "sequence length")->capture_default_str();
+    cmd->add_option("--seeds", o.seeds, "independent initialisations averaged over")->capture_default_str();
+    cmd->add_option("--batch", o.batch, "input sequences per initialisation")->capture_default_str();
+  }
+  add_run_options(cmd, o, default_out);
 }
 
 LookbackSpec to_lookback_spec(const StudyOptions& o) {
@@ -32,6 +49,7 @@ LookbackSpec to_lookback_spec(const StudyOptions& o) {
   require(std::isfinite(o.scale), "--scale must be finite");
   require(std::isfinite(o.dt) && o.dt > 0, fmt::format("--dt must be a positive number, got {}", o.dt));
   require(std::isfinite(o.forget_bias), "--forget-bias must be finite");
+  apply_run_options(o);
   LookbackSpec s;
   s.model.cell = parse_cell(o.cell);
   s.model.input_size = o.input_size;

@@ -1,4 +1,4 @@
-// Options shared by the analysis subcommands, and their translation to the library's specs.
+// Options shared by the subcommands, and their translation to the library's specs.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,7 +9,22 @@
 
 namespace rnnscope::cli {
 
-struct StudyOptions {
+/// What every subcommand that writes a folder takes.
+struct RunOptions {
+  std::uint64_t seed = 1;
+  std::string out;
+  int threads = 0;  // 0: Eigen's default
+  bool quiet = false;
+  bool force = false;
+};
+
+/// Adds --seed --out --threads --quiet --force.
+void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& default_out);
+
+/// Checks --threads and passes it to Eigen (InvalidInput if negative).
+void apply_run_options(const RunOptions& o);
+
+struct StudyOptions : RunOptions {
   std::string cell = "rnn_tanh";
   int hidden = 32;
   int input_size = 4;
@@ -20,12 +35,11 @@ struct StudyOptions {
   double forget_bias = 0.0;
   int seeds = 5;
   int batch = 4;
-  std::uint64_t seed = 1;
-  std::string out;
 };
 
-/// Adds --cell --hidden --input-size --T --init --scale --dt --forget-bias --seeds --batch --seed --out.
-void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& default_out);
+/// Adds --cell --hidden --init --scale --dt --forget-bias and the run options;
+/// with `sequences` also --input-size --T --seeds --batch (studies that run the network).
+void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& default_out, bool sequences = true);
 
 /// Validates the options (InvalidInput naming the bad one) and builds the study spec.
 LookbackSpec to_lookback_spec(const StudyOptions& o);

@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   rnnscope::cli::register_check(app);
   rnnscope::cli::register_lookback(app);
   rnnscope::cli::register_grad(app);
+  rnnscope::cli::register_spectrum(app);
+  rnnscope::cli::register_lyapunov(app);
+  rnnscope::cli::register_contributions(app);
+  rnnscope::cli::register_report(app);
+  rnnscope::cli::register_analyze(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,60 @@
+#include "progress.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace rnnscope::cli {
+
+Progress::Progress(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO) == 1), run_start_(Clock::now()) {}
+
+Progress::~Progress() { end(); }
+
+void Progress::begin(const std::string& what, int units) {
+  end();
+  active_ = true;
+  ++stage_;
+  what_ = what;
+  units_ = units > 0 ? units : 1;
+  done_ = 0;
+  stage_start_ = Clock::now();
+  last_draw_ = Clock::time_point{};
+  draw();
+}
+
+void Progress::advance(int n) {
+  if (!active_) return;
+  done_ = std::min(units_, done_ + n);
+  // A terminal is redrawn at most ten times a second.
+  if (tty_ && Clock::now() - last_draw_ > std::chrono::milliseconds(100)) draw();
+}
+
+void Progress::draw() {
+  if (quiet_ || !tty_) return;
+  last_draw_ = Clock::now();
+  const double elapsed = std::chrono::duration<double>(last_draw_ - stage_start_).count();
+  std::string left;
+  if (done_ > 0 && done_ < units_)
+    left = fmt::format(", about {:.0f} s left", elapsed / done_ * (units_ - done_));
+  const std::string index = stages_ > 0 ? fmt::format("[{}/{}] ", stage_, stages_) : "";
+  fmt::print(stderr, "\r\033[K{}{}: {}/{}{}", index, what_, done_, units_, left);
+  std::fflush(stderr);
+}
+
+void Progress::end() {
+  if (!active_) return;
+  active_ = false;
+  if (quiet_) return;
+  const double elapsed = std::chrono::duration<double>(Clock::now() - stage_start_).count();
+  const double total = std::chrono::duration<double>(Clock::now() - run_start_).count();
+  const std::string index = stages_ > 0 ? fmt::format("[{}/{}] ", stage_, stages_) : "";
+  const std::string line = fmt::format("{}{}: done in {:.1f} s ({:.1f} s so far)", index, what_, elapsed, total);
+  if (tty_)
+    fmt::print(stderr, "\r\033[K{}\n", line);
+  else
+    fmt::print(stderr, "{}\n", line);
+  std::fflush(stderr);
+}
+
+}  // namespace rnnscope::cli

@@ -1,0 +1,38 @@
+// Progress on stderr for the long-running subcommands: what is being done, how
+// far, and the time left. On a terminal one line is rewritten in place; when
+// stderr is not a terminal (a log, a pipe) each stage prints one line when it
+// ends, and nothing else. --quiet silences it.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace rnnscope::cli {
+
+class Progress {
+ public:
+  /// quiet: print nothing. Whether stderr is a terminal is read once, here.
+  explicit Progress(bool quiet);
+  /// The number of stages the command will run, shown as [i/n]; 0 hides it.
+  void set_stages(int count) { stages_ = count; }
+  /// Starts a stage of `units` equal steps (finishing the previous one).
+  void begin(const std::string& what, int units = 1);
+  /// Marks `n` more units of the current stage done.
+  void advance(int n = 1);
+  /// Finishes the current stage (no-op without one).
+  void end();
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  void draw();
+  bool quiet_, tty_;
+  bool active_ = false;
+  int stages_ = 0, stage_ = 0, units_ = 1, done_ = 0;
+  std::string what_;
+  Clock::time_point stage_start_, last_draw_, run_start_;
+};
+
+}  // namespace rnnscope::cli
