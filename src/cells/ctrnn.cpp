@@ -61,16 +61,19 @@ typename CtRnn<S>::Cache CtRnn<S>::forward(const Mat<S>& u, Index batch, const M
   }
   // Input projections of every step in one GEMM; only W_hh x_{t-1} is left to the loop.
   c.drive.resize(H, T * B);
-  c.drive.noalias() = params.weight_ih * u;
+  assign_product(c.drive, params.weight_ih, u, false);
   if (params.bias_ih.size() > 0) c.drive.colwise() += params.bias_ih + params.bias_hh;
-  for (Index t = 0; t < T; ++t) {
-    const auto x_prev = c.states.middleCols(t * B, B);
-    auto y = c.drive.middleCols(t * B, B);
-    y.noalias() += params.weight_hh * x_prev;
-    y = y.array().tanh().matrix();
-    // With dt = 1 this is 0 * x_{t-1} + 1 * y_t = y_t exactly: the Elman update.
-    c.states.middleCols((t + 1) * B, B) = keep * x_prev + dt * y;
-  }
+  // Each slice of batch columns runs all T steps on its own (cell.hpp).
+  for_batch_slices(B, [&](Index b0, Index nb) {
+    for (Index t = 0; t < T; ++t) {
+      const auto x_prev = c.states.middleCols(t * B + b0, nb);
+      auto y = c.drive.middleCols(t * B + b0, nb);
+      y.noalias() += params.weight_hh * x_prev;
+      y = y.array().tanh().matrix();
+      // With dt = 1 this is 0 * x_{t-1} + 1 * y_t = y_t exactly: the Elman update.
+      c.states.middleCols((t + 1) * B + b0, nb) = keep * x_prev + dt * y;
+    }
+  });
   return c;
 }
 
@@ -99,25 +102,28 @@ Mat<S> CtRnn<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
   Mat<S> delta(H, std::min(n, block * B));  // delta_t = dL/da_t for the steps of one block
   for (Index end = t1; end > t0; end -= block) {
     const Index begin = std::max(t0, end - block), m = (end - begin) * B;
-    for (Index t = end - 1; t >= begin; --t) {
-      auto delta_t = delta.middleCols((t - begin) * B, B);
-      delta_t = g;  // g_t, the total cotangent of x_t
-      if (d_output.size() > 0) delta_t += d_output.middleCols((t - t0) * B, B);
-      g = keep * delta_t;  // the leak path x_t <- (1 - dt) x_{t-1}
-      const auto y = c.drive.middleCols(t * B, B);
-      delta_t.array() *= dt * (S(1) - y.array().square());
-      g.noalias() += params.weight_hh.transpose() * delta_t;
-    }
+    for_batch_slices(B, [&](Index b0, Index nb) {
+      auto g_slice = g.middleCols(b0, nb);
+      for (Index t = end - 1; t >= begin; --t) {
+        auto delta_t = delta.middleCols((t - begin) * B + b0, nb);
+        delta_t = g_slice;  // g_t, the total cotangent of x_t
+        if (d_output.size() > 0) delta_t += d_output.middleCols((t - t0) * B + b0, nb);
+        g_slice = keep * delta_t;  // the leak path x_t <- (1 - dt) x_{t-1}
+        const auto y = c.drive.middleCols(t * B + b0, nb);
+        delta_t.array() *= dt * (S(1) - y.array().square());
+        g_slice.noalias() += params.weight_hh.transpose() * delta_t;
+      }
+    });
     // Weight gradients of the block in one GEMM each.
     const auto delta_block = delta.leftCols(m);
-    grads.params.weight_ih.noalias() += delta_block * c.input.middleCols(begin * B, m).transpose();
-    grads.params.weight_hh.noalias() += delta_block * c.states.middleCols(begin * B, m).transpose();
+    add_product_transposed(grads.params.weight_ih, delta_block, c.input.middleCols(begin * B, m));
+    add_product_transposed(grads.params.weight_hh, delta_block, c.states.middleCols(begin * B, m));
     if (params.bias_ih.size() > 0) {
       const Vec<S> db = delta_block.rowwise().sum();
       grads.params.bias_ih += db;
       grads.params.bias_hh += db;
     }
-    grads.d_input.middleCols(begin * B, m).noalias() += params.weight_ih.transpose() * delta_block;
+    assign_product(grads.d_input.middleCols(begin * B, m), params.weight_ih.transpose(), delta_block, true);
   }
   return g;
 }

@@ -57,13 +57,16 @@ typename Elman<S>::Cache Elman<S>::forward(const Mat<S>& x, Index batch, const M
   }
   // Input projections of every step in one GEMM; only W_hh h_{t-1} is left to the loop.
   auto pre = c.states.rightCols(T * B);
-  pre.noalias() = params.weight_ih * x;
+  assign_product(pre, params.weight_ih, x, false);
   if (params.bias_ih.size() > 0) pre.colwise() += params.bias_ih + params.bias_hh;
-  for (Index t = 0; t < T; ++t) {
-    auto a = c.states.middleCols((t + 1) * B, B);
-    a.noalias() += params.weight_hh * c.states.middleCols(t * B, B);
-    activate_inplace(f_, a);
-  }
+  // Each slice of batch columns runs all T steps on its own (cell.hpp).
+  for_batch_slices(B, [&](Index b0, Index nb) {
+    for (Index t = 0; t < T; ++t) {
+      auto a = c.states.middleCols((t + 1) * B + b0, nb);
+      a.noalias() += params.weight_hh * c.states.middleCols(t * B + b0, nb);
+      activate_inplace(f_, a);
+    }
+  });
   return c;
 }
 
@@ -91,23 +94,26 @@ Mat<S> Elman<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
   Mat<S> delta(H, std::min(n, block * B));  // delta_t = dL/da_t for the steps of one block
   for (Index end = t1; end > t0; end -= block) {
     const Index begin = std::max(t0, end - block), m = (end - begin) * B;
-    for (Index t = end - 1; t >= begin; --t) {
-      auto delta_t = delta.middleCols((t - begin) * B, B);
-      delta_t = g;
-      if (d_output.size() > 0) delta_t += d_output.middleCols((t - t0) * B, B);
-      multiply_by_derivative(f_, delta_t, c.states.middleCols((t + 1) * B, B));
-      g.noalias() = params.weight_hh.transpose() * delta_t;
-    }
+    for_batch_slices(B, [&](Index b0, Index nb) {
+      auto g_slice = g.middleCols(b0, nb);
+      for (Index t = end - 1; t >= begin; --t) {
+        auto delta_t = delta.middleCols((t - begin) * B + b0, nb);
+        delta_t = g_slice;
+        if (d_output.size() > 0) delta_t += d_output.middleCols((t - t0) * B + b0, nb);
+        multiply_by_derivative(f_, delta_t, c.states.middleCols((t + 1) * B + b0, nb));
+        g_slice.noalias() = params.weight_hh.transpose() * delta_t;
+      }
+    });
     // Weight gradients of the block in one GEMM each.
     const auto delta_block = delta.leftCols(m);
-    grads.params.weight_ih.noalias() += delta_block * c.input.middleCols(begin * B, m).transpose();
-    grads.params.weight_hh.noalias() += delta_block * c.states.middleCols(begin * B, m).transpose();
+    add_product_transposed(grads.params.weight_ih, delta_block, c.input.middleCols(begin * B, m));
+    add_product_transposed(grads.params.weight_hh, delta_block, c.states.middleCols(begin * B, m));
     if (params.bias_ih.size() > 0) {
       const Vec<S> db = delta_block.rowwise().sum();
       grads.params.bias_ih += db;
       grads.params.bias_hh += db;
     }
-    grads.d_input.middleCols(begin * B, m).noalias() += params.weight_ih.transpose() * delta_block;
+    assign_product(grads.d_input.middleCols(begin * B, m), params.weight_ih.transpose(), delta_block, true);
   }
   return g;
 }

@@ -58,33 +58,37 @@ typename GRU<S>::Cache GRU<S>::forward(const Mat<S>& x, Index batch, const Mat<S
   c.hidden_n.resize(H, T * B);
   // Input projections of every step in one GEMM, written where the gates will
   // be. b_hr and b_hz add to b_ir and b_iz; b_hn cannot, it is scaled by r.
-  c.gates.noalias() = params.weight_ih * x;
+  c.gates.resize(3 * H, T * B);
+  assign_product(c.gates, params.weight_ih, x, false);
   Vec<S> b_hn = Vec<S>::Zero(H);
   if (params.bias_ih.size() > 0) {
     c.gates.colwise() += params.bias_ih;
     c.gates.topRows(2 * H).colwise() += params.bias_hh.head(2 * H);
     b_hn = params.bias_hh.tail(H);
   }
-  Mat<S> hidden_pre(3 * H, B);  // W_hh h_{t-1} of one step
-  for (Index t = 0; t < T; ++t) {
-    hidden_pre.noalias() = params.weight_hh * c.states.middleCols(t * B, B);
-    // All gates of a column in one pass while it is in L1. Eigen's logistic is
-    // finite for every finite argument (no exp overflow into NaN).
-    for (Index b = 0; b < B; ++b) {
-      const Index col = t * B + b;
-      auto gate = c.gates.col(col);
-      const auto pre = hidden_pre.col(b);
-      auto r = gate.head(H).array();
-      auto z = gate.segment(H, H).array();
-      auto n = gate.tail(H).array();
-      auto m = c.hidden_n.col(col).array();
-      r = (r + pre.head(H).array()).logistic();
-      z = (z + pre.segment(H, H).array()).logistic();
-      m = pre.tail(H).array() + b_hn.array();
-      n = (n + r * m).tanh();
-      c.states.col(col + B).array() = (S(1) - z) * n + z * c.states.col(col).array();
+  // Each slice of batch columns runs all T steps on its own (cell.hpp).
+  for_batch_slices(B, [&](Index b0, Index nb) {
+    Mat<S> hidden_pre(3 * H, nb);  // W_hh h_{t-1} of one step
+    for (Index t = 0; t < T; ++t) {
+      hidden_pre.noalias() = params.weight_hh * c.states.middleCols(t * B + b0, nb);
+      // All gates of a column in one pass while it is in L1. Eigen's logistic is
+      // finite for every finite argument (no exp overflow into NaN).
+      for (Index j = 0; j < nb; ++j) {
+        const Index col = t * B + b0 + j;
+        auto gate = c.gates.col(col);
+        const auto pre = hidden_pre.col(j);
+        auto r = gate.head(H).array();
+        auto z = gate.segment(H, H).array();
+        auto n = gate.tail(H).array();
+        auto m = c.hidden_n.col(col).array();
+        r = (r + pre.head(H).array()).logistic();
+        z = (z + pre.segment(H, H).array()).logistic();
+        m = pre.tail(H).array() + b_hn.array();
+        n = (n + r * m).tanh();
+        c.states.col(col + B).array() = (S(1) - z) * n + z * c.states.col(col).array();
+      }
     }
-  }
+  });
   return c;
 }
 
@@ -113,37 +117,40 @@ Mat<S> GRU<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<
   Mat<S> d_hidden_pre(3 * H, width);  // dL/d(W_hh h_{t-1} + b_hh) = [d_ar; d_az; r d_an]
   for (Index end = t1; end > t0; end -= block) {
     const Index begin = std::max(t0, end - block), m = (end - begin) * B;
-    for (Index t = end - 1; t >= begin; --t) {
-      if (d_output.size() > 0) g += d_output.middleCols((t - t0) * B, B);
-      for (Index b = 0; b < B; ++b) {
-        const Index col = t * B + b, k = (t - begin) * B + b;
-        const auto gate = c.gates.col(col);
-        const auto r = gate.head(H).array();
-        const auto z = gate.segment(H, H).array();
-        const auto n = gate.tail(H).array();
-        const auto m_t = c.hidden_n.col(col).array();
-        const auto h_prev = c.states.col(col).array();
-        auto g_b = g.col(b).array();
-        auto d_in = d_input_pre.col(k);
-        auto d_hid = d_hidden_pre.col(k);
-        d_in.tail(H).array() = (S(1) - z) * (S(1) - n.square()) * g_b;
-        d_in.head(H).array() = r * (S(1) - r) * m_t * d_in.tail(H).array();
-        d_in.segment(H, H).array() = z * (S(1) - z) * (h_prev - n) * g_b;
-        d_hid.head(2 * H) = d_in.head(2 * H);
-        d_hid.tail(H).array() = r * d_in.tail(H).array();
-        g_b *= z;  // the direct path h_t = ... + z h_{t-1}
+    for_batch_slices(B, [&](Index b0, Index nb) {
+      auto g_slice = g.middleCols(b0, nb);
+      for (Index t = end - 1; t >= begin; --t) {
+        if (d_output.size() > 0) g_slice += d_output.middleCols((t - t0) * B + b0, nb);
+        for (Index b = b0; b < b0 + nb; ++b) {
+          const Index col = t * B + b, k = (t - begin) * B + b;
+          const auto gate = c.gates.col(col);
+          const auto r = gate.head(H).array();
+          const auto z = gate.segment(H, H).array();
+          const auto n = gate.tail(H).array();
+          const auto m_t = c.hidden_n.col(col).array();
+          const auto h_prev = c.states.col(col).array();
+          auto g_b = g.col(b).array();
+          auto d_in = d_input_pre.col(k);
+          auto d_hid = d_hidden_pre.col(k);
+          d_in.tail(H).array() = (S(1) - z) * (S(1) - n.square()) * g_b;
+          d_in.head(H).array() = r * (S(1) - r) * m_t * d_in.tail(H).array();
+          d_in.segment(H, H).array() = z * (S(1) - z) * (h_prev - n) * g_b;
+          d_hid.head(2 * H) = d_in.head(2 * H);
+          d_hid.tail(H).array() = r * d_in.tail(H).array();
+          g_b *= z;  // the direct path h_t = ... + z h_{t-1}
+        }
+        g_slice.noalias() += params.weight_hh.transpose() * d_hidden_pre.middleCols((t - begin) * B + b0, nb);
       }
-      g.noalias() += params.weight_hh.transpose() * d_hidden_pre.middleCols((t - begin) * B, B);
-    }
+    });
     // Weight gradients of the block in one GEMM each.
     const auto d_in_block = d_input_pre.leftCols(m), d_hid_block = d_hidden_pre.leftCols(m);
-    grads.params.weight_ih.noalias() += d_in_block * c.input.middleCols(begin * B, m).transpose();
-    grads.params.weight_hh.noalias() += d_hid_block * c.states.middleCols(begin * B, m).transpose();
+    add_product_transposed(grads.params.weight_ih, d_in_block, c.input.middleCols(begin * B, m));
+    add_product_transposed(grads.params.weight_hh, d_hid_block, c.states.middleCols(begin * B, m));
     if (params.bias_ih.size() > 0) {
       grads.params.bias_ih += d_in_block.rowwise().sum();
       grads.params.bias_hh += d_hid_block.rowwise().sum();
     }
-    grads.d_input.middleCols(begin * B, m).noalias() += params.weight_ih.transpose() * d_in_block;
+    assign_product(grads.d_input.middleCols(begin * B, m), params.weight_ih.transpose(), d_in_block, true);
   }
   return g;
 }

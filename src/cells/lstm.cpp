@@ -57,26 +57,31 @@ typename LSTM<S>::Cache LSTM<S>::forward(const Mat<S>& x, Index batch, const Mat
   c.input = x;
   c.tanh_cell.resize(H, T * B);
   // Input projections of every step in one GEMM; only W_hh h_{t-1} is left to the loop.
-  c.gates.noalias() = params.weight_ih * x;
+  c.gates.resize(4 * H, T * B);
+  assign_product(c.gates, params.weight_ih, x, false);
   if (params.bias_ih.size() > 0) c.gates.colwise() += params.bias_ih + params.bias_hh;
-  for (Index t = 0; t < T; ++t) {
-    c.gates.middleCols(t * B, B).noalias() += params.weight_hh * c.states.middleCols(t * B, B).topRows(H);
-    // One pass per column over its 4H gates (contiguous), then c_t, tanh(c_t), h_t.
-    for (Index b = 0; b < B; ++b) {
-      const Index k = t * B + b;
-      auto z = c.gates.col(k).array();
-      z.head(2 * H) = z.head(2 * H).logistic();             // i, f
-      z.segment(2 * H, H) = z.segment(2 * H, H).tanh();     // g
-      z.tail(H) = z.tail(H).logistic();                     // o
-      const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
-      const auto prev = c.states.col(k).array();  // [h_{t-1}; c_{t-1}]
-      auto next = c.states.col(k + B).array();    // [h_t; c_t]
-      auto tanh_c = c.tanh_cell.col(k).array();
-      next.tail(H) = f * prev.tail(H) + i * g;
-      tanh_c = next.tail(H).tanh();
-      next.head(H) = o * tanh_c;
+  // Each slice of batch columns runs all T steps on its own (cell.hpp).
+  for_batch_slices(B, [&](Index b0, Index nb) {
+    for (Index t = 0; t < T; ++t) {
+      c.gates.middleCols(t * B + b0, nb).noalias() +=
+          params.weight_hh * c.states.middleCols(t * B + b0, nb).topRows(H);
+      // One pass per column over its 4H gates (contiguous), then c_t, tanh(c_t), h_t.
+      for (Index b = b0; b < b0 + nb; ++b) {
+        const Index k = t * B + b;
+        auto z = c.gates.col(k).array();
+        z.head(2 * H) = z.head(2 * H).logistic();          // i, f
+        z.segment(2 * H, H) = z.segment(2 * H, H).tanh();  // g
+        z.tail(H) = z.tail(H).logistic();                  // o
+        const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
+        const auto prev = c.states.col(k).array();  // [h_{t-1}; c_{t-1}]
+        auto next = c.states.col(k + B).array();    // [h_t; c_t]
+        auto tanh_c = c.tanh_cell.col(k).array();
+        next.tail(H) = f * prev.tail(H) + i * g;
+        tanh_c = next.tail(H).tanh();
+        next.head(H) = o * tanh_c;
+      }
     }
-  }
+  });
   return c;
 }
 
@@ -110,36 +115,40 @@ Mat<S> LSTM<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat
   Mat<S> dz(4 * H, std::min(n, block * B));  // dL/dz_t for the steps of one block
   for (Index end = t1; end > t0; end -= block) {
     const Index begin = std::max(t0, end - block), m = (end - begin) * B;
-    for (Index t = end - 1; t >= begin; --t) {
-      if (d_output.size() > 0) d.topRows(H) += d_output.middleCols((t - t0) * B, B);
-      for (Index b = 0; b < B; ++b) {
-        const Index k = t * B + b;
-        const auto z = c.gates.col(k).array();
-        const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
-        const auto tanh_c = c.tanh_cell.col(k).array();
-        const auto c_prev = c.states.col(k).tail(H).array();
-        auto dh = d.col(b).head(H).array();
-        auto dc = d.col(b).tail(H).array();
-        auto dz_k = dz.col((t - begin) * B + b).array();
-        dc += dh * o * (S(1) - tanh_c.square());
-        dz_k.head(H) = dc * g * i * (S(1) - i);
-        dz_k.segment(H, H) = dc * c_prev * f * (S(1) - f);
-        dz_k.segment(2 * H, H) = dc * i * (S(1) - g.square());
-        dz_k.tail(H) = dh * tanh_c * o * (S(1) - o);
-        dc *= f;  // dc_{t-1}, direct path; the path through h_{t-1} is the GEMM below
+    for_batch_slices(B, [&](Index b0, Index nb) {
+      for (Index t = end - 1; t >= begin; --t) {
+        if (d_output.size() > 0)
+          d.middleCols(b0, nb).topRows(H) += d_output.middleCols((t - t0) * B + b0, nb);
+        for (Index b = b0; b < b0 + nb; ++b) {
+          const Index k = t * B + b;
+          const auto z = c.gates.col(k).array();
+          const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
+          const auto tanh_c = c.tanh_cell.col(k).array();
+          const auto c_prev = c.states.col(k).tail(H).array();
+          auto dh = d.col(b).head(H).array();
+          auto dc = d.col(b).tail(H).array();
+          auto dz_k = dz.col((t - begin) * B + b).array();
+          dc += dh * o * (S(1) - tanh_c.square());
+          dz_k.head(H) = dc * g * i * (S(1) - i);
+          dz_k.segment(H, H) = dc * c_prev * f * (S(1) - f);
+          dz_k.segment(2 * H, H) = dc * i * (S(1) - g.square());
+          dz_k.tail(H) = dh * tanh_c * o * (S(1) - o);
+          dc *= f;  // dc_{t-1}, direct path; the path through h_{t-1} is the GEMM below
+        }
+        d.middleCols(b0, nb).topRows(H).noalias() =
+            params.weight_hh.transpose() * dz.middleCols((t - begin) * B + b0, nb);
       }
-      d.topRows(H).noalias() = params.weight_hh.transpose() * dz.middleCols((t - begin) * B, B);
-    }
+    });
     // Weight gradients of the block in one GEMM each.
     const auto dz_block = dz.leftCols(m);
-    grads.params.weight_ih.noalias() += dz_block * c.input.middleCols(begin * B, m).transpose();
-    grads.params.weight_hh.noalias() += dz_block * c.states.middleCols(begin * B, m).topRows(H).transpose();
+    add_product_transposed(grads.params.weight_ih, dz_block, c.input.middleCols(begin * B, m));
+    add_product_transposed(grads.params.weight_hh, dz_block, c.states.middleCols(begin * B, m).topRows(H));
     if (params.bias_ih.size() > 0) {
       const Vec<S> db = dz_block.rowwise().sum();
       grads.params.bias_ih += db;
       grads.params.bias_hh += db;
     }
-    grads.d_input.middleCols(begin * B, m).noalias() += params.weight_ih.transpose() * dz_block;
+    assign_product(grads.d_input.middleCols(begin * B, m), params.weight_ih.transpose(), dz_block, true);
   }
   return d;
 }

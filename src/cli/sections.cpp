@@ -263,8 +263,11 @@ Section lookback_section(OutputFolder& out, Progress& progress, const std::vecto
                           {"mean_log10_ratio", json_array(r.mean_log10)},
                           {"bound_log10", json_array(r.bound_log10)},
                           {"lyapunov_top_mean", json_number(lyap)}};
-    sec.screen += fmt::format("{:<16}{:>6}{:>14}{:>10}{:>14}{:>14}\n", label, r.distance.back(), fixed(at_t),
-                              fixed(r.std_log10.back()), fixed(bound_t), fixed(lyap, 4));
+    // One model: the curve at up to 12 distances; several: each at L = T.
+    for (const size_t i : specs.size() == 1 ? screen_rows(r.distance.size(), 12) : std::vector<size_t>{r.distance.size() - 1})
+      sec.screen += fmt::format("{:<16}{:>6}{:>14}{:>10}{:>14}{:>14}\n", label, r.distance[i], fixed(r.mean_log10[i]),
+                                fixed(r.std_log10[i]), r.bound_log10.empty() ? "-" : fixed(r.bound_log10[i]),
+                                i + 1 == r.distance.size() ? fixed(lyap, 4) : "");
     reading += fmt::format("{}{} {}", reading.empty() ? "" : ", ", label,
                            at_t > -300 ? fmt::format("1e{:.1f}", at_t) : std::string("exactly 0"));
     progress.advance();

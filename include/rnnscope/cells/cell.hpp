@@ -19,6 +19,11 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "rnnscope/core/tensor.hpp"
 
@@ -38,6 +43,64 @@ struct CellGradients {
 /// keep those GEMMs at full speed, while the cotangents held at once are one
 /// block's, not the whole sequence's (memory), and still in cache for the GEMMs.
 inline Index backward_block_steps(Index batch) { return std::max<Index>(1, 1024 / std::max<Index>(1, batch)); }
+
+/// Runs f(i0, n) on slices [i0, i0 + n) that together cover [0, count), one
+/// slice per OpenMP thread and at least `min_slice` long, or f(0, count) alone
+/// without OpenMP, inside a parallel region or when count is small. The slices
+/// are independent: no thread waits for another before the end. This is how
+/// rnnscope uses threads; Eigen's own parallel GEMM, whose threads wait on each
+/// other for every packed block, is switched off (EIGEN_DONT_PARALLELIZE).
+/// f must not throw.
+template <class F>
+void for_slices(Index count, Index min_slice, F&& f) {
+#ifdef _OPENMP
+  const Index threads = std::min<Index>(omp_get_max_threads(), count / std::max<Index>(1, min_slice));
+  if (threads > 1 && !omp_in_parallel()) {
+#pragma omp parallel num_threads(static_cast<int>(threads))
+    {
+      const Index k = omp_get_thread_num(), n = omp_get_num_threads();
+      const Index i0 = count * k / n, i1 = count * (k + 1) / n;
+      f(i0, i1 - i0);
+    }
+    return;
+  }
+#else
+  (void)min_slice;
+#endif
+  f(Index{0}, count);
+}
+
+/// for_slices over the batch columns [0, B), at least 8 columns a thread. The
+/// time loop of a cell is sequential in t but independent across batch
+/// elements, so each thread runs all T steps of its slice on its own: one fork
+/// per sweep, not one per step. Every column is computed by the same
+/// operations whatever the slicing, so results do not depend on the thread
+/// count beyond the rounding of the GEMM kernels.
+template <class F>
+void for_batch_slices(Index B, F&& f) {
+  for_slices(B, 8, std::forward<F>(f));
+}
+
+/// dst += a * b^T with the rows of dst (and a) split over the threads: the
+/// weight-gradient GEMMs, sum over steps and batch of dz x^T.
+template <class Dst, class A, class Bm>
+void add_product_transposed(Dst&& dst, const A& a, const Bm& b) {
+  for_slices(dst.rows(), 64, [&](Index r0, Index nr) {
+    dst.middleRows(r0, nr).noalias() += a.middleRows(r0, nr) * b.transpose();
+  });
+}
+
+/// dst (+)= a * b with the columns of dst (and b) split over the threads: the
+/// input projections W_ih x and the input gradients W_ih^T dz.
+template <class Dst, class A, class Bm>
+void assign_product(Dst&& dst, const A& a, const Bm& b, bool accumulate) {
+  for_slices(dst.cols(), 64, [&](Index c0, Index nc) {
+    if (accumulate)
+      dst.middleCols(c0, nc).noalias() += a * b.middleCols(c0, nc);
+    else
+      dst.middleCols(c0, nc).noalias() = a * b.middleCols(c0, nc);
+  });
+}
 
 /// "weight_ih" in layer 2 is PyTorch's "weight_ih_l2".
 inline std::string layer_name(const std::string& base, int layer) {

@@ -1,0 +1,65 @@
+// Results do not depend on the thread count (DESIGN.md): every cell's forward
+// pass and full and truncated BPTT with one thread equal those with several,
+// up to the rounding of the GEMM kernels on slices of different widths.
+#include <gtest/gtest.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "cell_testing.hpp"
+#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/elman.hpp"
+#include "rnnscope/cells/gru.hpp"
+#include "rnnscope/cells/lstm.hpp"
+
+using namespace rnnscope;
+using check::relative_difference;
+
+namespace {
+
+template <class Cell>
+class ThreadCount : public ::testing::Test {};
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
+TYPED_TEST_SUITE(ThreadCount, Cells);
+
+struct Run {
+  Mat<double> outputs;
+  Vec<double> params;
+  Mat<double> d_input, d_state0;
+};
+
+template <class Cell>
+Run run(const Cell& cell, const Mat<double>& x, Index B, const Mat<double>& dy, Index window, int threads) {
+#ifdef _OPENMP
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+#else
+  (void)threads;
+#endif
+  const auto c = cell.forward(x, B);
+  const auto g = bptt(cell, c, dy, Mat<double>(), window);
+#ifdef _OPENMP
+  omp_set_num_threads(saved);
+#endif
+  return {Mat<double>(cell.output(c)), check::flatten(g.params), g.d_input, g.d_state0};
+}
+
+}  // namespace
+
+TYPED_TEST(ThreadCount, OneThreadEqualsThree) {
+  Rng rng(31);
+  // B = 40 splits into slices of 13-14 columns; I and H large enough that the
+  // weight-gradient and input GEMMs are split too.
+  const Index I = 70, H = 66, B = 40, T = 9;
+  const auto cell = check::make_cell<TypeParam>(I, H, rng);
+  const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+  const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
+  for (const Index window : {Index{0}, Index{3}}) {
+    const Run one = run(cell, x, B, dy, window, 1), three = run(cell, x, B, dy, window, 3);
+    EXPECT_LT(relative_difference(one.outputs, three.outputs), 1e-13) << "window " << window;
+    EXPECT_LT(relative_difference(one.params, three.params), 1e-13) << "window " << window;
+    EXPECT_LT(relative_difference(one.d_input, three.d_input), 1e-13) << "window " << window;
+    EXPECT_LT(relative_difference(one.d_state0, three.d_state0), 1e-13) << "window " << window;
+  }
+}
