@@ -135,6 +135,25 @@ TEST(Lyapunov, LargestExponentIsTheChainGrowthRate) {
   }
 }
 
+TEST(Lyapunov, NormalMatrixWithComplexPairsGivesLogModuli) {
+  // W = Q diag(r_k R(theta_k)) Q^T: normal, eigenvalues r_k e^{+-i theta_k} in pairs.
+  Rng rng(41);
+  const Index H = 6;
+  const double r[] = {1.2, 0.8, 0.4}, theta[] = {0.7, 2.1, 0.2};
+  Mat<double> blocks = Mat<double>::Zero(H, H);
+  for (Index k = 0; k < 3; ++k) {
+    const double c = r[k] * std::cos(theta[k]), s = r[k] * std::sin(theta[k]);
+    blocks.block<2, 2>(2 * k, 2 * k) << c, -s, s, c;
+  }
+  const Mat<double> q = random_orthogonal<double>(H, rng);
+  Elman<double> lin(1, H, Activation::identity);
+  lin.params.weight_hh = q * blocks * q.transpose();
+  const auto c = lin.forward(rng.normal_matrix<double>(1, 400), 1);
+  const auto exps = lyapunov_spectrum(lin, c, 0, 0, 200);
+  ASSERT_EQ(exps.size(), static_cast<size_t>(H));
+  for (Index i = 0; i < H; ++i) EXPECT_NEAR(exps[static_cast<size_t>(i)], std::log(r[i / 2]), 1e-6) << i;
+}
+
 TEST(Contributions, SumToTheBpttGradient) {
   Rng rng(6);
   const Index I = 3, H = 4, B = 2, T = 9;
@@ -193,6 +212,26 @@ TEST(Spectrum, EigenvaluesPowersAndConditions) {
   const auto pt = pascanu_conditions(w, 1.0);
   EXPECT_FALSE(pt.vanishing_guaranteed);
   EXPECT_TRUE(pt.exploding_possible);
+  // Non-normal: ||W||_2 > 1/gamma > rho(W), so neither condition holds.
+  Mat<double> nn(2, 2);
+  nn << 0.5, 10, 0, 0.5;
+  const auto pn = pascanu_conditions(nn, 1.0);
+  EXPECT_NEAR(pn.radius, 0.5, 1e-14);
+  EXPECT_GT(pn.norm, 10.0);
+  EXPECT_FALSE(pn.vanishing_guaranteed);
+  EXPECT_FALSE(pn.exploding_possible);
+  // Nearly a Jordan block: diagonalisable, but Q is ill-conditioned; the eigen
+  // path is kept, its lost digits are named and its difference reported.
+  Mat<double> near(2, 2);
+  near << 1, 1, 0, 1 + 1e-8;
+  const auto sn = analyse_spectrum(near);
+  EXPECT_TRUE(sn.diagonalisable);
+  EXPECT_GT(sn.eigenvector_condition, 1e7);
+  EXPECT_NE(sn.note.find("ill-conditioned"), std::string::npos) << sn.note;
+  const auto pnear = matrix_powers(near, 20);
+  ASSERT_EQ(pnear.relative_difference.size(), 20u);
+  EXPECT_GT(pnear.relative_difference.back(), 1e-12);  // digits are lost ...
+  EXPECT_LT(pnear.relative_difference.back(), 1e-4);   // ... about eight of them
   EXPECT_THROW(analyse_spectrum(Mat<double>(2, 3)), InvalidInput);
   EXPECT_THROW(matrix_powers(w, 0), InvalidInput);
 }

@@ -16,6 +16,7 @@
 #include "rnnscope/diagnostics/lookback.hpp"
 #include "rnnscope/diagnostics/lstm_paths.hpp"
 #include "rnnscope/diagnostics/lyapunov.hpp"
+#include "rnnscope/training/init.hpp"
 
 using namespace rnnscope;
 using check::relative_difference;
@@ -91,6 +92,13 @@ TYPED_TEST(EveryCell, ContributionsByDistanceSumToTheBpttGradient) {
   for (const auto& bucket : buckets) sum += check::flatten(bucket);
   const auto full = bptt(cell, c, dy, Mat<double>());
   EXPECT_LT(relative_difference(sum, check::flatten(full.params)), 1e-10);
+  // Each bucket sits at its distance: the buckets below K are truncated BPTT with window K.
+  Vec<double> partial = Vec<double>::Zero(sum.size());
+  for (Index K = 1; K < T; ++K) {
+    partial += check::flatten(buckets[static_cast<size_t>(K - 1)]);
+    EXPECT_LT(relative_difference(partial, check::flatten(bptt(cell, c, dy, Mat<double>(), K).params)), 1e-10)
+        << "K=" << K;
+  }
   // The far buckets are not all zero: information does travel.
   EXPECT_GT(check::flatten(buckets[static_cast<size_t>(T - 1)]).norm(), 0.0);
 }
@@ -207,4 +215,47 @@ TEST(LookbackStudy, SigmoidVanishesFasterThanTanhUnderTheirBounds) {
   EXPECT_TRUE(lookback_study(spec).bound_log10.empty());
   spec.steps = 0;
   EXPECT_THROW(lookback_study(spec), InvalidInput);
+}
+
+TEST(LookbackStudy, EveryCellAndInitialisationLiesUnderItsBound) {
+  LookbackSpec spec;
+  spec.model.input_size = 3;
+  spec.model.hidden_size = 12;
+  spec.steps = 40;
+  spec.seeds = 3;
+  spec.batch = 2;
+  for (const CellKind cell : {CellKind::rnn_sigmoid, CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::lstm,
+                              CellKind::gru, CellKind::ctrnn}) {
+    std::vector<std::vector<double>> means;
+    for (const Init init : {Init::xavier, Init::orthogonal, Init::identity, Init::scaled}) {
+      spec.model.cell = cell;
+      spec.init = init;
+      spec.scale = 1.0;
+      const auto r = lookback_study(spec);
+      const std::string what = std::string(to_string(cell)) + " " + std::string(to_string(init));
+      ASSERT_EQ(r.distance.size(), static_cast<size_t>(spec.steps + 1)) << what;
+      EXPECT_EQ(r.mean_log10[0], 0.0) << what;  // L = 0: the ratio is 1
+      const bool bounded = cell != CellKind::lstm && cell != CellKind::gru;
+      EXPECT_EQ(r.bound_log10.empty(), !bounded) << what;
+      for (size_t L = 0; L < r.distance.size(); ++L) {
+        if (bounded) {
+          EXPECT_LE(r.mean_log10[L], r.bound_log10[L] + 1e-9) << what << " L=" << L;
+        }
+        EXPECT_LE(r.min_log10[L], r.mean_log10[L] + 1e-12) << what;
+        EXPECT_GE(r.max_log10[L], r.mean_log10[L] - 1e-12) << what;
+      }
+      // The spread over seeds is real: different seeds give different curves.
+      EXPECT_GT(r.std_log10.back(), 0.0) << what;
+      means.push_back(r.mean_log10);
+    }
+    // The initialisation is a real knob: no two give the same curve.
+    for (size_t i = 0; i < means.size(); ++i)
+      for (size_t j = i + 1; j < means.size(); ++j) EXPECT_NE(means[i], means[j]) << to_string(cell) << i << j;
+  }
+  // Identity and orthogonal recurrent matrices have ||W||_2 = 1: the tanh bound is 1 at every L.
+  spec.model.cell = CellKind::rnn_tanh;
+  for (const Init init : {Init::orthogonal, Init::identity}) {
+    spec.init = init;
+    for (double b : lookback_study(spec).bound_log10) EXPECT_NEAR(b, 0.0, 1e-12);
+  }
 }
