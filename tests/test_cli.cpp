@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -50,7 +52,7 @@ TEST(Cli, ActivationsWritesTablesAndSummary) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("0.250469"), std::string::npos) << r.out;
   const auto csv = read(dir / "activations.csv");
-  EXPECT_EQ(csv.substr(0, csv.find('\n')), "T,rho_exact_pow_T,rho_approx_pow_T");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "T,rho_exact_pow_T,rho_approx_pow_T,rho_first_order_pow_T");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 21);
   const auto j = nlohmann::json::parse(read(dir / "activations.json"));
   EXPECT_NEAR(j["rho"].get<double>(), 0.250469, 1e-6);
@@ -72,17 +74,54 @@ TEST(Cli, ActivationsOrderTwoInterval) {
 
 TEST(Cli, BadUsageExitsWithTwoAndAReason) {
   const auto dir = fresh_dir("bad");
-  for (const std::string args :
-       {"activations --order -1", "activations --T 0", "activations --eps abc", "activations --bogus 1",
-        "nosuchcommand", "", "check --cell lstmx", "check --hidden 0"}) {
-    const auto r = run(args + " --out " + dir.string());
+  // Each case with the words its one-line reason must contain.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"activations --order -1 --out " + dir.string(), "--order"},
+      {"activations --T 0 --out " + dir.string(), "--T"},
+      {"activations --eps abc --out " + dir.string(), "--eps"},
+      {"activations --eps 40 --out " + dir.string(), "overflows"},
+      {"activations --bogus 1", "--bogus"},
+      {"nosuchcommand", "nosuchcommand"},
+      {"", "subcommand"},
+      {"check --cell lstmx", "unknown cell 'lstmx'"},
+      {"check --hidden 0", "must be positive"},
+      {"check --tolerance nan", "--tolerance"},
+      {"check --tolerance -1", "--tolerance"},
+      {"check --cell ctrnn --dt 0", "dt"},
+      {"check --hidden 100000", "<= 64"}};
+  for (const auto& [args, words] : cases) {
+    const auto r = run(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
-    EXPECT_NE(r.out.find("error"), std::string::npos) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find("rnnscope: error:"), std::string::npos) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(words), std::string::npos) << args << "\n" << r.out;
   }
+  // Nothing was written for the refused activations runs.
+  EXPECT_FALSE(fs::exists(dir / "activations.csv"));
   const auto r = run("activations --out /proc/rnnscope-cannot-write");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("/proc/rnnscope-cannot-write"), std::string::npos) << r.out;
   fs::remove_all(dir);
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (const char* sub : {"activations", "check", "lookback", "grad", "spectrum", "lyapunov", "contributions",
+                          "report", "analyze"}) {
+    const auto r = run(std::string(sub) + " --help");
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << "\n" << r.out;
+  }
+}
+
+TEST(Cli, CheckCoversEveryCellAndStacks) {
+  for (const char* cell : {"rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn"}) {
+    const auto r = run(std::string("check --layers 2 --cell ") + cell);
+    EXPECT_EQ(r.code, 0) << cell << "\n" << r.out;
+    EXPECT_NE(r.out.find("weight_hh_l1"), std::string::npos) << cell << "\n" << r.out;
+    EXPECT_NE(r.out.find("PASS"), std::string::npos) << cell << "\n" << r.out;
+  }
+  const auto r = run("check --cell gru --no-bias --hidden 1 --batch 1 --steps 1");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.find("bias_ih"), std::string::npos) << r.out;
 }
 
 TEST(Cli, HelpAndCheck) {

@@ -1,10 +1,14 @@
-// rnnscope check: finite-difference check of a cell's BPTT gradients on random weights.
+// rnnscope check: finite-difference check of a model's BPTT gradients on random weights.
 #include <fmt/format.h>
 
+#include <cmath>
+#include <variant>
+
 #include "commands.hpp"
-#include "rnnscope/cells/elman.hpp"
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/diagnostics/lookback.hpp"
 #include "rnnscope/sequence/gradcheck.hpp"
+#include "rnnscope/sequence/model.hpp"
 
 namespace rnnscope::cli {
 
@@ -12,27 +16,41 @@ namespace {
 
 struct Options {
   std::string cell = "rnn_tanh";
-  int input_size = 3, hidden = 4, batch = 2, steps = 5;
+  int input_size = 3, hidden = 4, batch = 2, steps = 5, layers = 1;
+  double dt = 0.1;
+  bool bias = true;
   std::uint64_t seed = 1;
   double tolerance = 1e-6;
 };
 
 void run(const Options& o) {
-  require(o.input_size > 0 && o.hidden > 0 && o.batch > 0 && o.steps > 0,
-          "--input-size, --hidden, --batch and --steps must be positive");
-  Activation f;
-  if (o.cell == "rnn_tanh") f = Activation::tanh;
-  else if (o.cell == "rnn_relu") f = Activation::relu;
-  else if (o.cell == "rnn_sigmoid") f = Activation::sigmoid;
-  else throw InvalidInput(fmt::format("unknown cell '{}' (expected rnn_tanh, rnn_relu or rnn_sigmoid)", o.cell));
+  require(o.input_size > 0 && o.hidden > 0 && o.batch > 0 && o.steps > 0 && o.layers > 0,
+          "--input-size, --hidden, --batch, --steps and --layers must be positive");
+  require(o.input_size <= 64 && o.hidden <= 64 && o.batch <= 64 && o.steps <= 200 && o.layers <= 4,
+          "finite differences cost one forward pass per entry: keep --input-size, --hidden and --batch <= 64, "
+          "--steps <= 200 and --layers <= 4");
+  require(std::isfinite(o.tolerance) && o.tolerance > 0,
+          fmt::format("--tolerance must be a positive number, got {}", o.tolerance));
+  ModelSpec spec;
+  spec.cell = parse_cell(o.cell);
+  spec.input_size = o.input_size;
+  spec.hidden_size = o.hidden;
+  spec.num_layers = o.layers;
+  spec.bias = o.bias;
+  spec.dt = o.dt;
+  Model<double> model = make_model<double>(spec);  // validates dt
   Rng rng(o.seed);
-  Elman<double> cell(o.input_size, o.hidden, f);
-  cell.init_uniform(rng);
-  const Mat<double> x = rng.normal_matrix<double>(o.input_size, Index{o.steps} * o.batch);
-  const Mat<double> h0 = rng.normal_matrix<double>(o.hidden, o.batch, 0.5);
-  const auto report = check_cell_gradients(cell, x, o.batch, h0, rng);
-  fmt::print("{} (I={}, H={}, B={}, T={}, seed {}), central differences with step {}\n\n", o.cell,
-             o.input_size, o.hidden, o.batch, o.steps, o.seed, report.step);
+  initialise_model(model, Init::pytorch, 1.0, 0.0, rng);
+  const auto report = std::visit(
+      [&](auto& stack) {
+        const Mat<double> x = rng.normal_matrix<double>(o.input_size, Index{o.steps} * o.batch);
+        const Mat<double> s0 = rng.normal_matrix<double>(stack.state_size(), o.batch, 0.5);
+        return check_cell_gradients(stack, x, o.batch, s0, rng);
+      },
+      model);
+  fmt::print("{} x {} layer{}{} (I={}, H={}, B={}, T={}, seed {}), central differences with step {}\n\n", o.cell,
+             o.layers, o.layers == 1 ? "" : "s", o.bias ? "" : ", no bias", o.input_size, o.hidden, o.batch,
+             o.steps, o.seed, report.step);
   fmt::print("{}\n", report.to_string());
   const bool ok = report.passed(o.tolerance);
   fmt::print("worst relative error {:.3e}: {} (tolerance {:.1e})\n", report.worst_relative_error(),
@@ -44,13 +62,17 @@ void run(const Options& o) {
 
 void register_check(CLI::App& app) {
   auto opts = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("check", "check a cell's exact BPTT gradients against finite differences");
-  cmd->add_option("--cell", opts->cell, "rnn_tanh, rnn_relu or rnn_sigmoid")->capture_default_str();
+  auto* cmd = app.add_subcommand("check", "check a model's exact BPTT gradients (every parameter, the input and the "
+                                          "initial state) against central finite differences in double");
+  cmd->add_option("--cell", opts->cell, "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or ctrnn")->capture_default_str();
   cmd->add_option("--input-size", opts->input_size, "I")->capture_default_str();
   cmd->add_option("--hidden", opts->hidden, "H")->capture_default_str();
+  cmd->add_option("--layers", opts->layers, "number of stacked layers L")->capture_default_str();
+  cmd->add_option("--dt", opts->dt, "Euler step of the CT-RNN (> 0)")->capture_default_str();
+  cmd->add_flag("!--no-bias", opts->bias, "cells without bias vectors");
   cmd->add_option("--batch", opts->batch, "B")->capture_default_str();
   cmd->add_option("--steps", opts->steps, "T")->capture_default_str();
-  cmd->add_option("--seed", opts->seed, "random seed")->capture_default_str();
+  cmd->add_option("--seed", opts->seed, "random seed (same seed, same numbers)")->capture_default_str();
   cmd->add_option("--tolerance", opts->tolerance, "largest relative error that passes")->capture_default_str();
   cmd->callback([opts] { run(*opts); });
 }

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
 #include "rnnscope/core/error.hpp"
@@ -22,6 +23,19 @@ int main(int argc, char** argv) {
   rnnscope::cli::register_contributions(app);
   rnnscope::cli::register_report(app);
   rnnscope::cli::register_analyze(app);
+  // CLI11 reports an unknown first word as a missing subcommand; name it instead.
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      fmt::print(stderr, "rnnscope: error: unknown subcommand '{}' (expected one of {})\n", argv[1], names);
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

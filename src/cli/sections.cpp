@@ -105,9 +105,10 @@ std::string cell_label(const ModelSpec& m) {
 Section activations_section(OutputFolder& out, Progress& progress, double eps, int steps, int order) {
   progress.begin("activations: sigmoid' against tanh'", 1);
   const ActivationStudy s = activation_study(eps, steps, order);
-  CsvTable rho{{"T", "rho_exact_pow_T", "rho_approx_pow_T"}, {}};
+  CsvTable rho{{"T", "rho_exact_pow_T", "rho_approx_pow_T", "rho_first_order_pow_T"}, {}};
   for (size_t i = 0; i < s.steps.size(); ++i)
-    rho.add_row({std::to_string(s.steps[i]), format_number(s.rho_pow[i]), format_number(s.rho_approx_pow[i])});
+    rho.add_row({std::to_string(s.steps[i]), format_number(s.rho_pow[i]), format_number(s.rho_approx_pow[i]),
+                 format_number(s.rho_first_pow[i])});
   out.table("activations.csv", rho);
 
   // The library's derivatives and Maclaurin polynomials, sampled on [-4, 4] for the figure.
@@ -137,6 +138,9 @@ Section activations_section(OutputFolder& out, Progress& progress, double eps, i
       {"tanh_prime_approx", json_number(s.tanh_prime_approx)},
       {"rho", s.rho},
       {"rho_approx", json_number(s.rho_approx)},
+      {"sigmoid_prime_first_order", s.sigmoid_prime_first},
+      {"tanh_prime_first_order", s.tanh_prime_first},
+      {"rho_first_order", s.rho_first},
       {"rho_pow_T", json_number(s.rho_pow.back())},
       {"rho_approx_pow_T", json_number(s.rho_approx_pow.back())},
       {"interval_approx", {json_number(s.interval_approx.lo), json_number(s.interval_approx.hi)}},
@@ -188,19 +192,30 @@ Section activations_section(OutputFolder& out, Progress& progress, double eps, i
   sec.summary = summary;
   std::string& o = sec.screen;
   o += fmt::format("activation study at eps = {}, Maclaurin order {}\n\n", eps, order);
-  o += fmt::format("{:<16}{:>16}{:>16}\n", "", "exact", fmt::format("order {}", order));
-  o += fmt::format("{:<16}{:>16.6f}{:>16.6f}\n", "sigmoid'(eps)", s.sigmoid_prime, s.sigmoid_prime_approx);
-  o += fmt::format("{:<16}{:>16.6f}{:>16.6f}\n", "tanh'(eps)", s.tanh_prime, s.tanh_prime_approx);
-  o += fmt::format("{:<16}{:>16.6f}{:>16.6f}\n\n", "rho(eps)", s.rho, s.rho_approx);
+  // The first-order column (1/4 and 1, the textbook approximation) beside order n when n != 1.
+  const bool first = order != 1;
+  auto row = [&](const char* name, double exact, double approx, double first_order) {
+    o += fmt::format("{:<16}{:>16.6g}{:>16.6g}", name, exact, approx);
+    o += first ? fmt::format("{:>16.6g}\n", first_order) : std::string("\n");
+  };
+  o += fmt::format("{:<16}{:>16}{:>16}", "", "exact", fmt::format("order {}", order));
+  o += first ? fmt::format("{:>16}\n", "order 1") : std::string("\n");
+  row("sigmoid'(eps)", s.sigmoid_prime, s.sigmoid_prime_approx, s.sigmoid_prime_first);
+  row("tanh'(eps)", s.tanh_prime, s.tanh_prime_approx, s.tanh_prime_first);
+  row("rho(eps)", s.rho, s.rho_approx, s.rho_first);
+  o += "\n";
   auto interval_text = [](const Interval& iv) {
     return iv.unbounded() ? std::string("every eps") : fmt::format("|eps| <= {:.10g}", iv.hi);
   };
   o += fmt::format("sigmoid' <= tanh' for {} exactly, for {} at order {}\n\n", interval_text(s.interval_exact),
                    interval_text(s.interval_approx), order);
-  o += fmt::format("{:>5}{:>16}{:>16}{:>12}\n", "T", "rho^T exact", fmt::format("rho^T order {}", order), "ratio");
-  for (const size_t i : screen_rows(s.steps.size(), 20))
-    o += fmt::format("{:>5}{:>16.6e}{:>16.6e}{:>12.6f}\n", s.steps[i], s.rho_pow[i], s.rho_approx_pow[i],
+  o += fmt::format("{:>5}{:>16}{:>16}{:>14}", "T", "rho^T exact", fmt::format("rho^T order {}", order), "ratio");
+  o += first ? fmt::format("{:>16}\n", "rho^T order 1") : std::string("\n");
+  for (const size_t i : screen_rows(s.steps.size(), 20)) {
+    o += fmt::format("{:>5}{:>16.6e}{:>16.6e}{:>14.6g}", s.steps[i], s.rho_pow[i], s.rho_approx_pow[i],
                      s.rho_pow[i] / s.rho_approx_pow[i]);
+    o += first ? fmt::format("{:>16.6e}\n", s.rho_first_pow[i]) : std::string("\n");
+  }
   return sec;
 }
 

@@ -96,6 +96,16 @@ std::vector<Interval> approx_derivative_intervals(int order) {
   return all;
 }
 
+namespace {
+
+/// log cosh(x) without overflow: |x| + log1p(exp(-2|x|)) - log 2.
+double log_cosh(double x) {
+  const double a = std::abs(x);
+  return a + std::log1p(std::exp(-2 * a)) - std::log(2.0);
+}
+
+}  // namespace
+
 ActivationStudy activation_study(double eps, int max_steps, int order) {
   require(std::isfinite(eps), "--eps must be a finite number");
   require(max_steps >= 1, fmt::format("--T must be >= 1, got {}", max_steps));
@@ -107,8 +117,14 @@ ActivationStudy activation_study(double eps, int max_steps, int order) {
   s.tanh_prime = derivative(Activation::tanh, eps);
   s.sigmoid_prime_approx = evaluate_polynomial(derivative_maclaurin(Activation::sigmoid, order), eps);
   s.tanh_prime_approx = evaluate_polynomial(derivative_maclaurin(Activation::tanh, order), eps);
-  s.rho = s.sigmoid_prime / s.tanh_prime;
+  s.sigmoid_prime_first = evaluate_polynomial(derivative_maclaurin(Activation::sigmoid, 1), eps);
+  s.tanh_prime_first = evaluate_polynomial(derivative_maclaurin(Activation::tanh, 1), eps);
+  // rho = cosh^2(eps) / (4 cosh^2(eps/2)) in logs: tanh'(eps) underflows to 0 for |eps| > ~19.
+  s.rho = std::exp(2 * log_cosh(eps) - std::log(4.0) - 2 * log_cosh(eps / 2));
+  require(s.tanh_prime_approx != 0,
+          fmt::format("the order-{} approximation of tanh' vanishes at eps = {}: rho is undefined there", order, eps));
   s.rho_approx = s.sigmoid_prime_approx / s.tanh_prime_approx;
+  s.rho_first = s.sigmoid_prime_first / s.tanh_prime_first;
   s.all_intervals = approx_derivative_intervals(order);
   for (const auto& iv : s.all_intervals)
     if (iv.lo <= 0 && 0 <= iv.hi) s.interval_approx = iv;
@@ -118,7 +134,15 @@ ActivationStudy activation_study(double eps, int max_steps, int order) {
     s.steps.push_back(T);
     s.rho_pow.push_back(std::pow(s.rho, T));
     s.rho_approx_pow.push_back(std::pow(s.rho_approx, T));
+    s.rho_first_pow.push_back(std::pow(s.rho_first, T));
   }
+  const auto finite = [](const std::vector<double>& v) {
+    return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  };
+  require(std::isfinite(s.rho) && std::isfinite(s.rho_approx) && finite(s.rho_pow) && finite(s.rho_approx_pow),
+          fmt::format("rho(eps)^T at eps = {} overflows a double by T = {} (exact rho = {:.6g}, order-{} rho = {:.6g}); "
+                      "use a smaller --eps or --T",
+                      eps, max_steps, s.rho, order, s.rho_approx));
   return s;
 }
 

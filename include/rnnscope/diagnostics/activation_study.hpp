@@ -26,16 +26,19 @@ struct ActivationStudy {
   int order = 0;
   double sigmoid_prime = 0, tanh_prime = 0;                // exact at eps
   double sigmoid_prime_approx = 0, tanh_prime_approx = 0;  // order-n Maclaurin at eps
-  double rho = 0, rho_approx = 0;
+  double sigmoid_prime_first = 0, tanh_prime_first = 0;    // first-order Maclaurin at eps (1/4 and 1)
+  double rho = 0, rho_approx = 0, rho_first = 0;
   Interval interval_approx;             // the interval around 0 where approx sigmoid' <= approx tanh'
   std::vector<Interval> all_intervals;  // every interval where it holds (symmetric in eps)
   Interval interval_exact;              // the same for the exact derivatives
   std::vector<int> steps;               // T = 1 .. T_max
-  std::vector<double> rho_pow, rho_approx_pow;  // rho^T, rho_n^T
+  std::vector<double> rho_pow, rho_approx_pow, rho_first_pow;  // rho^T, rho_n^T, rho_1^T
 };
 
 /// Runs the study at eps for T = 1..max_steps with order-n approximations.
-/// Throws InvalidInput on a non-finite eps, max_steps < 1 or order < 0.
+/// Throws InvalidInput on a non-finite eps, max_steps < 1 or order < 0, and
+/// where a result is not a finite double (rho(eps)^T overflows, or the
+/// order-n approximation of tanh' vanishes at eps), naming which.
 ActivationStudy activation_study(double eps, int max_steps, int order);
 
 /// Where P_n[tanh'](x) - P_n[sigmoid'](x) >= 0, by the real roots of that
