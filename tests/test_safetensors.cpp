@@ -478,7 +478,7 @@ TEST(SafetensorsReference, EveryFileHasTheDocumentedContents) {
     std::size_t extras = cell == "conv1d" ? 4 : cell == "lstm" ? 12 : 8;
     EXPECT_EQ(f.tensors.size(), 2 * params.size() + extras);
   }
-  EXPECT_EQ(files, 30);
+  EXPECT_EQ(files, 48);
 }
 
 // Recomputes the sigmoid Elman and the CT-RNN files' outputs from their own

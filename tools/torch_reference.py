@@ -312,6 +312,14 @@ def reference_cases(dtype_key):
     yield recurrent_case("gru", 1, False, dtype_key)
     yield recurrent_case("ctrnn", 1, True, dtype_key, dt=0.1)
     yield recurrent_case("ctrnn", 1, True, dtype_key, dt=0.5)
+    # Every cell with two layers and without bias, and both at once.
+    for cell in ("rnn_relu", "rnn_sigmoid"):
+        yield recurrent_case(cell, 2, True, dtype_key)
+        yield recurrent_case(cell, 1, False, dtype_key)
+    yield recurrent_case("ctrnn", 2, True, dtype_key, dt=0.1)
+    yield recurrent_case("ctrnn", 1, False, dtype_key, dt=1.0)
+    for cell in ("rnn_tanh", "lstm", "gru"):
+        yield recurrent_case(cell, 2, False, dtype_key)
     yield conv1d_case(2, 1, 1, dtype_key)
     yield conv1d_case(1, 2, 2, dtype_key)
 
