@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -52,6 +53,11 @@ class TempDir {
  private:
   fs::path path_;
 };
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 void write_bytes(const fs::path& p, const std::string& bytes) {
   std::ofstream out(p, std::ios::binary);
@@ -245,4 +251,50 @@ TEST(Interop, MalformedFilesExitWithTwoAndNameTheProblem) {
                           input.string() + " --out " + out.string());
   EXPECT_EQ(missing.code, 2) << missing.out;
   EXPECT_NE(missing.out.find("nope.safetensors"), std::string::npos) << missing.out;
+}
+
+TEST(Interop, InitWritesAPyTorchStateDict) {
+  TempDir dir("init");
+  for (const std::string cell : {"rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn"}) {
+    const fs::path path = dir.path() / (cell + ".safetensors");
+    const auto r = run("init --cell " + cell + " --layers 2 --input-size 3 --hidden 5 --init orthogonal --dtype f64 "
+                       "--seed 7 --out " + path.string());
+    ASSERT_EQ(r.code, 0) << cell << "\n" << r.out;
+    const TensorFile f = read_safetensors(path);
+    EXPECT_EQ(f.metadata_at("cell"), cell);
+    EXPECT_EQ(f.metadata_at("num_layers"), "2");
+    const std::int64_t G = cell == "lstm" ? 20 : cell == "gru" ? 15 : 5;
+    std::set<std::string> names;
+    for (const auto& t : f.tensors) {
+      names.insert(t.name);
+      EXPECT_EQ(t.dtype, DType::f64) << t.name;
+    }
+    EXPECT_EQ(names, (std::set<std::string>{"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l1",
+                                            "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"}))
+        << cell;
+    EXPECT_EQ(f.find("weight_ih_l0")->shape, (std::vector<std::int64_t>{G, 3}));
+    EXPECT_EQ(f.find("weight_ih_l1")->shape, (std::vector<std::int64_t>{G, 5}));
+    // Orthogonal initialisation: every (H, H) gate block of W_hh is orthogonal.
+    const Mat<double> w = to_matrix<double>(*f.find("weight_hh_l1"));
+    for (Index g = 0; g < G / 5; ++g) {
+      const Mat<double> block = w.middleRows(g * 5, 5);
+      EXPECT_LT((block.transpose() * block - Mat<double>::Identity(5, 5)).norm(), 1e-12) << cell;
+    }
+    // Same seed, same bytes.
+    const fs::path again = dir.path() / (cell + "_again.safetensors");
+    ASSERT_EQ(run("init --cell " + cell + " --layers 2 --input-size 3 --hidden 5 --init orthogonal --dtype f64 "
+                  "--seed 7 --out " + again.string()).code, 0);
+    EXPECT_EQ(read_file(path), read_file(again)) << cell;
+  }
+  const fs::path nb = dir.path() / "nobias.safetensors";
+  ASSERT_EQ(run("init --cell gru --no-bias --out " + nb.string()).code, 0);
+  const TensorFile f = read_safetensors(nb);
+  EXPECT_EQ(f.tensors.size(), 2u);
+  EXPECT_EQ(f.tensors[0].dtype, DType::f32);
+  for (const std::string bad : {"--cell transformer", "--hidden 0", "--dtype f16", "--init magic", "--cell ctrnn --dt -1"}) {
+    const auto r = run("init " + bad + " --out " + (dir.path() / "bad.safetensors").string());
+    EXPECT_EQ(r.code, 2) << bad << "\n" << r.out;
+    EXPECT_NE(r.out.find("rnnscope: error:"), std::string::npos) << bad;
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "bad.safetensors"));
 }

@@ -15,5 +15,6 @@ void register_lyapunov(CLI::App& app);
 void register_contributions(CLI::App& app);
 void register_report(CLI::App& app);
 void register_analyze(CLI::App& app);
+void register_init(CLI::App& app);
 
 }  // namespace rnnscope::cli

@@ -1,5 +1,9 @@
 #include "common.hpp"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include <fmt/format.h>
 
 #include <Eigen/Core>
@@ -12,7 +16,7 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& default_ou
   o.out = default_out;
   cmd->add_option("--seed", o.seed, "random seed (same seed, same numbers)")->capture_default_str();
   cmd->add_option("--out", o.out, "output folder (must be new or empty; see --force)")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "threads for Eigen's matrix products (0: its default)")
+  cmd->add_option("--threads", o.threads, "threads over batch slices and matrix products (0: OMP_NUM_THREADS, else every core)")
       ->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
   cmd->add_flag("--force", o.force, "replace the files of an earlier rnnscope run in --out (and only those)");
@@ -20,7 +24,12 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& default_ou
 
 void apply_run_options(const RunOptions& o) {
   require(o.threads >= 0, fmt::format("--threads must be >= 0, got {}", o.threads));
-  if (o.threads > 0) Eigen::setNbThreads(o.threads);
+  require(o.threads <= 1024, fmt::format("--threads must be <= 1024, got {}", o.threads));
+  if (o.threads == 0) return;
+  Eigen::setNbThreads(o.threads);
+#ifdef _OPENMP
+  omp_set_num_threads(o.threads);  // the threads of cells/cell.hpp's for_slices
+#endif
 }
 
 void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& default_out, bool sequences) {
