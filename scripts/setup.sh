@@ -18,7 +18,6 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-werror=OFF
-[ "${CI:-}" = "true" ] && werror=ON
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRNNSCOPE_WERROR=$werror >/dev/null
+# Warnings are errors unless RNNSCOPE_WERROR=OFF is set.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRNNSCOPE_WERROR="${RNNSCOPE_WERROR:-ON}" >/dev/null
 cmake --build build -j "$(nproc)"

@@ -240,12 +240,25 @@ TEST(Interop, MalformedFilesExitWithTwoAndNameTheProblem) {
       if (t.name == "input") t.values[3] = std::numeric_limits<double>::quiet_NaN();
     inputs.push_back({f, "input has a non-finite value"});
   }
+  {
+    TensorFile f = s.input;
+    for (auto& t : f.tensors)
+      if (t.name == "h0") t.name = "h_0";  // misspelt: must not become a silently zero h0
+    inputs.push_back({f, "unexpected tensor 'h_0' in the input file"});
+  }
   for (const auto& [file, expected] : inputs) {
     write_safetensors(bad, file);
     const CliRun r = run("grad --model " + model.string() + " --input " + bad.string() + " --out " + out.string());
     EXPECT_EQ(r.code, 2) << expected << "\n" << r.out;
     EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
     EXPECT_FALSE(fs::exists(out)) << expected;
+    // analyze reads the same input files and refuses the same way, writing nothing.
+    const fs::path folder = dir.path() / "analysis";
+    const CliRun a = run("analyze --quiet --model " + model.string() + " --input " + bad.string() + " --out " +
+                         folder.string());
+    EXPECT_EQ(a.code, 2) << expected << "\n" << a.out;
+    EXPECT_NE(a.out.find(expected), std::string::npos) << a.out;
+    EXPECT_FALSE(fs::exists(folder / "index.html")) << expected;
   }
   const CliRun missing = run("grad --model " + (dir.path() / "nope.safetensors").string() + " --input " +
                           input.string() + " --out " + out.string());
@@ -297,4 +310,37 @@ TEST(Interop, InitWritesAPyTorchStateDict) {
     EXPECT_NE(r.out.find("rnnscope: error:"), std::string::npos) << bad;
   }
   EXPECT_FALSE(fs::exists(dir.path() / "bad.safetensors"));
+}
+
+TEST(Interop, MissingCotangentsAndStatesAreZero) {
+  TempDir dir("zeros");
+  const check::ReferenceCase s = split_reference(reference_dir / "lstm_l2_f64.safetensors");
+  const fs::path model = dir.path() / "model.safetensors", input = dir.path() / "input.safetensors";
+  const fs::path out = dir.path() / "out.safetensors";
+  write_safetensors(model, s.model);
+  // No cotangents at all: the outputs are PyTorch's, every gradient is exactly zero.
+  TensorFile f = s.input;
+  std::erase_if(f.tensors, [](const auto& t) { return t.name.rfind("grad_", 0) == 0; });
+  write_safetensors(input, f);
+  ASSERT_EQ(run("grad --model " + model.string() + " --input " + input.string() + " --out " + out.string()).code, 0);
+  TensorFile g = read_safetensors(out);
+  EXPECT_LT(relative_difference(*g.find("output"), *s.expected.find("output")), 1e-12);
+  int grads = 0;
+  for (const auto& t : g.tensors)
+    if (t.name.rfind("grad.", 0) == 0) {
+      ++grads;
+      for (double v : t.values) ASSERT_EQ(v, 0.0) << t.name;
+    }
+  EXPECT_EQ(grads, 11);  // 8 parameters, input, h0, c0
+  // No h0 and c0: the same as explicit zeros.
+  TensorFile no_state = s.input, zero_state = s.input;
+  std::erase_if(no_state.tensors, [](const auto& t) { return t.name == "h0" || t.name == "c0"; });
+  for (auto& t : zero_state.tensors)
+    if (t.name == "h0" || t.name == "c0") std::fill(t.values.begin(), t.values.end(), 0.0);
+  const fs::path out2 = dir.path() / "out2.safetensors";
+  write_safetensors(input, no_state);
+  ASSERT_EQ(run("grad --model " + model.string() + " --input " + input.string() + " --out " + out.string()).code, 0);
+  write_safetensors(input, zero_state);
+  ASSERT_EQ(run("grad --model " + model.string() + " --input " + input.string() + " --out " + out2.string()).code, 0);
+  EXPECT_EQ(read_file(out), read_file(out2));
 }

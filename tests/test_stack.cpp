@@ -56,7 +56,7 @@ TEST(Stack, GradientsMatchFiniteDifferences) {
     Index I, H, L, B, T;
   };
   for (const Shape& sh : {Shape{3, 4, 2, 2, 5}, Shape{1, 1, 2, 1, 1}, Shape{2, 3, 3, 1, 4}, Shape{2, 2, 2, 3, 1}})
-    for (Activation f : {Activation::sigmoid, Activation::tanh}) {
+    for (Activation f : {Activation::sigmoid, Activation::tanh, Activation::relu}) {
       auto s = elman_stack(sh.I, sh.H, sh.L, f, rng);
       const Mat<double> x = rng.normal_matrix<double>(sh.I, sh.T * sh.B);
       const Mat<double> s0 = rng.normal_matrix<double>(s.state_size(), sh.B, 0.5);
@@ -72,6 +72,21 @@ TEST(Stack, RejectsMismatchedLayers) {
   layers.emplace_back(5, 4, Activation::tanh);
   EXPECT_THROW(Stack<Elman<double>>(std::move(layers)), InvalidInput);
   EXPECT_THROW(Stack<Elman<double>>({}), InvalidInput);
+}
+
+TEST(Stack, ErrorsNameTheLayersTensor) {
+  Rng rng(4);
+  auto s = elman_stack(3, 4, 2, Activation::tanh, rng);
+  s.layer(1).params.weight_hh(0, 3) = NAN;
+  const Mat<double> x = rng.normal_matrix<double>(3, 6);
+  try {
+    (void)s.forward(x, 2);
+    FAIL() << "a NaN in layer 1 was accepted";
+  } catch (const InvalidInput& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("weight_hh_l1 has a non-finite value at (0, 3)", 0), 0u) << e.what();
+  }
+  EXPECT_EQ(name_layer_in_message("bias_ih: expected shape (4), got (5)", 2), "bias_ih_l2: expected shape (4), got (5)");
+  EXPECT_EQ(name_layer_in_message("x: expected shape (3, 6), got (2, 6)", 0), "layer 0: x: expected shape (3, 6), got (2, 6)");
 }
 
 // Every recurrent cell stacks the same way: finite differences through all

@@ -28,6 +28,7 @@ void run(const Options& o) {
   const TensorFile input_file = read_safetensors(o.input);
   const ModelSpec spec = read_model_spec(model_file);
   const Model<double> model = load_model<double>(model_file);
+  check_input_names(input_file);
   const NamedTensor& input = input_file.at("input");
   require(input.shape.size() == 3, fmt::format("input: expected a (T, B, I) tensor, got {}", input.shape_string()));
   const Index T = static_cast<Index>(input.shape[0]), B = static_cast<Index>(input.shape[1]);

@@ -55,7 +55,9 @@ void run(const Options& o) {
   const bool ok = report.passed(o.tolerance);
   fmt::print("worst relative error {:.3e}: {} (tolerance {:.1e})\n", report.worst_relative_error(),
              ok ? "PASS" : "FAIL", o.tolerance);
-  if (!ok) throw std::runtime_error("gradient check failed");
+  if (!ok)
+    throw CommandFailed(fmt::format("gradient check FAILED: worst relative error {:.3e} is above the tolerance {:.1e}",
+                                    report.worst_relative_error(), o.tolerance));
 }
 
 }  // namespace

@@ -3,8 +3,16 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <stdexcept>
 
 namespace rnnscope::cli {
+
+/// A command that ran correctly and found a negative result (a failed
+/// gradient check): exit code 1 with the message, not an internal error.
+class CommandFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 void register_activations(CLI::App& app);
 void register_check(CLI::App& app);

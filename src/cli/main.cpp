@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
   } catch (const rnnscope::InvalidInput& e) {
     fmt::print(stderr, "rnnscope: error: {}\n", e.what());
     return 2;
+  } catch (const rnnscope::cli::CommandFailed& e) {
+    fmt::print(stderr, "rnnscope: {}\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "rnnscope: internal error: {}\n", e.what());
     return 1;

@@ -214,8 +214,18 @@ TensorFile grad_in(const TensorFile& model_file, const TensorFile& in) {
 
 }  // namespace
 
+void check_input_names(const TensorFile& input_file) {
+  static const std::set<std::string> known = {"input", "h0", "c0", "grad_output", "grad_h_n", "grad_c_n"};
+  for (const auto& t : input_file.tensors)
+    require(known.count(t.name) == 1,
+            fmt::format("unexpected tensor '{}' in the input file (it may hold input, h0, c0, grad_output, grad_h_n "
+                        "and grad_c_n)",
+                        t.name));
+}
+
 TensorFile grad_files(const TensorFile& model_file, const TensorFile& input_file) {
   require(!model_file.tensors.empty(), "the model file holds no tensors");
+  check_input_names(input_file);
   const DType dtype = model_file.tensors.front().dtype;
   for (const auto* f : {&model_file, &input_file})
     for (const auto& t : f->tensors)

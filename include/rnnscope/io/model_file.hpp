@@ -38,6 +38,11 @@ template <Scalar S>
 std::vector<NamedTensor> state_to_pytorch(const Model<S>& model, const Mat<S>& state, const std::string& h_name,
                                           const std::string& c_name);
 
+/// Checks that an input file holds only the tensors `grad` and `analyze` read
+/// (input, h0, c0, grad_output, grad_h_n, grad_c_n): a misspelt name would
+/// otherwise be a silently zero state or cotangent. Throws InvalidInput naming it.
+void check_input_names(const TensorFile& input_file);
+
 /// rnnscope grad: outputs and the vector-Jacobian product of a model on an
 /// input file (input, optional h0, c0, grad_output, grad_h_n, grad_c_n), in the
 /// files' dtype. Returns output, h_n (c_n), grad.<param>, grad.input, grad.h0 (grad.c0).

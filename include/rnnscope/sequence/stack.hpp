@@ -42,6 +42,19 @@ struct StackCache {
   std::vector<typename Cell::Cache> layers;
 };
 
+/// A cell's error message as the stack's: a leading parameter name gets the
+/// layer's PyTorch suffix ("weight_hh has ..." in layer 1 becomes "weight_hh_l1
+/// has ..."), anything else is prefixed with the layer.
+inline std::string name_layer_in_message(const std::string& message, int layer) {
+  for (const char* p : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
+    const std::string name = p;
+    if (message.rfind(name, 0) == 0 && message.size() > name.size() &&
+        (message[name.size()] == ' ' || message[name.size()] == ':'))
+      return layer_name(name, layer) + message.substr(name.size());
+  }
+  return "layer " + std::to_string(layer) + ": " + message;
+}
+
 template <class Cell>
 class Stack {
  public:
@@ -104,11 +117,15 @@ class Stack {
     for (size_t l = 0; l < cells_.size(); ++l) {
       const Index sl = cells_[l].state_size();
       const Mat<S> s0 = state0.size() > 0 ? Mat<S>(state0.middleRows(row, sl)) : Mat<S>();
-      if (l == 0) {
-        c.layers.push_back(cells_[l].forward(x, batch, s0));
-      } else {
-        const Mat<S> below = cells_[l - 1].output(c.layers[l - 1]);
-        c.layers.push_back(cells_[l].forward(below, batch, s0));
+      try {
+        if (l == 0) {
+          c.layers.push_back(cells_[l].forward(x, batch, s0));
+        } else {
+          const Mat<S> below = cells_[l - 1].output(c.layers[l - 1]);
+          c.layers.push_back(cells_[l].forward(below, batch, s0));
+        }
+      } catch (const InvalidInput& e) {
+        throw InvalidInput(name_layer_in_message(e.what(), static_cast<int>(l)));
       }
       row += sl;
     }
