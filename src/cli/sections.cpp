@@ -84,7 +84,90 @@ std::vector<size_t> screen_rows(size_t n, size_t shown) {
   return rows;
 }
 
-std::string log_axis(const std::string& what) { return what + " (log scale)"; }
+/// Figure text without underscore markup: "W_hh" becomes "Wₕₕ".
+std::string plain(std::string text) {
+  for (size_t at = text.find("W_hh"); at != std::string::npos; at = text.find("W_hh", at))
+    text.replace(at, 4, "Wₕₕ");
+  return text;
+}
+
+/// Writes the figure and lists it, with its caption, in the section.
+void add_figure(OutputFolder& out, Section& sec, const Figure& f) {
+  out.figure(f);
+  sec.html.figures.push_back(f.name);
+  if (!f.caption.empty()) sec.html.captions[f.name] = plain(f.caption);
+}
+
+/// "10⁻⁹": a power of ten with a Unicode superscript exponent (figure text is drawn literally).
+std::string power_of_ten(int k) {
+  static const char* const digits[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+  std::string e = std::to_string(k < 0 ? -k : k), out = k < 0 ? "10⁻" : "10";
+  for (const char c : e) out += digits[c - '0'];
+  return out;
+}
+
+/// "≈ 10⁵⁴" for a log10 value of 53.8 (legend text).
+std::string about(double log10_value) { return "≈ " + power_of_ten(static_cast<int>(std::lround(log10_value))); }
+
+bool same_values(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+  return true;
+}
+
+/// A series whose points equal an earlier one's would be hidden under it (the
+/// CT-RNN with dt 1 is the Elman tanh cell, same seed, same numbers): it is
+/// drawn as sparse open circles over the earlier curve, and its legend entry says so.
+void show_coincident(Figure& f) {
+  for (size_t j = 1; j < f.series.size(); ++j)
+    for (size_t i = 0; i < j; ++i) {
+      const Series &a = f.series[i];
+      Series& b = f.series[j];
+      if (a.key_only || b.key_only || a.label.empty() || !same_values(a.x, b.x) || !same_values(a.y, b.y)) continue;
+      b.style = Series::Style::points;
+      b.point = 6;
+      b.markers = 14;
+      b.y_low.clear();
+      b.y_high.clear();
+      b.band_label.clear();
+      b.label += " = " + a.label + " (circles)";
+      break;
+    }
+}
+
+/// Positive finite values of the given curves: their smallest and largest, as log10.
+std::pair<double, double> log10_span(const std::vector<const std::vector<double>*>& curves) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto* c : curves)
+    for (const double v : *c)
+      if (std::isfinite(v) && v > 0) {
+        lo = std::min(lo, std::log10(v));
+        hi = std::max(hi, std::log10(v));
+      }
+  return {lo, hi};
+}
+
+/// Fixes a log y range around the given curves with a margin of 5 % of their
+/// decades (at least 0.1, at most 1 decade) either side; other curves (bounds)
+/// are clipped to it. Returns false, leaving the figure alone, if no value is drawable.
+bool fit_log_y(Figure& f, const std::vector<const std::vector<double>*>& curves) {
+  const auto [lo, hi] = log10_span(curves);
+  if (!(lo <= hi)) return false;
+  const double margin = std::clamp(0.05 * (hi - lo), 0.1, 1.0);
+  f.ymin = std::pow(10.0, lo - margin);
+  f.ymax = std::pow(10.0, hi + margin);
+  return true;
+}
+
+/// The legend entry of a bound drawn in a clipped range: where it leaves the plot and what it reaches.
+std::string bound_note(const std::vector<double>& L, const std::vector<double>& bound, double ymax) {
+  for (size_t i = 0; i < bound.size(); ++i)
+    if (bound[i] > ymax)
+      return fmt::format(", above the plot from L = {:g} on ({} at L = {:g})", L[i], about(std::log10(bound.back())),
+                         L.back());
+  return "";
+}
 
 }  // namespace
 
@@ -149,36 +232,60 @@ Section activations_section(OutputFolder& out, Progress& progress, double eps, i
       {"interval_exact_closed_form", exact_derivative_crossing_closed_form()}};
   out.json("activations.json", summary);
 
+  Section sec;
   Figure d;
   d.name = "activation_derivatives";
-  d.title = fmt::format("sigmoid' and tanh' with their order-{} Maclaurin approximations", order);
-  d.xlabel = "pre-activation x";
-  d.ylabel = "derivative f'(x)";
-  d.series.push_back(line("tanh'(x) exact", x, tp));
-  d.series.push_back(line("sigmoid'(x) exact", x, sp));
+  d.title = fmt::format("sigmoid′ and tanh′ with their order-{} Maclaurin approximations", order);
+  d.xlabel = "pre-activation x (dimensionless)";
+  d.ylabel = "derivative f′(x) (dimensionless)";
+  d.caption = fmt::format(
+      "The exact derivatives sigmoid′(x) and tanh′(x) (solid) and their order-{} Maclaurin polynomials (dashed, "
+      "same colour), with the point x = ε = {} at which the ratio ρ(ε) = sigmoid′(ε)/tanh′(ε) is taken.",
+      order, eps);
+  // Each approximation in the colour of its exact curve, dashed.
+  Series tanh_exact = line("tanh′(x), exact", x, tp), sigmoid_exact = line("sigmoid′(x), exact", x, sp);
+  tanh_exact.colour = 0;
+  sigmoid_exact.colour = 1;
+  tanh_exact.dash = sigmoid_exact.dash = 1;
   // Polynomials leave the plotted range quickly; clip them to it so the exact curves stay readable.
   auto clip = [](std::vector<double> v) {
     for (auto& y : v)
       if (y < -0.25 || y > 1.25) y = kNaN;
     return v;
   };
-  d.series.push_back(line(fmt::format("tanh' order {}", order), x, clip(tpa), Series::Style::dashed));
-  d.series.push_back(line(fmt::format("sigmoid' order {}", order), x, clip(spa), Series::Style::dashed));
-  out.figure(d);
+  Series tanh_approx = line(fmt::format("tanh′(x), order {}", order), x, clip(tpa), Series::Style::dashed);
+  Series sigmoid_approx = line(fmt::format("sigmoid′(x), order {}", order), x, clip(spa), Series::Style::dashed);
+  tanh_approx.colour = 0;
+  sigmoid_approx.colour = 1;
+  tanh_approx.dash = sigmoid_approx.dash = 2;
+  // x = eps: a grey dotted vertical line across the plotted range of f'.
+  Series at_eps = line(fmt::format("x = ε = {}", eps), {eps, eps}, {-0.05, 1.1});
+  at_eps.colour = Series::grey;
+  at_eps.dash = 3;
+  d.series = {tanh_exact, tanh_approx, sigmoid_exact, sigmoid_approx, at_eps};
+  d.ymin = -0.05;
+  d.ymax = 1.1;
+  d.key_rows = 2;
+  add_figure(out, sec, d);
 
   Figure r;
   r.name = "activation_rho_power";
-  r.title = fmt::format("rho(eps)^T = (sigmoid'(eps) / tanh'(eps))^T at eps = {}", eps);
+  r.title = fmt::format("ρ(ε)ᵀ = (sigmoid′(ε) / tanh′(ε))ᵀ at ε = {}", eps);
   r.xlabel = "number of steps T";
-  r.ylabel = log_axis("rho(eps)^T");
+  r.ylabel = "ρ(ε)ᵀ (dimensionless)";
   r.logy = true;
-  r.series.push_back(line("exact", as_doubles(s.steps), s.rho_pow, Series::Style::linespoints));
-  r.series.push_back(line(fmt::format("order-{} approximation", order), as_doubles(s.steps), s.rho_approx_pow,
-                          Series::Style::dashed));
-  out.figure(r);
+  r.caption = fmt::format(
+      "How much less a chain of T sigmoid steps passes back than a chain of T tanh steps at ε = {}: ρ(ε)ᵀ exactly "
+      "and from the order-{} approximation.",
+      eps, order);
+  // The two nearly coincide: the exact values as a line, the approximation as open circles on it.
+  r.series.push_back(line("exact", as_doubles(s.steps), s.rho_pow));
+  r.series.push_back(line(fmt::format("order-{} approximation (circles)", order), as_doubles(s.steps),
+                          s.rho_approx_pow, Series::Style::points));
+  r.series.back().point = 6;
+  add_figure(out, sec, r);
   progress.end();
 
-  Section sec;
   sec.html.id = "activations";
   sec.html.title = "Activations: sigmoid' against tanh'";
   sec.html.reading = fmt::format(
@@ -187,7 +294,6 @@ Section activations_section(OutputFolder& out, Progress& progress, double eps, i
       "|eps| <= {:.4f}.",
       eps, s.rho, order, s.rho_approx, s.steps.back(), s.rho_pow.back(), s.rho_approx_pow.back(),
       s.interval_exact.hi);
-  sec.html.figures = {"activation_derivatives", "activation_rho_power"};
   sec.html.tables = {"activations.csv", "activation_curves.csv", "activations.json"};
   sec.summary = summary;
   std::string& o = sec.screen;
@@ -230,17 +336,20 @@ Section lookback_section(OutputFolder& out, Progress& progress, const std::vecto
   all.name = "lookback";
   all.title = "Gradient reaching the state L steps back (mean over seeds and sequences)";
   all.xlabel = "look-back distance L (steps)";
-  all.ylabel = log_axis("||dL/dh_{T-L}|| / ||dL/dh_T||");
+  all.ylabel = "‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖ (dimensionless)";
   all.logy = true;
   Section sec;
   sec.html.id = "lookback";
   sec.html.title = "The look-back window";
-  sec.html.figures = {"lookback"};
   sec.summary = nlohmann::json::object();
   sec.screen = fmt::format("look-back study: log10 ||dL/dh_(T-L)|| / ||dL/dh_T||, mean over seeds x sequences\n\n");
   sec.screen += fmt::format("{:<16}{:>6}{:>14}{:>10}{:>14}{:>14}\n", "model", "L", "mean log10", "std",
                             "bound log10", "Lyapunov max");
   std::string reading;
+  std::vector<Series> bounds;  // drawn after every measured curve
+  std::string last_bound;      // the formula of the last bound, for a legend with one
+  std::vector<std::vector<double>> measured;
+  std::vector<std::string> per_cell;
   for (const auto& [label, spec] : specs) {
     const LookbackResult r = lookback_study(spec);
     const auto L = as_doubles(r.distance);
@@ -248,24 +357,51 @@ Section lookback_section(OutputFolder& out, Progress& progress, const std::vecto
       t.add_row({label, std::to_string(r.distance[i]), format_number(r.mean_log10[i]), format_number(r.std_log10[i]),
                  format_number(r.min_log10[i]), format_number(r.max_log10[i]),
                  r.bound_log10.empty() ? "" : format_number(r.bound_log10[i])});
-    all.series.push_back(line(label, L, unlog(r.mean_log10)));
+    // Measured: solid with markers; bounds: dashed in the same colour, no markers.
+    const int colour = static_cast<int>(all.series.size() % 7);
+    Series mean = line(label, L, unlog(r.mean_log10), Series::Style::linespoints);
+    mean.colour = colour;
+    mean.dash = 1;
+    mean.markers = 10;
+    all.series.push_back(mean);
+    measured.push_back(all.series.back().y);
+    const std::string bound_name = spec.model.cell == CellKind::ctrnn ? "(|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ" : "(γ ‖Wₕₕ‖₂)ᴸ";
+    if (!r.bound_log10.empty()) {
+      last_bound = bound_name;
+      Series b = line("", L, unlog(r.bound_log10), Series::Style::dashed);
+      b.colour = colour;
+      b.dash = 2;
+      bounds.push_back(b);
+    }
 
     Figure one;
     one.name = "lookback_" + slug(label);
-    one.title = fmt::format("Look-back window of the {} ({}, H = {}, T = {})", label, to_string(spec.init),
+    one.title = fmt::format("Look-back window: {} ({} initialisation, H = {}, T = {})", label, to_string(spec.init),
                             spec.model.hidden_size, spec.steps);
     one.xlabel = all.xlabel;
     one.ylabel = all.ylabel;
     one.logy = true;
-    Series m = line("measured, mean over seeds", L, unlog(r.mean_log10));
+    Series m = line("measured, mean over seeds and sequences", L, unlog(r.mean_log10));
     m.y_low = unlog(r.min_log10);
     m.y_high = unlog(r.max_log10);
-    m.band_label = "measured, range over seeds";
+    m.band_label = "measured, range over seeds and sequences";
+    // The range follows the measurement; a bound far above it leaves the plot, and its legend entry says where.
+    fit_log_y(one, {&m.y_low, &m.y_high, &m.y});
     one.series.push_back(std::move(m));
-    if (!r.bound_log10.empty())
-      one.series.push_back(line("bound (gamma ||W_hh||_2)^L", L, unlog(r.bound_log10), Series::Style::dashed));
+    if (!r.bound_log10.empty()) {
+      const auto b = unlog(r.bound_log10);
+      one.series.push_back(line("bound " + bound_name + bound_note(L, b, one.ymax), L, b, Series::Style::dashed));
+      one.series.back().dash = 2;
+    }
+    one.caption = fmt::format(
+        "The share of the final gradient that reaches the state L steps back in the {} network, mean (line) and "
+        "range (band) over seeds and sequences{}.",
+        label,
+        r.bound_log10.empty() ? std::string(" (the gated cell has no closed-form bound)")
+                              : fmt::format(", with the bound {} (dashed)", bound_name));
+    per_cell.push_back(one.name);
     out.figure(one);
-    sec.html.figures.push_back(one.name);
+    sec.html.captions[one.name] = plain(one.caption);
 
     double lyap = 0;
     for (const double v : r.lyapunov_top) lyap += v / static_cast<double>(r.lyapunov_top.size());
@@ -287,7 +423,29 @@ Section lookback_section(OutputFolder& out, Progress& progress, const std::vecto
                            at_t > -300 ? fmt::format("1e{:.1f}", at_t) : std::string("exactly 0"));
     progress.advance();
   }
+  show_coincident(all);
+  all.key_rows = static_cast<int>((all.series.size() + (bounds.empty() ? 0 : 1) + 1) / 2);
+  if (!bounds.empty()) {
+    // The bounds of every cell that has one; the range follows the measured curves, so a bound above 1 leaves the plot.
+    std::vector<const std::vector<double>*> curves;
+    for (const auto& c : measured) curves.push_back(&c);
+    fit_log_y(all, curves);
+    all.series.insert(all.series.end(), bounds.begin(), bounds.end());
+    Series key;
+    key.label = bounds.size() == 1 ? "dashed: bound " + last_bound : "dashed: bounds, in the cell's colour";
+    key.key_only = true;
+    key.colour = Series::grey;
+    key.dash = 2;
+    all.series.push_back(key);
+  }
+  all.caption =
+      "The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and "
+      "sequences), with the closed-form bounds of the Elman cells, (γ ‖Wₕₕ‖₂)ᴸ, and the CT-RNN, "
+      "(|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ, dashed.";
   out.figure(all);
+  sec.html.figures.push_back(all.name);
+  sec.html.captions[all.name] = plain(all.caption);
+  sec.html.figures.insert(sec.html.figures.end(), per_cell.begin(), per_cell.end());
   out.table("lookback.csv", t);
   out.json("lookback.json", sec.summary);
   progress.end();
@@ -298,12 +456,15 @@ Section lookback_section(OutputFolder& out, Progress& progress, const std::vecto
     ct1 = ct1 || (spec.model.cell == CellKind::ctrnn && spec.model.dt == 1.0);
   }
   const std::string coincide = tanh && ct1 ? " The CT-RNN with dt 1 is exactly the Elman tanh cell, so with the "
-                                             "same seed their curves coincide."
+                                             "same seed their curves coincide; it is drawn as open circles over "
+                                             "the Elman tanh curve."
                                            : "";
   sec.html.reading = fmt::format(
       "The share of the final gradient that survives L steps back, measured exactly through the cells' step "
-      "Jacobians (mean over seeds; the band is the range). After L = {} steps: {}. Dashed: the bound "
-      "(gamma ||W_hh||_2)^L where the cell has one (Elman, CT-RNN); a bound above 1 guarantees nothing.{}",
+      "Jacobians (mean over seeds; in the per-cell figures the band is the range). After L = {} steps: {}. Dashed: "
+      "the bound where the cell has one, (γ ‖W_hh‖₂)^L for the Elman cells and (|1 − dt| + dt ‖W_hh‖₂)^L for the "
+      "CT-RNN; a bound above 1 guarantees nothing, and the plots end a little above the measured values, so such a "
+      "bound leaves them at the top.{}",
       T, reading, coincide);
   sec.html.tables = {"lookback.csv", "lookback.json"};
   return sec;
@@ -315,22 +476,30 @@ namespace {
 
 /// Eigenvalue and power figures and tables of labelled matrices, files named stem_*.
 void spectrum_files(OutputFolder& out, const std::vector<LabelledSpectrum>& blocks, const std::string& stem,
-                    const std::string& what, Section& sec) {
+                    const std::string& what, Section& sec, const std::string& title_prefix = "") {
   CsvTable eig{{"matrix", "index", "real", "imag", "modulus"}, {}};
   CsvTable pow{{"matrix", "n", "log10_norm_power", "log10_norm_eigen", "relative_difference"}, {}};
   Figure plane;
   plane.name = stem + "_eigenvalues";
-  plane.title = "Eigenvalues of " + what + " in the complex plane";
-  plane.xlabel = "Re(lambda)";
-  plane.ylabel = "Im(lambda)";
+  plane.title = title_prefix + "Eigenvalues of " + plain(what) + " in the complex plane";
+  plane.xlabel = "Re λ (dimensionless)";
+  plane.ylabel = "Im λ (dimensionless)";
   plane.equal_aspect = true;
   plane.unit_circle = true;
+  plane.caption = "The eigenvalues λ of " + what +
+                  " with the unit circle: those outside are directions Wⁿ stretches, those inside directions it "
+                  "shrinks; ρ is the spectral radius.";
   Figure powers;
   powers.name = stem + "_powers";
-  powers.title = "||W^n||_2: repeated multiplication (lines) and Q Lambda^n Q^-1 (points)";
+  powers.title = title_prefix + "‖Wⁿ‖₂ by repeated multiplication and by eigendecomposition";
   powers.xlabel = "power n";
-  powers.ylabel = log_axis("||W^n||_2");
+  powers.ylabel = "‖Wⁿ‖₂ (dimensionless)";
   powers.logy = true;
+  powers.caption = "The spectral norm of Wⁿ for " + what +
+                   ", computed by repeated multiplication (lines) and as ‖Q Λⁿ Q⁻¹‖₂ from the eigendecomposition "
+                   "(open circles, same colour); the two agree where Q is well conditioned.";
+  // One colour per matrix: its power path a solid line, its eigendecomposition path sparse open circles.
+  std::vector<Series> eigen_points;
   for (const auto& [label, b] : blocks) {
     std::vector<double> re, im;
     for (size_t i = 0; i < b.spectrum.eigenvalues.size(); ++i) {
@@ -340,7 +509,7 @@ void spectrum_files(OutputFolder& out, const std::vector<LabelledSpectrum>& bloc
       eig.add_row({label, std::to_string(i), format_number(e.real()), format_number(e.imag()),
                    format_number(std::abs(e))});
     }
-    plane.series.push_back(line(fmt::format("{} (rho = {:.3f})", label, b.spectrum.spectral_radius), re, im,
+    plane.series.push_back(line(fmt::format("{} (ρ = {:.3f})", label, b.spectrum.spectral_radius), re, im,
                                 Series::Style::points));
     const auto& p = b.powers;
     const auto n = as_doubles(p.n);
@@ -348,9 +517,20 @@ void spectrum_files(OutputFolder& out, const std::vector<LabelledSpectrum>& bloc
       pow.add_row({label, std::to_string(p.n[i]), format_number(p.log10_norm_power[i]),
                    p.log10_norm_eigen.empty() ? "" : format_number(p.log10_norm_eigen[i]),
                    p.relative_difference.empty() ? "" : format_number(p.relative_difference[i])});
-    powers.series.push_back(line(label + ", power", n, unlog(p.log10_norm_power)));
-    if (!p.log10_norm_eigen.empty())
-      powers.series.push_back(line(label + ", eigen", n, unlog(p.log10_norm_eigen), Series::Style::points));
+    const int colour = static_cast<int>(powers.series.size() % 7);
+    Series pw = line(fmt::format("{} (ρ = {:.3f}){}", label, b.spectrum.spectral_radius,
+                                 p.log10_norm_eigen.empty() ? ", no eigendecomposition (not diagonalisable)" : ""),
+                     n, unlog(p.log10_norm_power));
+    pw.colour = colour;
+    pw.dash = 1;
+    powers.series.push_back(pw);
+    if (!p.log10_norm_eigen.empty()) {
+      Series e = line("", n, unlog(p.log10_norm_eigen), Series::Style::points);
+      e.colour = colour;
+      e.point = 6;
+      e.markers = 20;
+      eigen_points.push_back(e);
+    }
     double worst = 0;
     for (const double d : p.relative_difference) worst = std::max(worst, d);
     nlohmann::json j = {{"spectral_radius", b.spectrum.spectral_radius},
@@ -373,12 +553,24 @@ void spectrum_files(OutputFolder& out, const std::vector<LabelledSpectrum>& bloc
                               fixed(p.log10_norm_power.back()),
                               p.relative_difference.empty() ? std::string("withheld") : fmt::format("{:.1e}", worst));
   }
-  out.figure(plane);
-  out.figure(powers);
+  // The matrices fill the legend's first column, the two styles its second.
+  const size_t matrices = powers.series.size();
+  powers.series.insert(powers.series.end(), eigen_points.begin(), eigen_points.end());
+  Series by_power = line("lines: repeated product W·…·W", {}, {});
+  by_power.key_only = true;
+  by_power.colour = Series::grey;
+  by_power.dash = 1;
+  Series by_eigen = line("circles: Q Λⁿ Q⁻¹", {}, {}, Series::Style::points);
+  by_eigen.key_only = true;
+  by_eigen.colour = Series::grey;
+  by_eigen.point = 6;
+  powers.series.push_back(by_power);
+  if (!eigen_points.empty()) powers.series.push_back(by_eigen);
+  powers.key_rows = static_cast<int>(std::max<size_t>(matrices, 2));
+  add_figure(out, sec, plane);
+  add_figure(out, sec, powers);
   out.table(stem + "_eigenvalues.csv", eig);
   out.table(stem + "_powers.csv", pow);
-  sec.html.figures.push_back(plane.name);
-  sec.html.figures.push_back(powers.name);
   sec.html.tables.push_back(stem + "_eigenvalues.csv");
   sec.html.tables.push_back(stem + "_powers.csv");
 }
@@ -420,8 +612,12 @@ Section lstm_paths_section(OutputFolder& out, Progress& progress, const std::vec
   f.name = "lstm_paths";
   f.title = "LSTM: gradient through the cell path c and through the hidden path h";
   f.xlabel = "distance L (steps)";
-  f.ylabel = log_axis("gradient norm relative to L = 0");
+  f.ylabel = "gradient norm relative to L = 0 (dimensionless)";
   f.logy = true;
+  f.caption =
+      "The gradient carried back L steps through the LSTM's cell path alone (solid, the forget gates only) and "
+      "through its hidden path alone (dashed, W_hh and the gate derivatives), one colour per forget bias.";
+  f.key_rows = 2;
   Section sec;
   sec.html.id = "lstm";
   sec.html.title = "The LSTM's two gradient paths";
@@ -435,8 +631,15 @@ Section lstm_paths_section(OutputFolder& out, Progress& progress, const std::vec
     for (size_t i = 0; i < r.distance.size(); ++i)
       t.add_row({label, std::to_string(r.distance[i]), format_number(r.cell_log10[i]),
                  format_number(r.hidden_log10[i]), format_number(r.total_log10[i])});
-    f.series.push_back(line("cell path, " + label, L, unlog(r.cell_log10)));
-    f.series.push_back(line("hidden path, " + label, L, unlog(r.hidden_log10), Series::Style::dashed));
+    // One colour per model: its cell path solid, its hidden path dashed.
+    const int colour = static_cast<int>(f.series.size() / 2 % 7);
+    Series cell = line("cell path c, " + label, L, unlog(r.cell_log10));
+    Series hidden = line("hidden path h, " + label, L, unlog(r.hidden_log10), Series::Style::dashed);
+    cell.colour = hidden.colour = colour;
+    cell.dash = 1;
+    hidden.dash = 2;
+    f.series.push_back(cell);
+    f.series.push_back(hidden);
     sec.summary[label] = {{"spec", spec_json(spec)},
                           {"cell_path_log10_at_T", json_number(r.cell_log10.back())},
                           {"hidden_path_log10_at_T", json_number(r.hidden_log10.back())},
@@ -449,7 +652,7 @@ Section lstm_paths_section(OutputFolder& out, Progress& progress, const std::vec
                            r.cell_log10.back(), r.hidden_log10.back());
     progress.advance();
   }
-  out.figure(f);
+  add_figure(out, sec, f);
   out.table("lstm_paths.csv", t);
   out.json("lstm_paths.json", sec.summary);
   progress.end();
@@ -457,7 +660,6 @@ Section lstm_paths_section(OutputFolder& out, Progress& progress, const std::vec
       "Through c the gradient is multiplied only by the forget gates, diag(f_t); through h it meets W_hh and the "
       "gate derivatives at every step. After {} steps: {}. A forget bias of 1 keeps the cell path open far longer.",
       specs.front().spec.steps, reading);
-  sec.html.figures = {"lstm_paths"};
   sec.html.tables = {"lstm_paths.csv", "lstm_paths.json"};
   return sec;
 }
@@ -471,8 +673,53 @@ Figure lyapunov_figure(const std::string& name, const std::string& title) {
   f.name = name;
   f.title = title;
   f.xlabel = "exponent index i (largest first)";
-  f.ylabel = "lambda_i (per step, natural log)";
+  f.ylabel = "exponent λᵢ (1/step, natural log)";
   return f;
+}
+
+/// "LSTM, state (h, c): 2H = 64 exponents" for a cell whose state is wider than H.
+std::string lyapunov_label(const std::string& label, CellKind cell, size_t exponents) {
+  return cell == CellKind::lstm ? fmt::format("{}, state (h, c): 2H = {} exponents", label, exponents) : label;
+}
+
+/// Dead relu units give exponents of -inf and a few far below the rest, which
+/// would squeeze the leading exponents (the informative ones, near 0) into a
+/// line. When one series reaches more than twice as far down as every other,
+/// the y axis is cut at 1.25 times the next lowest series' smallest exponent:
+/// the title says where, and each series' legend entry counts the exponents
+/// below the cut and the -inf ones.
+void clip_lyapunov(Figure& f) {
+  // Every index in view, including those of -inf exponents at the end.
+  size_t most = 0;
+  for (const Series& s : f.series) most = std::max(most, s.x.size());
+  f.xmin = 0.5;
+  f.xmax = static_cast<double>(most) + 0.5;
+  std::vector<double> lows;  // each series' smallest finite exponent
+  for (const Series& s : f.series) {
+    double low = INFINITY;
+    for (const double y : s.y)
+      if (std::isfinite(y)) low = std::min(low, y);
+    if (std::isfinite(low)) lows.push_back(low);
+  }
+  std::sort(lows.begin(), lows.end());
+  const double cut = lows.size() >= 2 ? 1.25 * std::min(lows[1], -0.5) : -INFINITY;
+  const bool clipped = lows.size() >= 2 && lows[0] < 2 * std::min(lows[1], -0.5);
+  if (clipped) {
+    f.ymin = cut;
+    f.title += fmt::format("; y axis cut at {:.1f}", cut);  // the legend counts what is below
+  }
+  for (Series& s : f.series) {
+    size_t below = 0, minus_inf = 0;
+    double lowest = INFINITY;
+    for (const double y : s.y) {
+      if (std::isinf(y) && y < 0) ++minus_inf;
+      if (clipped && std::isfinite(y) && y < cut) ++below, lowest = std::min(lowest, y);
+    }
+    std::string note;
+    if (below > 0) note = fmt::format("{} below {:.1f}, min {:.1f}", below, cut, lowest);
+    if (minus_inf > 0) note += fmt::format("{}{} dead units at −∞", note.empty() ? "" : "; ", minus_inf);
+    if (!note.empty()) s.label += " (" + note + ")";
+  }
 }
 
 }  // namespace
@@ -480,7 +727,7 @@ Figure lyapunov_figure(const std::string& name, const std::string& title) {
 Section lyapunov_section(OutputFolder& out, Progress& progress, const std::vector<Labelled>& specs, Index k) {
   progress.begin("Lyapunov spectra", static_cast<int>(specs.size()));
   CsvTable t{{"model", "index", "mean", "std"}, {}};
-  Figure f = lyapunov_figure("lyapunov", "Lyapunov spectra along the trajectories (mean over seeds)");
+  Figure f = lyapunov_figure("lyapunov", "Lyapunov spectra (mean over seeds and sequences)");
   Section sec;
   sec.html.id = "lyapunov";
   sec.html.title = "Lyapunov spectra";
@@ -496,9 +743,11 @@ Section lyapunov_section(OutputFolder& out, Progress& progress, const std::vecto
       hi.push_back(r.mean[i] + r.std[i]);
       t.add_row({label, std::to_string(i + 1), format_number(r.mean[i]), format_number(r.std[i])});
     }
-    Series s = line(label, idx, r.mean, Series::Style::linespoints);
+    Series s = line(lyapunov_label(label, spec.model.cell, r.mean.size()), idx, r.mean, Series::Style::linespoints);
     s.y_low = lo;
     s.y_high = hi;
+    s.markers = 16;
+    s.dash = 1;
     f.series.push_back(std::move(s));
     sec.summary[label] = {{"spec", spec_json(spec)},
                           {"largest", json_number(r.mean.front())},
@@ -510,7 +759,13 @@ Section lyapunov_section(OutputFolder& out, Progress& progress, const std::vecto
     reading += fmt::format("{}{} {:.3f}", reading.empty() ? "" : ", ", label, r.mean.front());
     progress.advance();
   }
-  out.figure(f);
+  show_coincident(f);
+  clip_lyapunov(f);
+  f.key_rows = static_cast<int>((f.series.size() + 1) / 2);
+  f.caption =
+      "The Lyapunov spectrum of each cell, largest exponent first: mean (line) and ± one standard deviation (band) "
+      "over seeds and sequences; exp(λ₁) is the asymptotic per-step growth of the Jacobian chains.";
+  add_figure(out, sec, f);
   out.table("lyapunov.csv", t);
   out.json("lyapunov.json", sec.summary);
   progress.end();
@@ -519,7 +774,6 @@ Section lyapunov_section(OutputFolder& out, Progress& progress, const std::vecto
       "re-orthonormalisation). The largest, lambda_1 = {}, is the rate at which the longest-lived gradient decays "
       "(negative) or explodes (positive): exp(lambda_1) per step.",
       reading);
-  sec.html.figures = {"lyapunov"};
   sec.html.tables = {"lyapunov.csv", "lyapunov.json"};
   return sec;
 }
@@ -531,10 +785,13 @@ Section contributions_section(OutputFolder& out, Progress& progress, const std::
   CsvTable t{{"model", "distance", "mean_log10_relative", "std_log10_relative"}, {}};
   Figure f;
   f.name = "contributions";
-  f.title = "Contribution of each temporal distance to dL/dW_hh (mean over seeds)";
-  f.xlabel = "temporal distance t - k (steps)";
-  f.ylabel = log_axis("||contribution|| / ||dL/dW_hh||");
+  f.title = "Contribution of each temporal distance to ∂L/∂Wₕₕ (mean over seeds)";
+  f.xlabel = "temporal distance t − k (steps)";
+  f.ylabel = "‖contribution‖ / ‖∂L/∂Wₕₕ‖ (dimensionless)";
   f.logy = true;
+  f.caption =
+      "How much of the BPTT gradient ∂L/∂W_hh comes from terms linking steps t − k apart, relative to the whole "
+      "gradient (mean of log10 over seeds), for every cell.";
   Section sec;
   sec.html.id = "contributions";
   sec.html.title = "BPTT contributions by temporal distance";
@@ -547,7 +804,9 @@ Section contributions_section(OutputFolder& out, Progress& progress, const std::
     const ContributionResult r = contributions_study(spec);
     for (size_t i = 0; i < r.distance.size(); ++i)
       t.add_row({label, std::to_string(r.distance[i]), format_number(r.mean_log10[i]), format_number(r.std_log10[i])});
-    f.series.push_back(line(label, as_doubles(r.distance), unlog(r.mean_log10)));
+    f.series.push_back(line(label, as_doubles(r.distance), unlog(r.mean_log10), Series::Style::linespoints));
+    f.series.back().dash = 1;
+    f.series.back().markers = 10;
     sec.summary[label] = {{"spec", spec_json(spec)},
                           {"max_sum_error", r.max_sum_error},
                           {"mean_log10_relative", json_array(r.mean_log10)}};
@@ -558,7 +817,9 @@ Section contributions_section(OutputFolder& out, Progress& progress, const std::
       reading += fmt::format("{}{} 1e{:.1f}", reading.empty() ? "" : ", ", label, r.mean_log10[10]);
     progress.advance();
   }
-  out.figure(f);
+  show_coincident(f);
+  f.key_rows = static_cast<int>((f.series.size() + 1) / 2);
+  add_figure(out, sec, f);
   out.table("contributions.csv", t);
   out.json("contributions.json", sec.summary);
   progress.end();
@@ -567,7 +828,6 @@ Section contributions_section(OutputFolder& out, Progress& progress, const std::
       "k, they show how little of the gradient comes from far back{}. The groups add up to the BPTT gradient to "
       "{:.1e} relative.",
       reading.empty() ? "" : " (at distance 10: " + reading + ")", worst);
-  sec.html.figures = {"contributions"};
   sec.html.tables = {"contributions.csv", "contributions.json"};
   return sec;
 }
@@ -582,7 +842,7 @@ Section conv_section(OutputFolder& out, Progress& progress, const std::vector<La
   f.name = "conv_distance";
   f.title = "Conv1D stacks beside an RNN: gradient reaching the input d steps back";
   f.xlabel = "distance d (steps)";
-  f.ylabel = log_axis("gradient norm relative to d = 0");
+  f.ylabel = "gradient norm relative to d = 0 (dimensionless)";
   f.logy = true;
   Section sec;
   sec.html.id = "conv1d";
@@ -593,24 +853,37 @@ Section conv_section(OutputFolder& out, Progress& progress, const std::vector<La
   const LookbackResult rnn_r = lookback_study(rnn.spec);
   progress.advance();
   std::vector<ConvResult> results;
-  double smallest = 1;
   for (const auto& c : convs) {
     results.push_back(conv_distance_study(c.spec));
-    const auto& r = results.back();
-    for (const double v : r.norm)
-      if (v > 0) smallest = std::min(smallest, v / r.norm.front());
     progress.advance();
   }
-  for (const double v : rnn_r.mean_log10)
-    if (v > -300) smallest = std::min(smallest, std::pow(10.0, v));
-  // Exact zeros cannot sit on a log axis: they are drawn on a floor line two decades below every nonzero value.
-  const double floor = std::pow(10.0, std::floor(std::log10(smallest)) - 1);
+  // The x axis ends at twice the largest receptive field (when the sequences are longer than three times it), so
+  // the stacks' nonzero part is not squeezed against the axis; the RNN's curve continues past it.
+  Index widest = 0;
+  for (const auto& r : results) widest = std::max(widest, r.receptive_field);
+  const Index longest = rnn_r.distance.empty() ? 0 : rnn_r.distance.back();
+  const double shown = longest > 3 * widest ? static_cast<double>(2 * widest) : INFINITY;
+  if (std::isfinite(shown)) {
+    f.xmin = 0;
+    f.xmax = shown;
+  }
+  double smallest = 1;
+  for (const auto& r : results)
+    for (size_t i = 0; i < r.distance.size(); ++i)
+      if (r.norm[i] > 0 && static_cast<double>(r.distance[i]) <= shown)
+        smallest = std::min(smallest, r.norm[i] / r.norm.front());
+  for (size_t i = 0; i < rnn_r.distance.size(); ++i)
+    if (rnn_r.mean_log10[i] > -300 && static_cast<double>(rnn_r.distance[i]) <= shown)
+      smallest = std::min(smallest, std::pow(10.0, rnn_r.mean_log10[i]));
+  // Exact zeros cannot sit on a log axis: they are drawn on a floor line a decade or more below every nonzero value shown.
+  const int floor_exp = static_cast<int>(std::floor(std::log10(smallest))) - 1;
   std::string reading;
   for (size_t c = 0; c < convs.size(); ++c) {
     const auto& [label, spec] = convs[c];
     const auto& r = results[c];
     // One floor line per stack, a decade apart, so their zero marks do not hide each other.
-    const double zero_at = floor / std::pow(10.0, static_cast<double>(c));
+    const int zero_exp = floor_exp - static_cast<int>(c);
+    const double zero_at = std::pow(10.0, zero_exp);
     std::vector<double> d, rel, zx, zy;
     double largest_past = 0;
     bool zero_past = true;
@@ -619,7 +892,7 @@ Section conv_section(OutputFolder& out, Progress& progress, const std::vector<La
       t.add_row({label, std::to_string(r.distance[i]), format_number(r.norm[i]), format_number(v)});
       d.push_back(static_cast<double>(r.distance[i]));
       rel.push_back(v > 0 ? v : kNaN);
-      if (r.norm[i] == 0) {
+      if (r.norm[i] == 0 && static_cast<double>(r.distance[i]) <= shown) {
         zx.push_back(static_cast<double>(r.distance[i]));
         zy.push_back(zero_at);
       }
@@ -628,11 +901,26 @@ Section conv_section(OutputFolder& out, Progress& progress, const std::vector<La
         zero_past = zero_past && r.norm[i] == 0;
       }
     }
-    f.series.push_back(line(label, d, rel, Series::Style::linespoints));
-    f.series.push_back(line(fmt::format("exactly 0 (drawn at {:.0e})", zero_at), zx, zy, Series::Style::points));
+    // One colour per stack for its curve, its zero marks and its receptive-field line.
+    const int colour = static_cast<int>(c % 6);
+    static constexpr int filled[] = {7, 5, 9, 13}, open[] = {6, 4, 8, 12};
+    Series curve = line(label, d, rel, Series::Style::linespoints);
+    curve.colour = colour;
+    curve.dash = 1;
+    curve.point = filled[c % 4];
+    curve.markers = 16;
+    Series zeros = line(fmt::format("exactly 0, drawn at {}", power_of_ten(zero_exp)), zx, zy, Series::Style::points);
+    zeros.colour = colour;
+    zeros.point = open[c % 4];
+    zeros.markers = 16;
     const double rf = static_cast<double>(r.receptive_field);
-    f.series.push_back(line(fmt::format("receptive field {}", r.receptive_field), {rf, rf}, {zero_at, 1.0},
-                            Series::Style::dashed));
+    Series field = line(fmt::format("receptive field d = {}", r.receptive_field), {rf, rf}, {zero_at, 1.0},
+                        Series::Style::dashed);
+    field.colour = colour;
+    field.dash = 2;
+    f.series.push_back(curve);
+    f.series.push_back(zeros);
+    f.series.push_back(field);
     sec.summary[label] = {{"receptive_field", r.receptive_field},
                           {"kernel_size", spec.kernel_size},
                           {"dilations", spec.dilations},
@@ -645,18 +933,33 @@ Section conv_section(OutputFolder& out, Progress& progress, const std::vector<La
                               largest_past);
     reading += fmt::format("{}{} beyond d = {}", reading.empty() ? "" : ", ", label, r.receptive_field - 1);
   }
-  f.series.push_back(line(rnn.label + " RNN (look-back ratio)", as_doubles(rnn_r.distance), unlog(rnn_r.mean_log10)));
+  Series rnn_curve = line(rnn.label + " RNN, look-back", as_doubles(rnn_r.distance), unlog(rnn_r.mean_log10));
+  rnn_curve.colour = 6;
+  rnn_curve.dash = 1;
+  f.series.push_back(rnn_curve);
+  f.key_rows = 3;
+  // Room below the lowest floor line, so its marks do not sit on the axis.
+  f.ymin = std::pow(10.0, floor_exp - static_cast<double>(convs.size()) + 0.5);
+  f.caption = fmt::format(
+      "The input gradient of each causal Conv1D stack d steps back, relative to d = 0: exactly zero from the "
+      "receptive field (dashed) on, drawn as marks on a floor line, beside the {} RNN's look-back ratio, which "
+      "decays smoothly{}.",
+      rnn.label,
+      std::isfinite(shown) && rnn_r.mean_log10.back() > -300
+          ? fmt::format(" and is still {} at d = {}, past the figure's end", about(rnn_r.mean_log10.back()), longest)
+          : std::string(" and never reaches zero"));
   sec.summary[rnn.label] = {{"spec", spec_json(rnn.spec)}, {"mean_log10_ratio", json_array(rnn_r.mean_log10)}};
-  out.figure(f);
+  add_figure(out, sec, f);
   out.table("conv_distance.csv", t);
   out.json("conv_distance.json", sec.summary);
   progress.end();
   sec.html.reading = fmt::format(
       "A causal convolution stack sees only its receptive field: the gradient is exactly zero ({}), drawn as marks on "
       "the floor line because zero has no place on a log axis. The {} gradient instead decays smoothly and never "
-      "reaches zero.",
-      reading, rnn.label);
-  sec.html.figures = {"conv_distance"};
+      "reaches zero.{}",
+      reading, rnn.label,
+      std::isfinite(shown) ? fmt::format(" The figure ends at d = {:g}, twice the largest receptive field.", shown)
+                           : std::string());
   sec.html.tables = {"conv_distance.csv", "conv_distance.json"};
   return sec;
 }
@@ -677,29 +980,39 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
                     format_number(a.chain_min_log10[i]), format_number(a.chain_max_log10[i]),
                     a.bound_log10.empty() ? "" : format_number(a.bound_log10[i])});
   out.table(p + "_chains.csv", chains);
+  const std::string prefix = fmt::format("Layer {} ({}): ", a.layer, cell_name);
   Figure cf;
   cf.name = p + "_chains";
-  cf.title = fmt::format("Layer {}: Jacobian chain norms ||ds_(T-1) / ds_(T-1-L)||_2", a.layer);
+  cf.title = prefix + "Jacobian chain norms ‖∂s(T−1) / ∂s(T−1−L)‖₂";
   cf.xlabel = "distance L (steps)";
-  cf.ylabel = log_axis("spectral norm of the chain");
+  cf.ylabel = "spectral norm of the chain (dimensionless)";
   cf.logy = true;
   Series m = line("mean over batch elements", L, unlog(a.chain_mean_log10));
   m.y_low = unlog(a.chain_min_log10);
   m.y_high = unlog(a.chain_max_log10);
   m.band_label = "range over batch elements";
+  fit_log_y(cf, {&m.y_low, &m.y_high, &m.y});
   cf.series.push_back(std::move(m));
-  if (!a.bound_log10.empty())
-    cf.series.push_back(line("bound c^L", L, unlog(a.bound_log10), Series::Style::dashed));
-  out.figure(cf);
-  sec.html.figures.push_back(cf.name);
+  if (!a.bound_log10.empty()) {
+    const auto b = unlog(a.bound_log10);
+    cf.series.push_back(line("bound cᴸ" + bound_note(L, b, cf.ymax), L, b, Series::Style::dashed));
+    cf.series.back().dash = 2;
+  }
+  cf.caption = fmt::format(
+      "The spectral norm of the exact Jacobian chain of layer {} over L steps on the given input, mean (line) and "
+      "range (band) over the batch elements analysed{}.",
+      a.layer, a.bound_log10.empty() ? std::string(" (the gated cell has no closed-form bound)")
+                                     : std::string(", with the bound cᴸ (dashed)"));
+  add_figure(out, sec, cf);
   sec.html.tables.push_back(p + "_chains.csv");
 
   std::vector<LabelledSpectrum> blocks;
   for (const auto& b : a.spectra) blocks.push_back({b.name, b});
   Section spec;
   spec.summary = nlohmann::json::object();
-  spectrum_files(out, blocks, p + "_spectrum", "the recurrent matrices", spec);
+  spectrum_files(out, blocks, p + "_spectrum", "the recurrent matrices", spec, prefix);
   sec.html.figures.insert(sec.html.figures.end(), spec.html.figures.begin(), spec.html.figures.end());
+  sec.html.captions.insert(spec.html.captions.begin(), spec.html.captions.end());
   sec.html.tables.insert(sec.html.tables.end(), spec.html.tables.begin(), spec.html.tables.end());
 
   CsvTable ly{{"index", "exponent"}, {}};
@@ -709,10 +1022,22 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
     ly.add_row({std::to_string(i + 1), format_number(a.lyapunov[i])});
   }
   out.table(p + "_lyapunov.csv", ly);
-  Figure lf = lyapunov_figure(p + "_lyapunov", fmt::format("Layer {}: Lyapunov spectrum on the input", a.layer));
-  lf.series.push_back(line("mean over batch elements", idx, a.lyapunov, Series::Style::linespoints));
-  out.figure(lf);
-  sec.html.figures.push_back(lf.name);
+  Figure lf = lyapunov_figure(p + "_lyapunov", prefix + "Lyapunov spectrum on the input");
+  std::string lyapunov_key = "mean over batch elements";
+  if (cell_name == cell_label(ModelSpec{.cell = CellKind::lstm})) {
+    // The LSTM's state is (h, c): 2H exponents, H the size of a gate block.
+    const size_t wide = 2 * a.spectra.front().spectrum.eigenvalues.size();
+    lyapunov_key += a.lyapunov.size() == wide
+                        ? fmt::format("; LSTM state (h, c): 2H = {} exponents", wide)
+                        : fmt::format("; LSTM state (h, c): top {} of 2H = {} exponents", a.lyapunov.size(), wide);
+  }
+  lf.series.push_back(line(lyapunov_key, idx, a.lyapunov, Series::Style::linespoints));
+  clip_lyapunov(lf);
+  lf.caption = fmt::format(
+      "The Lyapunov spectrum of layer {} along its trajectory on the given input, largest exponent first (mean over "
+      "the batch elements analysed).",
+      a.layer);
+  add_figure(out, sec, lf);
   sec.html.tables.push_back(p + "_lyapunov.csv");
 
   CsvTable ct{{"distance", "log10_relative"}, {}};
@@ -721,14 +1046,17 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
   out.table(p + "_contributions.csv", ct);
   Figure kf;
   kf.name = p + "_contributions";
-  kf.title = fmt::format("Layer {}: contribution of each temporal distance to dL/dW_hh", a.layer);
-  kf.xlabel = "temporal distance t - k (steps)";
-  kf.ylabel = log_axis("||contribution|| / ||dL/dW_hh||");
+  kf.title = prefix + "contribution of each temporal distance to ∂L/∂Wₕₕ";
+  kf.xlabel = "temporal distance t − k (steps)";
+  kf.ylabel = "‖contribution‖ / ‖∂L/∂Wₕₕ‖ (dimensionless)";
   kf.logy = true;
   kf.series.push_back(line("random-projection loss on every step", as_doubles(a.contributions.distance),
-                           unlog(a.contributions.mean_log10)));
-  out.figure(kf);
-  sec.html.figures.push_back(kf.name);
+                           unlog(a.contributions.mean_log10), Series::Style::linespoints));
+  kf.caption = fmt::format(
+      "How much of layer {}'s gradient ∂L/∂W_hh comes from terms linking steps t − k apart, relative to the whole "
+      "gradient, for a random-projection loss on the layer's outputs.",
+      a.layer);
+  add_figure(out, sec, kf);
   sec.html.tables.push_back(p + "_contributions.csv");
 
   const double at_t = a.chain_mean_log10.back();

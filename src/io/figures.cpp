@@ -56,19 +56,29 @@ std::string gp_quote(std::string_view text) {
   return out + "'";
 }
 
+// Characters (UTF-8 code points, not bytes) in text: labels hold Greek
+// letters, sub- and superscripts written as Unicode.
+size_t width_of(std::string_view text) {
+  return static_cast<size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
 // Long text as a gnuplot string expression broken into lines of at most
 // `width` characters at spaces: 'first line'."\n".'second line'. The line
-// break is the only double-quoted part and holds no caller text.
+// break is the only double-quoted part and holds no caller text. A word longer
+// than the width stays whole on its own line.
 std::string gp_wrapped(std::string_view text, size_t width) {
-  std::vector<std::string_view> lines;
-  while (text.size() > width) {
-    size_t cut = text.rfind(' ', width);
-    if (cut == std::string_view::npos || cut == 0) cut = text.find(' ', width);
-    if (cut == std::string_view::npos) break;
-    lines.push_back(text.substr(0, cut));
-    text.remove_prefix(cut + 1);
+  std::vector<std::string> lines(1);
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t space = text.find(' ', start);
+    const std::string_view word = text.substr(start, space == std::string_view::npos ? std::string_view::npos : space - start);
+    std::string& last = lines.back();
+    if (!last.empty() && width_of(last) + 1 + width_of(word) > width) lines.emplace_back(word);
+    else last += (last.empty() ? "" : " ") + std::string(word);
+    if (space == std::string_view::npos) break;
+    start = space + 1;
   }
-  lines.push_back(text);
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) out += (i ? ".\"\\n\"." : "") + gp_quote(lines[i]);
   return out;
@@ -105,7 +115,24 @@ void check_figure(const Figure& f) {
     require(ser.y_low.empty() || (ser.y_low.size() == ser.x.size() && ser.y_high.size() == ser.x.size()),
             fmt::format("{}: band has y_low {} and y_high {} values, x has {}", who, ser.y_low.size(),
                         ser.y_high.size(), ser.x.size()));
+    require(ser.colour >= -1 && ser.colour <= Series::grey,
+            fmt::format("{}: colour {} is not a palette index (0..{}) or -1", who, ser.colour, Series::grey));
+    require(ser.dash >= 0 && ser.dash <= 5, fmt::format("{}: dash type {} is not 0..5", who, ser.dash));
+    require(ser.point >= 0 && ser.point <= 15, fmt::format("{}: point type {} is not 0..15", who, ser.point));
+    require(ser.markers >= 0, fmt::format("{}: markers must be >= 0, got {}", who, ser.markers));
+    require(!ser.key_only || (ser.x.empty() && ser.y_low.empty()),
+            fmt::format("{}: a key-only series holds no data", who));
   }
+  const auto check_range = [&](const char* axis, double lo, double hi, bool log) {
+    for (const double v : {lo, hi})
+      require(std::isnan(v) || (std::isfinite(v) && (!log || v > 0)),
+              fmt::format("figure '{}': {} range end {} is not {}", f.name, axis, v,
+                          log ? "a positive number (log axis)" : "a finite number"));
+    require(!(lo >= hi), fmt::format("figure '{}': {} range [{}, {}] is empty", f.name, axis, lo, hi));
+  };
+  check_range("x", f.xmin, f.xmax, f.logx);
+  check_range("y", f.ymin, f.ymax, f.logy);
+  require(f.key_rows >= 0, fmt::format("figure '{}': key_rows must be >= 0, got {}", f.name, f.key_rows));
 }
 
 // The data file is built block by block; a block is one plot element's points,
@@ -184,19 +211,40 @@ struct Span {
   }
 };
 
-// Axis settings for a log axis: powers of ten written as 10^k once the data
-// covers two decades (below that gnuplot puts tics between powers, where the
-// exponent form would be wrong). Minor tics mark 2..9 within a decade; when
-// the major tics are several decades apart they would bunch beside each
-// label, so they are left out.
-std::string log_axis(const char* axis, const Span& span) {
+// Axis settings for a log axis over [lo, hi]: powers of ten written as 10^k
+// once it covers two decades. Minor tics mark 2..9 within a decade; when the
+// major tics are several decades apart they would bunch beside each label, so
+// they are left out. Below two decades gnuplot would label only the one or
+// two powers of ten inside; the tics are then 1, 2 and 5 times each power
+// (more digits the narrower the range), written plainly.
+std::string log_axis(const char* axis, double lo, double hi) {
   std::string s = fmt::format("set logscale {} 10\n", axis);
-  if (span.lo > span.hi) return s;
-  const double decades = std::log10(span.hi) - std::log10(span.lo);
-  if (decades >= 2.0) s += fmt::format("set format {} '10^{{%T}}'\n", axis);
-  if (decades > 8.0) s += fmt::format("unset m{}tics\n", axis);
+  if (!(lo > 0) || !(lo <= hi) || !std::isfinite(hi)) return s;
+  const double decades = std::log10(hi) - std::log10(lo);
+  if (decades >= 2.0) {
+    s += fmt::format("set format {} '10^{{%T}}'\n", axis);
+    if (decades > 8.0) s += fmt::format("unset m{}tics\n", axis);
+    return s;
+  }
+  const std::vector<int> digits = decades < 0.5   ? std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}
+                                  : decades < 1.2 ? std::vector<int>{1, 2, 3, 5}
+                                                  : std::vector<int>{1, 2, 5};
+  std::string list;
+  const int first = static_cast<int>(std::floor(std::log10(lo))) - 1;
+  const int last = static_cast<int>(std::ceil(std::log10(hi))) + 1;
+  for (int k = first; k <= last; ++k)
+    for (const int d : digits) list += fmt::format("{}{:g}", list.empty() ? "" : ", ", d * std::pow(10.0, k));
+  s += fmt::format("set {}tics ({})\nset format {} '%g'\n", axis, list, axis);
   return s;
 }
+
+// "[lo:hi]" with '*' for an end taken from the data.
+std::string range_of(double lo, double hi) {
+  const auto end = [](double v) { return std::isnan(v) ? std::string("*") : format_number(v); };
+  return fmt::format("[{}:{}]", end(lo), end(hi));
+}
+
+std::string colour_of(int index) { return index == Series::grey ? "#808080" : kColours[static_cast<size_t>(index)]; }
 
 struct Script {
   std::string data;
@@ -209,11 +257,41 @@ Script build_script(const Figure& f) {
   Span xs, ys;
   bool any_drawn = false;
   bool has_markers = false;
+  bool integer_x = true;  // every drawn x a whole number (steps, indices, distances)
+
+  // Sparse markers of different series start at different points, so that
+  // curves lying on each other still show every series' markers.
+  size_t sparse = 0, sparse_seen = 0;
+  for (const Series& ser : f.series)
+    if (!ser.key_only && (ser.style == Series::Style::linespoints || (ser.style == Series::Style::points && ser.markers > 0)))
+      ++sparse;
 
   for (size_t s = 0; s < f.series.size(); ++s) {
     const Series& ser = f.series[s];
-    const std::string colour = kColours[s % kColours.size()];
+    const std::string colour = colour_of(ser.colour >= 0 ? ser.colour : static_cast<int>(s % kColours.size()));
     const size_t n = ser.x.size();
+    const int dash = ser.dash > 0                            ? ser.dash
+                     : ser.style == Series::Style::dashed ? kDashes[1 + s % (kDashes.size() - 1)]
+                                                            : kDashes[s % kDashes.size()];
+    const int point = ser.point > 0 ? ser.point : kPoints[s % kPoints.size()];
+    const std::string line_with = fmt::format("lines linecolor rgb '{}' linewidth 2 dashtype {}", colour, dash);
+    const std::string points_with =
+        fmt::format("points linecolor rgb '{}' pointtype {} pointsize 1.1*point_scale", colour, point);
+    std::string key_with;  // how the legend shows the series
+    switch (ser.style) {
+      case Series::Style::lines:
+      case Series::Style::dashed: key_with = line_with; break;
+      case Series::Style::points: key_with = points_with; break;
+      case Series::Style::linespoints:
+        key_with = fmt::format("linespoints linecolor rgb '{}' linewidth 2 dashtype {} pointtype {} "
+                               "pointsize 1.1*point_scale",
+                               colour, dash, point);
+        break;
+    }
+    if (ser.key_only) {
+      elements.push_back({fmt::format("NaN with {} {}", key_with, title_of(ser.label)), false});
+      continue;
+    }
 
     std::string band_key;
     if (!ser.y_low.empty()) {
@@ -225,6 +303,7 @@ Script build_script(const Figure& f) {
           xs.add(x);
           ys.add(lo);
           ys.add(hi);
+          integer_x = integer_x && x == std::round(x);
         } else {
           data.gap({x, lo, hi});
         }
@@ -249,6 +328,7 @@ Script build_script(const Figure& f) {
         data.point({x, y});
         xs.add(x);
         ys.add(y);
+        integer_x = integer_x && x == std::round(x);
         const bool prev = i > 0 && data.drawable_x(ser.x[i - 1]) && data.drawable_y(ser.y[i - 1]);
         const bool next = i + 1 < n && data.drawable_x(ser.x[i + 1]) && data.drawable_y(ser.y[i + 1]);
         if (!prev && !next) isolated.emplace_back(x, y);
@@ -256,36 +336,46 @@ Script build_script(const Figure& f) {
         data.gap({x, y});
       }
     }
-    const int dash = ser.style == Series::Style::dashed ? kDashes[1 + s % (kDashes.size() - 1)]
-                                                        : kDashes[s % kDashes.size()];
-    const int point = kPoints[s % kPoints.size()];
-    // At most 25 markers on a line, so they mark the curve without hiding it.
-    const size_t every = std::max<size_t>(1, (n + 24) / 25);
-    std::string with;
-    switch (ser.style) {
-      case Series::Style::lines:
-      case Series::Style::dashed:
-        with = fmt::format("lines linecolor rgb '{}' linewidth 2 dashtype {}", colour, dash);
-        break;
-      case Series::Style::points:
-        with = fmt::format("points linecolor rgb '{}' pointtype {} pointsize 1.1*point_scale", colour, point);
-        break;
-      case Series::Style::linespoints:
-        with = fmt::format("linespoints linecolor rgb '{}' linewidth 2 dashtype {} pointtype {} "
-                           "pointsize 1.1*point_scale pointinterval {}",
-                           colour, dash, point, every);
-        break;
-    }
+    // linespoints: markers on at most 25 points (or `markers`), so they mark the curve without hiding it.
+    const bool is_sparse =
+        ser.style == Series::Style::linespoints || (ser.style == Series::Style::points && ser.markers > 0);
+    const size_t most = ser.markers > 0 ? static_cast<size_t>(ser.markers) : 25;
+    // Counted over the points inside a fixed x range, where the markers are seen.
+    const size_t visible = static_cast<size_t>(std::count_if(ser.x.begin(), ser.x.end(), [&](double x) {
+      return !(x < f.xmin) && !(x > f.xmax);  // NaN ends compare false: no limit
+    }));
+    const size_t every = is_sparse ? std::max<size_t>(1, (visible + most - 1) / most) : 1;
+    const size_t start = is_sparse && sparse > 1 ? (sparse_seen * every / sparse) % every : 0;
+    if (is_sparse) ++sparse_seen;
     const int k = data.end();
     if (k < 0) {
       // Keeps the legend entry so the reader sees the series exists.
       const std::string label = ser.label.empty() ? "" : ser.label + " (no finite values)";
-      elements.push_back({fmt::format("NaN with {} {}", with, title_of(label)), false});
+      elements.push_back({fmt::format("NaN with {} {}", key_with, title_of(label)), false});
       if (!band_key.empty()) elements.push_back({band_key, false});
       continue;
     }
     any_drawn = true;
-    elements.push_back({fmt::format("datafile index {} using 1:2 with {} {}", k, with, title_of(ser.label)), false});
+    const std::string every_spec = every > 1 || start > 0 ? fmt::format(" every {}::{}", every, start) : "";
+    switch (ser.style) {
+      case Series::Style::lines:
+      case Series::Style::dashed:
+        elements.push_back(
+            {fmt::format("datafile index {} using 1:2 with {} {}", k, line_with, title_of(ser.label)), false});
+        break;
+      case Series::Style::points:
+        elements.push_back({fmt::format("datafile index {}{} using 1:2 with {} {}", k, every_spec, points_with,
+                                        title_of(ser.label)),
+                            false});
+        break;
+      case Series::Style::linespoints:
+        // The line through every point, markers on some, one legend entry showing both.
+        elements.push_back({fmt::format("datafile index {} using 1:2 with {} notitle", k, line_with), false});
+        elements.push_back(
+            {fmt::format("datafile index {}{} using 1:2 with {} notitle", k, every_spec, points_with), false});
+        if (!ser.label.empty()) elements.push_back({fmt::format("NaN with {} {}", key_with, title_of(ser.label)), false});
+        break;
+    }
     if (!band_key.empty()) elements.push_back({band_key, false});
     if (ser.style != Series::Style::lines && ser.style != Series::Style::dashed) has_markers = true;
     if (!isolated.empty() && ser.style != Series::Style::points) {
@@ -329,15 +419,39 @@ Script build_script(const Figure& f) {
       "# rnnscope figure '{}'. Run: gnuplot {}.gp (in this folder) to redraw {}.png and {}.svg\n"
       "# from {}.dat.\n",
       f.name, f.name, f.name, f.name, f.name);
+  if (!f.caption.empty()) g += fmt::format("# {}\n", one_line(f.caption));
   g += "if (!exists('rnnscope_suffix')) rnnscope_suffix = ''\n";
   g += "set encoding utf8\n";
   g += fmt::format("datafile = {}\n", gp_quote(f.name + ".dat"));
   // Caller text is drawn as written; only the tic labels use enhanced text (10^k).
   // Widths in characters that fit the 900x600 canvas at the fonts used.
-  g += fmt::format("set title {} noenhanced font ',15'\n", gp_wrapped(f.title, 80));
+  g += fmt::format("set title {} noenhanced font ',15'\n", gp_wrapped(f.title, 75));
   g += fmt::format("set xlabel {} noenhanced\n", gp_wrapped(f.xlabel, 90));
-  g += fmt::format("set ylabel {} noenhanced\n", gp_wrapped(f.ylabel, 45));
-  g += "set key outside below center horizontal Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1\n";
+  g += fmt::format("set ylabel {} noenhanced\n", gp_wrapped(f.ylabel, 40));
+  // A legend filled column by column has a fixed number of columns; when
+  // they would not fit the canvas at 13 pt (about 88 characters across,
+  // sample and gap counted as 7), it is set at 11 pt with shorter samples.
+  std::string key_layout = "horizontal", key_text = "samplen 3 width 1";
+  size_t key_rows = 0, key_entries = 0;
+  if (f.key_rows > 0) {
+    size_t entries = f.unit_circle ? 1 : 0, longest = 0;
+    for (const Series& ser : f.series) {
+      if (!ser.label.empty()) ++entries, longest = std::max(longest, width_of(ser.label));
+      if (!ser.band_label.empty() && !ser.y_low.empty()) ++entries, longest = std::max(longest, width_of(ser.band_label));
+    }
+    size_t rows = static_cast<size_t>(f.key_rows), columns = (entries + rows - 1) / rows;
+    if (columns * (longest + 7) > 88) key_text = "samplen 2.5 width 0 font ',11'";
+    // Even at 11 pt (about 108 characters across) too wide: fewer, longer columns.
+    if (columns > 1 && columns * (longest + 7) > 108) {
+      columns = std::max<size_t>(1, 108 / (longest + 7));
+      rows = (entries + columns - 1) / columns;
+    }
+    key_layout = fmt::format("vertical maxrows {}", rows);
+    key_rows = rows;
+    key_entries = entries;
+  }
+  g += fmt::format("set key outside below center {} Left reverse noenhanced spacing 1.3 {} height 1\n", key_layout,
+                   key_text);
   g += "set border 3 linecolor rgb '#404040'\n";
   g += "set tics nomirror out scale 0.75 textcolor rgb '#202020'\n";
   g += "set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1\n";
@@ -348,8 +462,17 @@ Script build_script(const Figure& f) {
     g += "set autoscale xfix\n";
     if (has_markers) g += "set offsets graph 0.02, graph 0.02, 0, 0\n";
   }
-  if (f.logx) g += log_axis("x", xs);
-  if (f.logy) g += log_axis("y", ys);
+  // A range end the caller fixed replaces the data's for the tics as well.
+  const auto pick = [](double fixed, double from_data) { return std::isnan(fixed) ? from_data : fixed; };
+  const double x_lo = pick(f.xmin, xs.lo), x_hi = pick(f.xmax, xs.hi);
+  if (f.logx) g += log_axis("x", x_lo, x_hi);
+  if (f.logy) g += log_axis("y", pick(f.ymin, ys.lo), pick(f.ymax, ys.hi));
+  // Whole-number x over a short range (a few steps): a tic at every step, none between.
+  if (!f.logx && !f.equal_aspect && integer_x && x_lo <= x_hi && x_hi - x_lo <= 12) g += "set xtics 1\nunset mxtics\n";
+  if (any_drawn && (!std::isnan(f.xmin) || !std::isnan(f.xmax)))
+    g += fmt::format("set xrange {}\n", range_of(f.xmin, f.xmax));
+  if (any_drawn && (!std::isnan(f.ymin) || !std::isnan(f.ymax)))
+    g += fmt::format("set yrange {}\n", range_of(f.ymin, f.ymax));
   if (f.equal_aspect) {
     g += "set size ratio -1\n";
     g += "set xzeroaxis linetype 1 linecolor rgb '#a0a0a0' linewidth 1\n";
@@ -362,6 +485,11 @@ Script build_script(const Figure& f) {
     g += "set label 'no finite values to draw' at graph 0.5, 0.5 center textcolor rgb '#808080'\n";
   }
   if (elements.empty()) elements.push_back({"NaN notitle", false});
+  // gnuplot balances the rows of a column-filled legend (7 entries in at most
+  // 3 rows become 3 columns of 3, 2 and 2), which would split the caller's
+  // groups; blank entries after the last one make every column full.
+  for (size_t i = key_entries; key_rows > 0 && key_entries > key_rows && i % key_rows != 0; ++i)
+    elements.push_back({"NaN with lines linecolor rgb '#ffffff' title ' '", false});
 
   std::string plot = "plot ";
   for (size_t i = 0; i < elements.size(); ++i) plot += (i ? ", \\\n     " : "") + elements[i].spec;

@@ -154,13 +154,16 @@ std::string render_report_html(const Report& report, const std::filesystem::path
     if (!s.reading.empty()) h += fmt::format("<p class=\"reading\">{}</p>\n", html_escape(s.reading));
     for (const std::string& stem : s.figures) {
       ++figure_number;
+      const auto found = s.captions.find(stem);
+      const std::string caption = found == s.captions.end() ? "" : found->second;
       const std::string png = stem + ".png", svg = stem + ".svg", dat = stem + ".dat", gp = stem + ".gp";
       const bool drawn = file_exists(dir / png), has_data = file_exists(dir / dat);
       h += "<figure>\n";
       if (drawn) {
         h += fmt::format("<a href=\"{}\"><img src=\"{}\" width=\"900\" height=\"600\" alt=\"{}\"></a>\n",
                          html_escape(url_path(svg)), html_escape(url_path(png)),
-                         html_escape(fmt::format("Figure {}: {} ({})", figure_number, stem, s.title)));
+                         html_escape(caption.empty() ? fmt::format("Figure {}: {} ({})", figure_number, stem, s.title)
+                                                     : fmt::format("Figure {}: {}", figure_number, caption)));
       } else {
         h += fmt::format("<div class=\"missing\">Figure <span class=\"mono\">{}</span> was not drawn "
                          "(gnuplot was not available or failed){}.</div>\n",
@@ -172,8 +175,10 @@ std::string render_report_html(const Report& report, const std::filesystem::path
       if (file_exists(dir / gp)) links.push_back(link(gp, "gnuplot script"));
       std::string joined;
       for (const auto& l : links) joined += (joined.empty() ? "" : " \u00b7 ") + l;
-      h += fmt::format("<figcaption><b>Figure {}.</b> <span class=\"mono\">{}</span>{}{}</figcaption>\n",
-                       figure_number, html_escape(stem), joined.empty() ? "" : " \u2014 ", joined);
+      // The caption, then the file stem and the links to the figure's files.
+      h += fmt::format("<figcaption><b>Figure {}.</b> {}<span class=\"mono\">{}</span>{}{}</figcaption>\n",
+                       figure_number, caption.empty() ? "" : html_escape(caption) + " ", html_escape(stem),
+                       joined.empty() ? "" : " \u2014 ", joined);
       h += "</figure>\n";
     }
     if (!s.tables.empty()) {

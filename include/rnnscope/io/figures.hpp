@@ -11,7 +11,8 @@
 // script file, writes each image to a temporary name that is renamed into place
 // only after it exited cleanly. All caller text reaches gnuplot inside
 // single-quoted strings with quotes doubled, where gnuplot performs no
-// substitution, and is drawn literally (no enhanced-text markup).
+// substitution, and is drawn literally (no enhanced-text markup: write
+// subscripts and symbols as Unicode, e.g. "‖Wⁿ‖₂", "λᵢ").
 //
 // Missing values: a point whose x or y is NaN or infinite, or is <= 0 on a log
 // axis, is not drawn; the line breaks there (a gap, not a bridge) and NAME.dat
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -27,23 +29,38 @@ namespace rnnscope {
 
 /// One curve of a figure: points (x[i], y[i]) and optionally a shaded band
 /// between y_low[i] and y_high[i] (e.g. mean +- spread) in the same colour.
+/// Colour, dash type and marker shape follow the series' position unless set.
 struct Series {
   enum class Style { lines, points, linespoints, dashed };
+  static constexpr int grey = 7;  ///< `colour` value for neutral grey (references, style keys)
   std::string label;  ///< legend entry; empty leaves the series out of the legend
   std::vector<double> x, y;
   Style style = Style::lines;
   std::vector<double> y_low, y_high;  ///< both empty, or both the size of x
   std::string band_label;             ///< legend entry of the band; empty: none
+  int colour = -1;  ///< palette index 0..6 or `grey`; -1: from the series' position
+  int dash = 0;     ///< gnuplot dash type 1..5 (1 solid, 2 dashed, 3 dotted, 4 dash-dot, 5 dash-dot-dot); 0: from style and position
+  int point = 0;    ///< gnuplot point type 1..15 (odd: filled, even: open, from 4); 0: from the position
+  int markers = 0;  ///< points, linespoints: at most this many markers (0: 25 for linespoints, every point for points)
+  bool key_only = false;  ///< no data (x, y empty): only a legend entry that explains a line or marker style
 };
 
 /// A 2-D plot. Series are drawn in order, each band beneath all curves.
 struct Figure {
+  static constexpr double autoscale = std::numeric_limits<double>::quiet_NaN();
   std::string name;  ///< file stem: letters, digits, '.', '_', '-'
   std::string title, xlabel, ylabel;
+  std::string caption;  ///< one sentence for the report; written into NAME.gp as a comment
   bool logx = false, logy = false;
   std::vector<Series> series;
   bool equal_aspect = false;  ///< one unit in x as long as one unit in y (complex plane)
   bool unit_circle = false;   ///< draw |z| = 1 (a grey dashed circle) with the data
+  /// Axis ranges; NaN (the default) takes that end from the data. Points outside
+  /// are clipped by gnuplot (a line leaving the range is drawn up to the frame).
+  double xmin = autoscale, xmax = autoscale, ymin = autoscale, ymax = autoscale;
+  /// 0: the legend is filled row by row. k > 0: column by column, k entries
+  /// per column, so that a group of k related entries forms one column.
+  int key_rows = 0;
 };
 
 /// What write_figure produced. The data file and script are always written.

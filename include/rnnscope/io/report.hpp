@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,9 @@ struct ReportSection {
   std::vector<std::string> figures;  ///< stems: NAME.png is shown, NAME.svg and NAME.dat linked
   std::vector<std::string> tables;   ///< file names (CSV, JSON) in the folder, linked
   std::string extra_html;            ///< inserted as is: must already be escaped
+  /// Figure stem -> its caption, one sentence saying what the figure shows; a
+  /// figure without one is captioned by its stem alone.
+  std::map<std::string, std::string> captions = {};
 };
 
 struct Report {
