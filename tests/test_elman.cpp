@@ -67,8 +67,15 @@ TEST(Elman, GradientsMatchFiniteDifferences) {
         auto cell = random_cell(s, f, rng, bias, 1.5);
         Mat<double> x = rng.normal_matrix<double>(s.I, s.T * s.B);
         const Mat<double> h0 = rng.normal_matrix<double>(s.H, s.B, 0.5);
-        while (f == Activation::relu && min_abs_preactivation(cell, x, s.B, h0) < 1e-3)
+        // relu: away from the kink, and not every unit dead (the check would pass vacuously on zeros).
+        for (int tries = 0; f == Activation::relu && tries < 1000 &&
+                            (min_abs_preactivation(cell, x, s.B, h0) < 1e-3 ||
+                             Mat<double>(cell.output(cell.forward(x, s.B, h0))).isZero(0));
+             ++tries)
           x = rng.normal_matrix<double>(s.I, s.T * s.B);
+        if (f == Activation::relu) {
+          ASSERT_FALSE(Mat<double>(cell.output(cell.forward(x, s.B, h0))).isZero(0));
+        }
         const auto report = check_cell_gradients(cell, x, s.B, h0, rng);
         EXPECT_LT(report.worst_relative_error(), 1e-6)
             << to_string(f) << " I=" << s.I << " H=" << s.H << " B=" << s.B << " T=" << s.T
@@ -138,7 +145,8 @@ TEST(Elman, CrossEntropyIsStableAndMatchesDefinition) {
 
 TEST(Elman, TruncatedBpttMatchesItsDefinition) {
   Rng rng(5);
-  const Shape s{2, 3, 2, 6};
+  // A general shape, then the degenerate ones: B = 1, H = 1, T = 1, all of them at once.
+  for (const Shape s : {Shape{2, 3, 2, 6}, Shape{2, 3, 1, 4}, Shape{2, 1, 2, 5}, Shape{3, 2, 2, 1}, Shape{1, 1, 1, 1}})
   for (Activation f : nonlinearities) {
     auto cell = random_cell(s, f, rng, true, 1.5);
     Mat<double> x = rng.normal_matrix<double>(s.I, s.T * s.B);
@@ -148,7 +156,8 @@ TEST(Elman, TruncatedBpttMatchesItsDefinition) {
     const Mat<double> dy = rng.normal_matrix<double>(s.H, s.T * s.B);
     const Mat<double> dfinal = rng.normal_matrix<double>(s.H, s.B);
     const auto cache = cell.forward(x, s.B, h0);
-    for (Index K : {1, 2, 3, 5, 0}) {
+    // Windows inside the sequence, equal to T, past it, and 0 (full BPTT).
+    for (Index K : {Index{1}, Index{2}, Index{3}, s.T, s.T + 2, Index{0}}) {
       const auto g = bptt(cell, cache, dy, dfinal, K);
       const auto brute = check::brute_force_bptt(cell, x, s.B, h0, dy, dfinal, K);
       EXPECT_LT(relative_difference(check::flatten(g.params), brute.params), 1e-7)
@@ -156,10 +165,14 @@ TEST(Elman, TruncatedBpttMatchesItsDefinition) {
       EXPECT_LT(relative_difference(g.d_input, brute.d_input), 1e-7) << to_string(f) << " K=" << K;
       EXPECT_LT(relative_difference(g.d_state0, brute.d_state0), 1e-7) << to_string(f) << " K=" << K;
     }
-    // Truncation changes the gradient: the window-1 gradient differs from the full one.
+    // Truncation changes the gradient: the window-1 gradient differs from the full one
+    // (checked on the general shape; on the degenerate ones a dead relu unit can cut
+    // the recurrent path, and then both are the same).
     const auto full = bptt(cell, cache, dy, dfinal);
     const auto k1 = bptt(cell, cache, dy, dfinal, 1);
-    EXPECT_GT(relative_difference(check::flatten(full.params), check::flatten(k1.params)), 1e-3);
+    if (s.H == 3 && s.B == 2 && s.T == 6) {
+      EXPECT_GT(relative_difference(check::flatten(full.params), check::flatten(k1.params)), 1e-3) << to_string(f);
+    }
   }
 }
 

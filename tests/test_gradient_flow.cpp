@@ -259,3 +259,27 @@ TEST(LookbackStudy, EveryCellAndInitialisationLiesUnderItsBound) {
     for (double b : lookback_study(spec).bound_log10) EXPECT_NEAR(b, 0.0, 1e-12);
   }
 }
+
+TYPED_TEST(EveryCell, TruncatedBpttMatchesItsDefinitionOnDegenerateShapes) {
+  Rng rng(27);
+  struct Shape {
+    Index I, H, B, T;
+  };
+  for (const Shape s : {Shape{2, 3, 1, 4}, Shape{2, 1, 2, 4}, Shape{2, 3, 2, 1}, Shape{1, 1, 1, 1}}) {
+    auto cell = check::make_cell<TypeParam>(s.I, s.H, rng);
+    const Mat<double> x = rng.normal_matrix<double>(s.I, s.T * s.B);
+    const Mat<double> s0 = rng.normal_matrix<double>(cell.state_size(), s.B, 0.5);
+    const Mat<double> dy = rng.normal_matrix<double>(s.H, s.T * s.B);
+    const Mat<double> dfinal = rng.normal_matrix<double>(cell.state_size(), s.B);
+    const auto c = cell.forward(x, s.B, s0);
+    for (const Index K : {Index{1}, Index{2}, s.T, s.T + 1, Index{0}}) {
+      const auto g = bptt(cell, c, dy, dfinal, K);
+      const auto brute = check::brute_force_bptt(cell, x, s.B, s0, dy, dfinal, K);
+      const std::string what = "I=" + std::to_string(s.I) + " H=" + std::to_string(s.H) + " B=" +
+                               std::to_string(s.B) + " T=" + std::to_string(s.T) + " K=" + std::to_string(K);
+      EXPECT_LT(relative_difference(check::flatten(g.params), brute.params), 1e-7) << what;
+      EXPECT_LT(relative_difference(g.d_input, brute.d_input), 1e-7) << what;
+      EXPECT_LT(relative_difference(g.d_state0, brute.d_state0), 1e-7) << what;
+    }
+  }
+}
