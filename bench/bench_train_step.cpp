@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rnnscope/cells/conv1d.hpp"
 #include "train_step.hpp"
 
 using namespace rnnscope;
@@ -46,6 +47,32 @@ void register_cell() {
   if (K == CellKind::lstm) b->Args({128, 50, 256, 512});
 }
 
+// One training step of a causal Conv1d layer (C_in = I, C_out = H, kernel K):
+// forward, MSE on every step, backward, SGD update; the convolution beside the
+// recurrent cells at the same (B, T, I, H). FLOPs: forward 2*B*T*H*I*K, training 3x.
+void conv1d_step_case(benchmark::State& state) {
+  const Index B = state.range(0), T = state.range(1), I = state.range(2), H = state.range(3), K = state.range(4);
+  Rng rng(1);
+  Conv1dOptions o;
+  o.causal = true;
+  Conv1d<float> conv(I, H, K, o);
+  conv.init_uniform(rng);
+  const Mat<float> x = rng.normal_matrix<float>(I, T * B);
+  const Mat<float> target = rng.normal_matrix<float>(H, T * B);
+  for (auto _ : state) {
+    const auto cache = conv.forward(x, B);
+    const Mat<float> dy = (2.0f / static_cast<float>(target.size())) * (cache.output - target);
+    auto grads = conv.zero_gradients(cache);
+    conv.backward(cache, dy, grads);
+    conv.params.weight -= 1e-3f * grads.params.weight;
+    conv.params.bias -= 1e-3f * grads.params.bias;
+    benchmark::DoNotOptimize(conv.params.weight.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(3.0 * 2.0 * double(B * T * H * I * K) / 1e9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // C = A B for square float matrices, Eigen's own GEMM (or the BLAS it forwards to).
 void sgemm_case(benchmark::State& state) {
   const Index N = state.range(0);
@@ -66,6 +93,12 @@ const bool registered = [] {
   register_cell<CellKind::lstm>();
   register_cell<CellKind::gru>();
   register_cell<CellKind::ctrnn>();
+  benchmark::RegisterBenchmark("train/conv1d_causal", conv1d_step_case)
+      ->ArgNames({"B", "T", "I", "H", "K"})
+      ->Args({32, 100, 32, 128, 3})
+      ->Args({64, 200, 64, 256, 3})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   benchmark::RegisterBenchmark("sgemm/eigen", sgemm_case)
       ->ArgName("N")
       ->Arg(2048)
