@@ -106,7 +106,8 @@ TEST(Report, BadOptionsExitTwoWithOneLine) {
        {"report --T -5", "report --T 0", "report --hidden 0", "report --seeds -1", "report --threads -2",
         "report --T abc", "report --bogus", "spectrum --cell lstmx", "spectrum --max-power 0",
         "lyapunov --T -1", "lyapunov --top -1", "lyapunov --hidden 4 --top 5", "contributions --cell nope",
-        "contributions --init weird", "lookback --dt 0", "activations --T 0"}) {
+        "contributions --init weird", "lookback --dt 0", "activations --T 0", "report --T 20000",
+        "report --hidden 5000", "lookback --hidden 100000", "contributions --T 6000", "lyapunov --T 1000000"}) {
     const auto r = run(args + " --quiet --out " + dir.string());
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
     EXPECT_NE(r.out.find("error"), std::string::npos) << args << "\n" << r.out;

@@ -11,6 +11,8 @@ namespace {
 
 void run(const StudyOptions& o) {
   const LookbackSpec spec = to_lookback_spec(o);
+  // The decomposition costs O(T^2) single-step backward passes.
+  require(o.steps <= 5000, fmt::format("--T must be <= 5000 for the contributions (O(T^2) cost), got {}", o.steps));
   OutputFolder out(o.out, o.force);
   Progress progress(o.quiet);
   const Section s = contributions_section(out, progress, {{cell_label(spec.model), spec}});

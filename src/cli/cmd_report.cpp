@@ -52,16 +52,12 @@ std::vector<Labelled> every_cell(const Options& o) {
 }
 
 void run(Options o) {
-  if (o.quick) {
-    o.steps = 30;
-    o.hidden = 8;
-    o.seeds = 2;
-    o.batch = 2;
-  }
-  require(o.steps >= 1, fmt::format("--T must be >= 1, got {}", o.steps));
-  require(o.hidden >= 1, fmt::format("--hidden must be >= 1, got {}", o.hidden));
-  require(o.seeds >= 1, fmt::format("--seeds must be >= 1, got {}", o.seeds));
-  require(o.batch >= 1, fmt::format("--batch must be >= 1, got {}", o.batch));
+  // Upper limits keep a run within minutes and memory on a laptop (the
+  // contributions cost O(T^2 H^2), the chains O(T H^3)).
+  require(o.steps >= 1 && o.steps <= 10000, fmt::format("--T must be in 1..10000, got {}", o.steps));
+  require(o.hidden >= 1 && o.hidden <= 1024, fmt::format("--hidden must be in 1..1024, got {}", o.hidden));
+  require(o.seeds >= 1 && o.seeds <= 1000, fmt::format("--seeds must be in 1..1000, got {}", o.seeds));
+  require(o.batch >= 1 && o.batch <= 1000, fmt::format("--batch must be in 1..1000, got {}", o.batch));
   apply_run_options(o);
   OutputFolder out(o.out, o.force);
   Progress progress(o.quiet);
@@ -134,13 +130,26 @@ void register_report(CLI::App& app) {
                                  "the standard gradient-flow study on defaults: activations, look-back windows, "
                                  "spectra, LSTM paths, Lyapunov spectra, contributions, Conv1D stacks; one folder "
                                  "with index.html, summary.json, CSV tables and PNG/SVG figures");
-  cmd->add_option("--T", opts->steps, "sequence length")->capture_default_str();
-  cmd->add_option("--hidden", opts->hidden, "hidden units H")->capture_default_str();
-  cmd->add_option("--seeds", opts->seeds, "independent initialisations averaged over")->capture_default_str();
-  cmd->add_option("--batch", opts->batch, "input sequences per initialisation")->capture_default_str();
-  cmd->add_flag("--quick", opts->quick, "a small report in a second or two: T 30, H 8, 2 seeds x 2 sequences");
+  auto* t = cmd->add_option("--T", opts->steps, "sequence length (1..10000)")->capture_default_str();
+  auto* h = cmd->add_option("--hidden", opts->hidden, "hidden units H (1..1024)")->capture_default_str();
+  auto* s = cmd->add_option("--seeds", opts->seeds, "independent initialisations averaged over (1..1000)")
+                ->capture_default_str();
+  auto* b = cmd->add_option("--batch", opts->batch, "input sequences per initialisation (1..1000)")
+                ->capture_default_str();
+  cmd->add_flag("--quick", opts->quick,
+                "a small report in a second or two: T 30, H 8, 2 seeds x 2 sequences unless given explicitly");
   add_run_options(cmd, *opts, "rnnscope-report");
-  cmd->callback([opts] { run(*opts); });
+  cmd->callback([opts, t, h, s, b] {
+    Options o = *opts;
+    // --quick changes the defaults only: an option given explicitly wins.
+    if (o.quick) {
+      if (t->count() == 0) o.steps = 30;
+      if (h->count() == 0) o.hidden = 8;
+      if (s->count() == 0) o.seeds = 2;
+      if (b->count() == 0) o.batch = 2;
+    }
+    run(o);
+  });
 }
 
 }  // namespace rnnscope::cli

@@ -34,27 +34,29 @@ void apply_run_options(const RunOptions& o) {
 
 void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& default_out, bool sequences) {
   cmd->add_option("--cell", o.cell, "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or ctrnn")->capture_default_str();
-  cmd->add_option("--hidden", o.hidden, "hidden units H")->capture_default_str();
+  cmd->add_option("--hidden", o.hidden, "hidden units H (1..1024)")->capture_default_str();
   cmd->add_option("--init", o.init, "pytorch, xavier, orthogonal, identity or scaled")->capture_default_str();
   cmd->add_option("--scale", o.scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
       ->capture_default_str();
   cmd->add_option("--dt", o.dt, "Euler step of the ctrnn cell")->capture_default_str();
   cmd->add_option("--forget-bias", o.forget_bias, "added to the LSTM forget-gate bias")->capture_default_str();
   if (sequences) {
-    cmd->add_option("--input-size", o.input_size, "input features I")->capture_default_str();
-    cmd->add_option("--T", o.steps, "sequence length")->capture_default_str();
-    cmd->add_option("--seeds", o.seeds, "independent initialisations averaged over")->capture_default_str();
-    cmd->add_option("--batch", o.batch, "input sequences per initialisation")->capture_default_str();
+    cmd->add_option("--input-size", o.input_size, "input features I (1..65536)")->capture_default_str();
+    cmd->add_option("--T", o.steps, "sequence length (1..100000; contributions 1..5000)")->capture_default_str();
+    cmd->add_option("--seeds", o.seeds, "independent initialisations averaged over (1..1000)")->capture_default_str();
+    cmd->add_option("--batch", o.batch, "input sequences per initialisation (1..1000)")->capture_default_str();
   }
   add_run_options(cmd, o, default_out);
 }
 
 LookbackSpec to_lookback_spec(const StudyOptions& o) {
-  require(o.hidden >= 1, fmt::format("--hidden must be >= 1, got {}", o.hidden));
-  require(o.input_size >= 1, fmt::format("--input-size must be >= 1, got {}", o.input_size));
-  require(o.steps >= 1, fmt::format("--T must be >= 1, got {}", o.steps));
-  require(o.seeds >= 1, fmt::format("--seeds must be >= 1, got {}", o.seeds));
-  require(o.batch >= 1, fmt::format("--batch must be >= 1, got {}", o.batch));
+  // Upper limits keep a study within minutes and memory (see cmd_report.cpp).
+  require(o.hidden >= 1 && o.hidden <= 1024, fmt::format("--hidden must be in 1..1024, got {}", o.hidden));
+  require(o.input_size >= 1 && o.input_size <= 65536,
+          fmt::format("--input-size must be in 1..65536, got {}", o.input_size));
+  require(o.steps >= 1 && o.steps <= 100000, fmt::format("--T must be in 1..100000, got {}", o.steps));
+  require(o.seeds >= 1 && o.seeds <= 1000, fmt::format("--seeds must be in 1..1000, got {}", o.seeds));
+  require(o.batch >= 1 && o.batch <= 1000, fmt::format("--batch must be in 1..1000, got {}", o.batch));
   require(std::isfinite(o.scale), "--scale must be finite");
   require(std::isfinite(o.dt) && o.dt > 0, fmt::format("--dt must be a positive number, got {}", o.dt));
   require(std::isfinite(o.forget_bias), "--forget-bias must be finite");

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "commands.hpp"
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const rnnscope::InvalidInput& e) {
     fmt::print(stderr, "rnnscope: error: {}\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "rnnscope: error: not enough memory for the requested sizes; use smaller ones\n");
     return 2;
   } catch (const rnnscope::cli::CommandFailed& e) {
     fmt::print(stderr, "rnnscope: {}\n", e.what());
