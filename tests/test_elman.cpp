@@ -114,9 +114,9 @@ TEST(Elman, LossGradientsMatchFiniteDifferences) {
       auto evaluate = [&] {
         const Mat<double> y = cell.output(cell.forward(x, s.B));
         switch (kind) {
-          case LossKind::mse_last: return mse_last(y, s.B, target_last);
-          case LossKind::mse_all: return mse_all(y, s.B, target_all);
-          case LossKind::cross_entropy_last: return cross_entropy_last(y, s.B, labels);
+          case LossKind::mse_last: return mse_last<double>(y, s.B, target_last);
+          case LossKind::mse_all: return mse_all<double>(y, s.B, target_all);
+          case LossKind::cross_entropy_last: return cross_entropy_last<double>(y, s.B, labels);
         }
         return LossResult<double>{};
       };
@@ -141,6 +141,31 @@ TEST(Elman, CrossEntropyIsStableAndMatchesDefinition) {
   EXPECT_NEAR(r.value, (l0 + l1) / 2, 1e-12);
   EXPECT_THROW(cross_entropy_last<double>(y, 2, {0, 3}), InvalidInput);
   EXPECT_THROW(cross_entropy_last<double>(y, 2, {0}), InvalidInput);
+}
+
+TEST(Elman, MeanSquaredErrorNamesBadValuesAndShapes) {
+  Mat<double> y(2, 4), target(2, 4);
+  y << 1, 2, 3, 4, 5, 6, 7, 8;
+  target.setZero();
+  const auto r = mse_all<double>(y, 2, target);
+  EXPECT_DOUBLE_EQ(r.value, 204.0 / 8.0);  // (1 + 4 + ... + 64) / 8
+  EXPECT_EQ(r.d_output, (0.25 * y).eval());
+  auto expect_message = [](auto&& f, const std::string& words) {
+    try {
+      f();
+      ADD_FAILURE() << "no error; expected one naming " << words;
+    } catch (const InvalidInput& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  Mat<double> bad = target;
+  bad(1, 3) = NAN;
+  expect_message([&] { (void)mse_all<double>(y, 2, bad); }, "target has a non-finite value at (1, 3)");
+  Mat<double> y_bad = y;
+  y_bad(0, 1) = INFINITY;
+  expect_message([&] { (void)mse_all<double>(y_bad, 2, target); }, "output has a non-finite value at (0, 1)");
+  expect_message([&] { (void)mse_all<double>(y, 3, target); }, "output: expected shape");
+  expect_message([&] { (void)mse_all<double>(y, 2, Mat<double>::Zero(2, 2)); }, "target");
 }
 
 TEST(Elman, TruncatedBpttMatchesItsDefinition) {

@@ -154,7 +154,7 @@ TEST(GRU, LossGradientsMatchFiniteDifferences) {
   for (LossKind kind : {LossKind::mse_all, LossKind::cross_entropy_last}) {
     auto evaluate = [&] {
       const Mat<double> y = cell.output(cell.forward(x, s.B));
-      return kind == LossKind::mse_all ? mse_all(y, s.B, target_all) : cross_entropy_last(y, s.B, labels);
+      return kind == LossKind::mse_all ? mse_all<double>(y, s.B, target_all) : cross_entropy_last<double>(y, s.B, labels);
     };
     const auto result = evaluate();
     const auto grads = bptt(cell, cell.forward(x, s.B), result.d_output, Mat<double>());

@@ -155,9 +155,9 @@ TEST(LSTM, LossGradientsMatchFiniteDifferences) {
     auto evaluate = [&] {
       const Mat<double> y = cell.output(cell.forward(x, s.B));
       switch (kind) {
-        case LossKind::mse_last: return mse_last(y, s.B, target_last);
-        case LossKind::mse_all: return mse_all(y, s.B, target_all);
-        case LossKind::cross_entropy_last: return cross_entropy_last(y, s.B, labels);
+        case LossKind::mse_last: return mse_last<double>(y, s.B, target_last);
+        case LossKind::mse_all: return mse_all<double>(y, s.B, target_all);
+        case LossKind::cross_entropy_last: return cross_entropy_last<double>(y, s.B, labels);
       }
       return LossResult<double>{};
     };

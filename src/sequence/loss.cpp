@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "rnnscope/core/error.hpp"
 
 namespace rnnscope {
@@ -23,7 +25,7 @@ LossKind parse_loss(std::string_view name) {
 }
 
 template <Scalar S>
-LossResult<S> mse_last(const Mat<S>& y, Index batch, const Mat<S>& target) {
+LossResult<S> mse_last(const MatRef<S>& y, Index batch, const Mat<S>& target) {
   const Index T = check_sequence("output", y, y.rows(), batch);
   check_shape("target", target, y.rows(), batch);
   check_finite("target", target);
@@ -37,20 +39,27 @@ LossResult<S> mse_last(const Mat<S>& y, Index batch, const Mat<S>& target) {
 }
 
 template <Scalar S>
-LossResult<S> mse_all(const Mat<S>& y, Index batch, const Mat<S>& target) {
-  check_sequence("output", y, y.rows(), batch);
+LossResult<S> mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target) {
+  require(batch > 0 && y.cols() > 0 && y.cols() % batch == 0,
+          fmt::format("output: expected shape ({}, T*{}), got ({}, {})", y.rows(), batch, y.rows(), y.cols()));
   check_shape("target", target, y.rows(), y.cols());
-  check_finite("target", target);
+  // One pass: d_output = (2/n)(y - target) and the loss from it. Inf and NaN
+  // propagate into the sum, so only a non-finite sum needs the search that
+  // names the entry (an overflow of finite values passes it and gives inf).
   LossResult<S> r;
-  const Mat<S> diff = y - target;
-  const S n = static_cast<S>(diff.size());
-  r.value = diff.squaredNorm() / n;
-  r.d_output = (S(2) / n) * diff;
+  r.d_output = y - target;
+  const S n = static_cast<S>(r.d_output.size());
+  r.value = r.d_output.squaredNorm() / n;
+  if (!std::isfinite(r.value)) {
+    check_finite("output", y);
+    check_finite("target", target);
+  }
+  r.d_output *= S(2) / n;
   return r;
 }
 
 template <Scalar S>
-LossResult<S> cross_entropy_last(const Mat<S>& y, Index batch, const std::vector<int>& labels) {
+LossResult<S> cross_entropy_last(const MatRef<S>& y, Index batch, const std::vector<int>& labels) {
   const Index T = check_sequence("output", y, y.rows(), batch);
   require(static_cast<Index>(labels.size()) == batch,
           fmt::format("labels: expected {} (one per batch element), got {}", batch, labels.size()));
@@ -76,9 +85,9 @@ LossResult<S> cross_entropy_last(const Mat<S>& y, Index batch, const std::vector
 }
 
 #define RNNSCOPE_INSTANTIATE(S)                                                              \
-  template LossResult<S> mse_last(const Mat<S>&, Index, const Mat<S>&);                     \
-  template LossResult<S> mse_all(const Mat<S>&, Index, const Mat<S>&);                      \
-  template LossResult<S> cross_entropy_last(const Mat<S>&, Index, const std::vector<int>&);
+  template LossResult<S> mse_last(const MatRef<S>&, Index, const Mat<S>&);                  \
+  template LossResult<S> mse_all(const MatRef<S>&, Index, const Mat<S>&);                   \
+  template LossResult<S> cross_entropy_last(const MatRef<S>&, Index, const std::vector<int>&);
 RNNSCOPE_INSTANTIATE(float)
 RNNSCOPE_INSTANTIATE(double)
 #undef RNNSCOPE_INSTANTIATE

@@ -26,11 +26,16 @@ struct LossResult {
   Mat<S> d_output;  // dL/dy, same shape as y
 };
 
+/// The outputs y (F, T*B) are taken by reference without a copy: a cell's
+/// output(cache), a view of its state block, binds directly.
+template <class S>
+using MatRef = Eigen::Ref<const Mat<S>>;
+
 template <Scalar S>
-LossResult<S> mse_last(const Mat<S>& y, Index batch, const Mat<S>& target);
+LossResult<S> mse_last(const MatRef<S>& y, Index batch, const Mat<S>& target);
 template <Scalar S>
-LossResult<S> mse_all(const Mat<S>& y, Index batch, const Mat<S>& target);
+LossResult<S> mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target);
 template <Scalar S>
-LossResult<S> cross_entropy_last(const Mat<S>& y, Index batch, const std::vector<int>& labels);
+LossResult<S> cross_entropy_last(const MatRef<S>& y, Index batch, const std::vector<int>& labels);
 
 }  // namespace rnnscope
