@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/diagnostics/lookback.hpp"
 #include "rnnscope/sequence/gradcheck.hpp"
@@ -31,13 +32,7 @@ void run(const Options& o) {
           "--steps <= 200 and --layers <= 4");
   require(std::isfinite(o.tolerance) && o.tolerance > 0,
           fmt::format("--tolerance must be a positive number, got {}", o.tolerance));
-  ModelSpec spec;
-  spec.cell = parse_cell(o.cell);
-  spec.input_size = o.input_size;
-  spec.hidden_size = o.hidden;
-  spec.num_layers = o.layers;
-  spec.bias = o.bias;
-  spec.dt = o.dt;
+  const ModelSpec spec = model_spec(o.cell, o.input_size, o.hidden, o.layers, o.bias, o.dt);
   Model<double> model = make_model<double>(spec);  // validates dt
   Rng rng(o.seed);
   initialise_model(model, Init::pytorch, 1.0, 0.0, rng);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/diagnostics/lookback.hpp"
 #include "rnnscope/io/model_file.hpp"
@@ -22,10 +23,10 @@ struct Options {
 };
 
 template <Scalar S>
-TensorFile initialised(const ModelSpec& spec, const Options& o) {
+TensorFile initialised(const ModelSpec& spec, Init init, const Options& o) {
   Model<S> model = make_model<S>(spec);
   Rng rng(o.seed);
-  initialise_model(model, parse_init(o.init), o.scale, o.forget_bias, rng);
+  initialise_model(model, init, o.scale, o.forget_bias, rng);
   return save_model(model, spec);
 }
 
@@ -35,15 +36,9 @@ void run(const Options& o) {
           "--input-size <= 65536, --hidden <= 16384 and --layers <= 64");
   require(std::isfinite(o.scale) && std::isfinite(o.forget_bias), "--scale and --forget-bias must be finite");
   require(o.dtype == "f32" || o.dtype == "f64", fmt::format("--dtype must be f32 or f64, got '{}'", o.dtype));
-  (void)parse_init(o.init);
-  ModelSpec spec;
-  spec.cell = parse_cell(o.cell);
-  spec.input_size = o.input_size;
-  spec.hidden_size = o.hidden;
-  spec.num_layers = o.layers;
-  spec.bias = o.bias;
-  spec.dt = o.dt;
-  const TensorFile file = o.dtype == "f32" ? initialised<float>(spec, o) : initialised<double>(spec, o);
+  const Init init = parse_init(o.init);
+  const ModelSpec spec = model_spec(o.cell, o.input_size, o.hidden, o.layers, o.bias, o.dt);
+  const TensorFile file = o.dtype == "f32" ? initialised<float>(spec, init, o) : initialised<double>(spec, init, o);
   write_safetensors(o.out, file);
   fmt::print("{} x {} (I={}, H={}{}, init {}, {}): wrote {} tensors to {}\n", o.cell, o.layers, o.input_size,
              o.hidden, o.bias ? "" : ", no bias", o.init, o.dtype == "f32" ? "F32" : "F64", file.tensors.size(),

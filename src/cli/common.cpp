@@ -49,6 +49,17 @@ void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& defaul
   add_run_options(cmd, o, default_out);
 }
 
+ModelSpec model_spec(const std::string& cell, int input_size, int hidden, int layers, bool bias, double dt) {
+  ModelSpec spec;
+  spec.cell = parse_cell(cell);
+  spec.input_size = input_size;
+  spec.hidden_size = hidden;
+  spec.num_layers = layers;
+  spec.bias = bias;
+  spec.dt = dt;
+  return spec;
+}
+
 LookbackSpec to_lookback_spec(const StudyOptions& o) {
   // Upper limits keep a study within minutes and memory (see cmd_report.cpp).
   require(o.hidden >= 1 && o.hidden <= 1024, fmt::format("--hidden must be in 1..1024, got {}", o.hidden));
@@ -62,10 +73,7 @@ LookbackSpec to_lookback_spec(const StudyOptions& o) {
   require(std::isfinite(o.forget_bias), "--forget-bias must be finite");
   apply_run_options(o);
   LookbackSpec s;
-  s.model.cell = parse_cell(o.cell);
-  s.model.input_size = o.input_size;
-  s.model.hidden_size = o.hidden;
-  s.model.dt = o.dt;
+  s.model = model_spec(o.cell, o.input_size, o.hidden, 1, true, o.dt);
   s.init = parse_init(o.init);
   s.scale = o.scale;
   s.forget_bias = o.forget_bias;

@@ -41,6 +41,11 @@ struct StudyOptions : RunOptions {
 /// with `sequences` also --input-size --T --seeds --batch (studies that run the network).
 void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& default_out, bool sequences = true);
 
+/// The model spec of a subcommand's --cell, --input-size, --hidden, --layers,
+/// --no-bias and --dt (InvalidInput naming an unknown cell).
+ModelSpec model_spec(const std::string& cell, int input_size, int hidden, int layers = 1, bool bias = true,
+                     double dt = 0.1);
+
 /// Validates the options (InvalidInput naming the bad one) and builds the study spec.
 LookbackSpec to_lookback_spec(const StudyOptions& o);
 
