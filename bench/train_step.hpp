@@ -13,9 +13,7 @@
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/gru.hpp"
 #include "rnnscope/cells/lstm.hpp"
-#include "rnnscope/sequence/bptt.hpp"
-#include "rnnscope/sequence/loss.hpp"
-#include "rnnscope/training/sgd.hpp"
+#include "rnnscope/training/step.hpp"
 
 namespace rnnscope::bench {
 
@@ -63,17 +61,13 @@ auto make_cell(Index I, Index H, Rng& rng) {
   }
 }
 
-/// One training step on input x (I, T*B) and target (H, T*B); returns the loss.
+/// One training step on input x (I, T*B) and target (H, T*B) with fresh
+/// buffers; returns the loss. A loop of steps keeps a TrainingStep instead.
 template <class Cell>
 typename Cell::Scalar train_step(Cell& cell, const Mat<typename Cell::Scalar>& x, Index B,
                                  const Mat<typename Cell::Scalar>& target,
                                  typename Cell::Scalar learning_rate) {
-  using S = typename Cell::Scalar;
-  const auto cache = cell.forward(x, B);
-  const auto loss = mse_all<S>(cell.output(cache), B, target);
-  const auto grads = bptt(cell, cache, loss.d_output, Mat<S>());
-  sgd_update(cell.params, grads.params, learning_rate);
-  return loss.value;
+  return TrainingStep<Cell>()(cell, x, B, target, learning_rate);
 }
 
 }  // namespace rnnscope::bench

@@ -42,12 +42,11 @@ void CtRnn<S>::validate() const {
 }
 
 template <Scalar S>
-typename CtRnn<S>::Cache CtRnn<S>::forward(const Mat<S>& u, Index batch, const Mat<S>& x0) const {
+void CtRnn<S>::forward(const Mat<S>& u, Index batch, const Mat<S>& x0, Cache& c) const {
   validate();
   const Index H = state_size(), B = batch;
   const Index T = check_sequence("input", u, input_size(), B);
   const S dt = static_cast<S>(dt_), keep = static_cast<S>(1.0 - dt_);
-  Cache c;
   c.steps = T;
   c.batch = B;
   c.input = u;
@@ -74,7 +73,6 @@ typename CtRnn<S>::Cache CtRnn<S>::forward(const Mat<S>& u, Index batch, const M
       c.states.middleCols((t + 1) * B + b0, nb) = keep * x_prev + dt * y;
     }
   });
-  return c;
 }
 
 template <Scalar S>
@@ -99,7 +97,8 @@ Mat<S> CtRnn<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
   // The sweep runs in blocks of steps (cell.hpp): the deltas of one block feed
   // that block's weight-gradient GEMMs.
   const Index block = backward_block_steps(B);
-  Mat<S> delta(H, std::min(n, block * B));  // delta_t = dL/da_t for the steps of one block
+  // delta_t = dL/da_t for the steps of one block
+  auto delta = scratch_columns(grads.workspace, H, std::min(n, block * B));
   for (Index end = t1; end > t0; end -= block) {
     const Index begin = std::max(t0, end - block), m = (end - begin) * B;
     for_batch_slices(B, [&](Index b0, Index nb) {

@@ -39,11 +39,10 @@ void Elman<S>::validate() const {
 }
 
 template <Scalar S>
-typename Elman<S>::Cache Elman<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0) const {
+void Elman<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& c) const {
   validate();
   const Index H = state_size(), B = batch;
   const Index T = check_sequence("input", x, input_size(), B);
-  Cache c;
   c.steps = T;
   c.batch = B;
   c.input = x;
@@ -67,7 +66,6 @@ typename Elman<S>::Cache Elman<S>::forward(const Mat<S>& x, Index batch, const M
       activate_inplace(f_, a);
     }
   });
-  return c;
 }
 
 template <Scalar S>
@@ -91,7 +89,8 @@ Mat<S> Elman<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
   // The sweep runs in blocks of steps (cell.hpp): the deltas of one block feed
   // that block's weight-gradient GEMMs.
   const Index block = backward_block_steps(B);
-  Mat<S> delta(H, std::min(n, block * B));  // delta_t = dL/da_t for the steps of one block
+  // delta_t = dL/da_t for the steps of one block
+  auto delta = scratch_columns(grads.workspace, H, std::min(n, block * B));
   for (Index end = t1; end > t0; end -= block) {
     const Index begin = std::max(t0, end - block), m = (end - begin) * B;
     for_batch_slices(B, [&](Index b0, Index nb) {

@@ -39,11 +39,10 @@ void GRU<S>::validate() const {
 }
 
 template <Scalar S>
-typename GRU<S>::Cache GRU<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0) const {
+void GRU<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& c) const {
   validate();
   const Index H = state_size(), B = batch;
   const Index T = check_sequence("input", x, input_size(), B);
-  Cache c;
   c.steps = T;
   c.batch = B;
   c.input = x;
@@ -89,7 +88,6 @@ typename GRU<S>::Cache GRU<S>::forward(const Mat<S>& x, Index batch, const Mat<S
       }
     }
   });
-  return c;
 }
 
 template <Scalar S>
@@ -113,8 +111,9 @@ Mat<S> GRU<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<
   // The sweep runs in blocks of steps (cell.hpp): the cotangents of one block
   // feed that block's weight-gradient GEMMs.
   const Index block = backward_block_steps(B), width = std::min(n_cols, block * B);
-  Mat<S> d_input_pre(3 * H, width);   // dL/d(W_ih x_t + b_ih) = [d_ar; d_az; d_an]
-  Mat<S> d_hidden_pre(3 * H, width);  // dL/d(W_hh h_{t-1} + b_hh) = [d_ar; d_az; r d_an]
+  auto scratch = scratch_columns(grads.workspace, 6 * H, width);
+  auto d_input_pre = scratch.topRows(3 * H);      // dL/d(W_ih x_t + b_ih) = [d_ar; d_az; d_an]
+  auto d_hidden_pre = scratch.bottomRows(3 * H);  // dL/d(W_hh h_{t-1} + b_hh) = [d_ar; d_az; r d_an]
   for (Index end = t1; end > t0; end -= block) {
     const Index begin = std::max(t0, end - block), m = (end - begin) * B;
     for_batch_slices(B, [&](Index b0, Index nb) {

@@ -39,11 +39,10 @@ void LSTM<S>::validate() const {
 }
 
 template <Scalar S>
-typename LSTM<S>::Cache LSTM<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& state0) const {
+void LSTM<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& state0, Cache& c) const {
   validate();
   const Index H = output_size(), B = batch;
   const Index T = check_sequence("input", x, input_size(), B);
-  Cache c;
   c.steps = T;
   c.batch = B;
   c.states.resize(2 * H, (T + 1) * B);
@@ -82,7 +81,6 @@ typename LSTM<S>::Cache LSTM<S>::forward(const Mat<S>& x, Index batch, const Mat
       }
     }
   });
-  return c;
 }
 
 template <Scalar S>
@@ -112,7 +110,7 @@ Mat<S> LSTM<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat
   // weight-gradient GEMMs of that block, so the extra memory of backward is one
   // block, not the whole range, and the block is still in cache for the GEMMs.
   const Index block = backward_block_steps(B);
-  Mat<S> dz(4 * H, std::min(n, block * B));  // dL/dz_t for the steps of one block
+  auto dz = scratch_columns(grads.workspace, 4 * H, std::min(n, block * B));  // dL/dz_t of one block
   for (Index end = t1; end > t0; end -= block) {
     const Index begin = std::max(t0, end - block), m = (end - begin) * B;
     for_batch_slices(B, [&](Index b0, Index nb) {

@@ -39,15 +39,14 @@ LossResult<S> mse_last(const MatRef<S>& y, Index batch, const Mat<S>& target) {
 }
 
 template <Scalar S>
-LossResult<S> mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target) {
+void mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target, LossResult<S>& r) {
   require(batch > 0 && y.cols() > 0 && y.cols() % batch == 0,
           fmt::format("output: expected shape ({}, T*{}), got ({}, {})", y.rows(), batch, y.rows(), y.cols()));
   check_shape("target", target, y.rows(), y.cols());
   // One pass: d_output = (2/n)(y - target) and the loss from it. Inf and NaN
   // propagate into the sum, so only a non-finite sum needs the search that
   // names the entry (an overflow of finite values passes it and gives inf).
-  LossResult<S> r;
-  r.d_output = y - target;
+  r.d_output = y - target;  // reuses r's storage when the shape repeats
   const S n = static_cast<S>(r.d_output.size());
   r.value = r.d_output.squaredNorm() / n;
   if (!std::isfinite(r.value)) {
@@ -55,6 +54,12 @@ LossResult<S> mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target) {
     check_finite("target", target);
   }
   r.d_output *= S(2) / n;
+}
+
+template <Scalar S>
+LossResult<S> mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target) {
+  LossResult<S> r;
+  mse_all(y, batch, target, r);
   return r;
 }
 
@@ -87,6 +92,7 @@ LossResult<S> cross_entropy_last(const MatRef<S>& y, Index batch, const std::vec
 #define RNNSCOPE_INSTANTIATE(S)                                                              \
   template LossResult<S> mse_last(const MatRef<S>&, Index, const Mat<S>&);                  \
   template LossResult<S> mse_all(const MatRef<S>&, Index, const Mat<S>&);                   \
+  template void mse_all(const MatRef<S>&, Index, const Mat<S>&, LossResult<S>&);            \
   template LossResult<S> cross_entropy_last(const MatRef<S>&, Index, const std::vector<int>&);
 RNNSCOPE_INSTANTIATE(float)
 RNNSCOPE_INSTANTIATE(double)

@@ -5,6 +5,7 @@
 // but the LSTM, whose state is [h; c], 2H) provides:
 //   Params                         named tensors with PyTorch's names (for_each visits them)
 //   Cache forward(x, B, state0)    x (I, T*B), state0 (S, B) or empty for zeros
+//   forward(x, B, state0, cache)   the same into an existing cache, reusing its storage
 //   output(cache)                  (H, T*B), the outputs h_0..h_{T-1}
 //   final_state(cache)             (S, B)
 //   backward_range(cache, d_out, d_state, t0, t1, grads) -> (S, B)
@@ -36,7 +37,18 @@ struct CellGradients {
   Params params;
   Mat<S> d_input;
   Mat<S> d_state0;
+  Mat<S> workspace;  // not a gradient: backward_range's scratch, kept so that a reused object allocates nothing
 };
+
+/// The first `cols` columns of a (rows, >= cols) scratch matrix kept in buf,
+/// which is resized only when it is too small: how a backward sweep that runs
+/// again on the same gradients object reuses its memory (a fresh allocation of
+/// megabytes costs page faults on every training step).
+template <class S>
+auto scratch_columns(Mat<S>& buf, Index rows, Index cols) {
+  if (buf.rows() != rows || buf.cols() < cols) buf.resize(rows, cols);
+  return buf.leftCols(cols);
+}
 
 /// Steps per block of a backward sweep. A cell's backward runs its steps in
 /// blocks and does the weight-gradient GEMMs block by block: about 1024 columns

@@ -81,7 +81,13 @@ class CtRnn {
   void validate() const;
 
   /// Runs the sequence u (I, T*B); x0 (H, B) or empty for zeros.
-  Cache forward(const Mat<S>& u, Index batch, const Mat<S>& x0 = {}) const;
+  Cache forward(const Mat<S>& u, Index batch, const Mat<S>& x0 = {}) const {
+    Cache c;
+    forward(u, batch, x0, c);
+    return c;
+  }
+  /// The same into `into`, whose storage is reused when the shapes repeat.
+  void forward(const Mat<S>& u, Index batch, const Mat<S>& x0, Cache& into) const;
   auto output(const Cache& c) const { return c.states.rightCols(c.steps * c.batch); }
   auto final_state(const Cache& c) const { return c.states.rightCols(c.batch); }
 

@@ -84,7 +84,13 @@ class GRU {
   void validate() const;
 
   /// Runs the sequence x (I, T*B); h0 (H, B) or empty for zeros.
-  Cache forward(const Mat<S>& x, Index batch, const Mat<S>& h0 = {}) const;
+  Cache forward(const Mat<S>& x, Index batch, const Mat<S>& h0 = {}) const {
+    Cache c;
+    forward(x, batch, h0, c);
+    return c;
+  }
+  /// The same into `into`, whose storage is reused when the shapes repeat.
+  void forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& into) const;
   auto output(const Cache& c) const { return c.states.rightCols(c.steps * c.batch); }
   auto final_state(const Cache& c) const { return c.states.rightCols(c.batch); }
 

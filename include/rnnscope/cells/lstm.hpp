@@ -88,7 +88,13 @@ class LSTM {
   void validate() const;
 
   /// Runs the sequence x (I, T*B); state0 (2H, B) = [h0; c0] or empty for zeros.
-  Cache forward(const Mat<S>& x, Index batch, const Mat<S>& state0 = {}) const;
+  Cache forward(const Mat<S>& x, Index batch, const Mat<S>& state0 = {}) const {
+    Cache c;
+    forward(x, batch, state0, c);
+    return c;
+  }
+  /// The same into `into`, whose storage is reused when the shapes repeat.
+  void forward(const Mat<S>& x, Index batch, const Mat<S>& state0, Cache& into) const;
   /// h_0 .. h_{T-1}, (H, T*B).
   auto output(const Cache& c) const {
     return c.states.topRows(output_size()).rightCols(c.steps * c.batch);

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "rnnscope/cells/cell.hpp"
 #include "rnnscope/core/error.hpp"
@@ -26,21 +28,47 @@ Index output_offset(const Cell& cell) {
     return 0;
 }
 
-/// Gradients for the cotangents d_output (H, T*B) (or empty) and d_final
-/// (S, B) of the final state (or empty). window 0 means full BPTT.
+/// Sets grads to zero with the shapes of cell.zero_gradients(cache), in place
+/// when they already have them (a gradients object reused from the previous
+/// training step allocates nothing), by assignment otherwise.
 template <class Cell>
-typename Cell::Gradients bptt(const Cell& cell, const typename Cell::Cache& cache,
-                              const Mat<typename Cell::Scalar>& d_output,
-                              const Mat<typename Cell::Scalar>& d_final, Index window = 0) {
+void reset_gradients(const Cell& cell, const typename Cell::Cache& cache, typename Cell::Gradients& grads) {
+  bool same = grads.d_input.rows() == cell.input_size() && grads.d_input.cols() == cache.steps * cache.batch &&
+              grads.d_state0.rows() == cell.state_size() && grads.d_state0.cols() == cache.batch;
+  if constexpr (requires { cell.params.for_each([](const char*, const auto&) {}); }) {
+    std::vector<std::pair<Index, Index>> want, have;
+    cell.params.for_each([&](const char*, const auto& t) { want.emplace_back(t.rows(), t.cols()); });
+    grads.params.for_each([&](const char*, const auto& t) { have.emplace_back(t.rows(), t.cols()); });
+    same = same && want == have;
+  } else {
+    same = false;  // a composite (a stack): rebuilt every time
+  }
+  if (!same) {
+    auto workspace = std::move(grads.workspace);
+    grads = cell.zero_gradients(cache);
+    grads.workspace = std::move(workspace);
+    return;
+  }
+  grads.params.for_each([](const char*, auto& t) { t.setZero(); });
+  grads.d_input.setZero();
+  grads.d_state0.setZero();
+}
+
+/// Gradients for the cotangents d_output (H, T*B) (or empty) and d_final
+/// (S, B) of the final state (or empty), into grads (reset_gradients: its
+/// storage is reused). window 0 means full BPTT.
+template <class Cell>
+void bptt(const Cell& cell, const typename Cell::Cache& cache, const Mat<typename Cell::Scalar>& d_output,
+          const Mat<typename Cell::Scalar>& d_final, Index window, typename Cell::Gradients& grads) {
   using S = typename Cell::Scalar;
   const Index T = cache.steps, B = cache.batch, H = cell.output_size(), SZ = cell.state_size();
   require(window >= 0, "bptt: the truncation window must be >= 0 (0 for full BPTT)");
   if (d_output.size() > 0) check_shape("d_output", d_output, H, T * B);
   if (d_final.size() > 0) check_shape("d_final", d_final, SZ, B);
-  auto grads = cell.zero_gradients(cache);
+  reset_gradients(cell, cache, grads);
   if (window == 0 || window >= T) {
     grads.d_state0 = cell.backward_range(cache, d_output, d_final, 0, T, grads);
-    return grads;
+    return;
   }
   const Mat<S> none;
   Mat<S> d_state(SZ, B);
@@ -53,6 +81,15 @@ typename Cell::Gradients bptt(const Cell& cell, const typename Cell::Cache& cach
     const Mat<S> d_before = cell.backward_range(cache, none, d_state, t0, t + 1, grads);
     if (t0 == 0) grads.d_state0 += d_before;
   }
+}
+
+/// The same, returning new gradients.
+template <class Cell>
+typename Cell::Gradients bptt(const Cell& cell, const typename Cell::Cache& cache,
+                              const Mat<typename Cell::Scalar>& d_output,
+                              const Mat<typename Cell::Scalar>& d_final, Index window = 0) {
+  typename Cell::Gradients grads;
+  bptt(cell, cache, d_output, d_final, window, grads);
   return grads;
 }
 

@@ -35,6 +35,9 @@ template <Scalar S>
 LossResult<S> mse_last(const MatRef<S>& y, Index batch, const Mat<S>& target);
 template <Scalar S>
 LossResult<S> mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target);
+/// mse_all into r, reusing the storage of r.d_output when the shape repeats.
+template <Scalar S>
+void mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target, LossResult<S>& r);
 template <Scalar S>
 LossResult<S> cross_entropy_last(const MatRef<S>& y, Index batch, const std::vector<int>& labels);
 

@@ -167,6 +167,7 @@ class Stack {
       row -= sl;
       typename Cell::Gradients lg;
       std::swap(lg.params, grads.params.layers[static_cast<size_t>(l)]);
+      std::swap(lg.workspace, grads.workspace);  // one scratch for every layer, kept in grads
       if (l == 0) {
         std::swap(lg.d_input, grads.d_input);
       } else {
@@ -175,6 +176,7 @@ class Stack {
       const Mat<S> ds = d_state.size() > 0 ? Mat<S>(d_state.middleRows(row, sl)) : Mat<S>();
       d_before.middleRows(row, sl) = cell.backward_range(c.layers[static_cast<size_t>(l)], d_out, ds, t0, t1, lg);
       std::swap(lg.params, grads.params.layers[static_cast<size_t>(l)]);
+      std::swap(lg.workspace, grads.workspace);
       if (l == 0) {
         std::swap(lg.d_input, grads.d_input);
       } else {

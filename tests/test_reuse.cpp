@@ -1,0 +1,95 @@
+// Buffers reused from one call to the next (cells/cell.hpp, training/step.hpp)
+// give the results of fresh ones: a forward pass into a cache last used for
+// another shape, BPTT into gradients of another shape (and into a stack's
+// gradients, whose layers share one scratch), and a loop of training steps
+// through one TrainingStep. The same operations run on the same values, so
+// the results are required to be identical, not merely close.
+#include <gtest/gtest.h>
+
+#include "cell_testing.hpp"
+#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/elman.hpp"
+#include "rnnscope/cells/gru.hpp"
+#include "rnnscope/cells/lstm.hpp"
+#include "rnnscope/sequence/stack.hpp"
+#include "rnnscope/training/step.hpp"
+
+using namespace rnnscope;
+
+namespace {
+
+template <class Cell>
+class Reuse : public ::testing::Test {};
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
+TYPED_TEST_SUITE(Reuse, Cells);
+
+}  // namespace
+
+TYPED_TEST(Reuse, ForwardAndBpttIntoUsedBuffersEqualFreshOnes) {
+  Rng rng(41);
+  const Index I = 5, H = 7;
+  const auto cell = check::make_cell<TypeParam>(I, H, rng);
+  typename TypeParam::Cache cache;
+  typename TypeParam::Gradients grads;
+  // Larger, then smaller, then equal shapes: storage grows, is kept, is reused.
+  for (const auto& [B, T] : {std::pair<Index, Index>{9, 12}, {3, 4}, {3, 4}, {16, 30}}) {
+    const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+    const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
+    const Mat<double> s0 = rng.normal_matrix<double>(cell.state_size(), B);
+    cell.forward(x, B, s0, cache);
+    const auto fresh = cell.forward(x, B, s0);
+    ASSERT_EQ(cache.steps, T);
+    ASSERT_EQ(cache.batch, B);
+    EXPECT_TRUE(Mat<double>(cell.output(cache)) == Mat<double>(cell.output(fresh))) << "B " << B << " T " << T;
+    EXPECT_TRUE(Mat<double>(cell.final_state(cache)) == Mat<double>(cell.final_state(fresh)));
+    for (const Index window : {Index{0}, Index{2}}) {
+      bptt(cell, cache, dy, Mat<double>(), window, grads);
+      const auto g = bptt(cell, fresh, dy, Mat<double>(), window);
+      EXPECT_TRUE(check::flatten(grads.params) == check::flatten(g.params)) << "B " << B << " window " << window;
+      EXPECT_TRUE(grads.d_input == g.d_input);
+      EXPECT_TRUE(grads.d_state0 == g.d_state0);
+      EXPECT_GT(check::flatten(g.params).norm(), 0.0);
+    }
+  }
+}
+
+TYPED_TEST(Reuse, TrainingStepLoopEqualsFreshSteps) {
+  Rng rng(43);
+  const Index I = 4, H = 6, B = 5, T = 8;
+  auto reused = check::make_cell<TypeParam>(I, H, rng);
+  auto fresh = reused;
+  TrainingStep<TypeParam> step;
+  for (int k = 0; k < 3; ++k) {
+    const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+    const Mat<double> target = rng.normal_matrix<double>(H, T * B);
+    const double a = step(reused, x, B, target, 0.1);
+    // The same step written out with fresh objects.
+    const auto cache = fresh.forward(x, B);
+    const auto loss = mse_all<double>(fresh.output(cache), B, target);
+    const auto g = bptt(fresh, cache, loss.d_output, Mat<double>());
+    sgd_update(fresh.params, g.params, 0.1);
+    EXPECT_EQ(a, loss.value) << "step " << k;
+    EXPECT_TRUE(check::flatten(reused.params) == check::flatten(fresh.params)) << "step " << k;
+    EXPECT_TRUE(check::flatten(step.gradients().params) == check::flatten(g.params)) << "step " << k;
+  }
+}
+
+TEST(Reuse, StackLayersShareOneScratch) {
+  Rng rng(47);
+  std::vector<LSTM<double>> layers;
+  layers.push_back(check::make_cell<LSTM<double>>(3, 6, rng));
+  layers.push_back(check::make_cell<LSTM<double>>(6, 4, rng));  // a different width: the scratch is resized
+  const Stack<LSTM<double>> stack(std::move(layers));
+  Stack<LSTM<double>>::Gradients grads;
+  for (int k = 0; k < 2; ++k) {
+    const Index B = 3, T = 7;
+    const Mat<double> x = rng.normal_matrix<double>(3, T * B);
+    const Mat<double> dy = rng.normal_matrix<double>(4, T * B);
+    const auto cache = stack.forward(x, B);
+    bptt(stack, cache, dy, Mat<double>(), 0, grads);
+    const auto g = bptt(stack, cache, dy, Mat<double>());
+    EXPECT_TRUE(check::flatten(grads.params) == check::flatten(g.params)) << "step " << k;
+    EXPECT_TRUE(grads.d_input == g.d_input);
+    EXPECT_TRUE(grads.d_state0 == g.d_state0);
+  }
+}
