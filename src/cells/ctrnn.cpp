@@ -67,7 +67,7 @@ void CtRnn<S>::forward(const Mat<S>& u, Index batch, const Mat<S>& x0, Cache& c)
     for (Index t = 0; t < T; ++t) {
       const auto x_prev = c.states.middleCols(t * B + b0, nb);
       auto y = c.drive.middleCols(t * B + b0, nb);
-      y.noalias() += params.weight_hh * x_prev;
+      gemm(y, params.weight_hh, x_prev, true);
       y = y.array().tanh().matrix();
       // With dt = 1 this is 0 * x_{t-1} + 1 * y_t = y_t exactly: the Elman update.
       c.states.middleCols((t + 1) * B + b0, nb) = keep * x_prev + dt * y;
@@ -110,7 +110,7 @@ Mat<S> CtRnn<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
         g_slice = keep * delta_t;  // the leak path x_t <- (1 - dt) x_{t-1}
         const auto y = c.drive.middleCols(t * B + b0, nb);
         delta_t.array() *= dt * (S(1) - y.array().square());
-        g_slice.noalias() += params.weight_hh.transpose() * delta_t;
+        gemm(g_slice, params.weight_hh.transpose(), delta_t, true);
       }
     });
     // Weight gradients of the block in one GEMM each.

@@ -62,7 +62,7 @@ void Elman<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& c)
   for_batch_slices(B, [&](Index b0, Index nb) {
     for (Index t = 0; t < T; ++t) {
       auto a = c.states.middleCols((t + 1) * B + b0, nb);
-      a.noalias() += params.weight_hh * c.states.middleCols(t * B + b0, nb);
+      gemm(a, params.weight_hh, c.states.middleCols(t * B + b0, nb), true);
       activate_inplace(f_, a);
     }
   });
@@ -100,7 +100,7 @@ Mat<S> Elman<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
         delta_t = g_slice;
         if (d_output.size() > 0) delta_t += d_output.middleCols((t - t0) * B + b0, nb);
         multiply_by_derivative(f_, delta_t, c.states.middleCols((t + 1) * B + b0, nb));
-        g_slice.noalias() = params.weight_hh.transpose() * delta_t;
+        gemm(g_slice, params.weight_hh.transpose(), delta_t, false);
       }
     });
     // Weight gradients of the block in one GEMM each.

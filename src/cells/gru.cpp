@@ -69,7 +69,7 @@ void GRU<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& c) c
   for_batch_slices(B, [&](Index b0, Index nb) {
     Mat<S> hidden_pre(3 * H, nb);  // W_hh h_{t-1} of one step
     for (Index t = 0; t < T; ++t) {
-      hidden_pre.noalias() = params.weight_hh * c.states.middleCols(t * B + b0, nb);
+      gemm(hidden_pre, params.weight_hh, c.states.middleCols(t * B + b0, nb), false);
       // All gates of a column in one pass while it is in L1. Eigen's logistic is
       // finite for every finite argument (no exp overflow into NaN).
       for (Index j = 0; j < nb; ++j) {
@@ -138,7 +138,7 @@ Mat<S> GRU<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<
           d_hid.tail(H).array() = r * d_in.tail(H).array();
           g_b *= z;  // the direct path h_t = ... + z h_{t-1}
         }
-        g_slice.noalias() += params.weight_hh.transpose() * d_hidden_pre.middleCols((t - begin) * B + b0, nb);
+        gemm(g_slice, params.weight_hh.transpose(), d_hidden_pre.middleCols((t - begin) * B + b0, nb), true);
       }
     });
     // Weight gradients of the block in one GEMM each.

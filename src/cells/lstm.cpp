@@ -62,8 +62,8 @@ void LSTM<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& state0, Cache&
   // Each slice of batch columns runs all T steps on its own (cell.hpp).
   for_batch_slices(B, [&](Index b0, Index nb) {
     for (Index t = 0; t < T; ++t) {
-      c.gates.middleCols(t * B + b0, nb).noalias() +=
-          params.weight_hh * c.states.middleCols(t * B + b0, nb).topRows(H);
+      gemm(c.gates.middleCols(t * B + b0, nb), params.weight_hh, c.states.middleCols(t * B + b0, nb).topRows(H),
+           true);
       // One pass per column over its 4H gates (contiguous), then c_t, tanh(c_t), h_t.
       for (Index b = b0; b < b0 + nb; ++b) {
         const Index k = t * B + b;
@@ -133,8 +133,8 @@ Mat<S> LSTM<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat
           dz_k.tail(H) = dh * tanh_c * o * (S(1) - o);
           dc *= f;  // dc_{t-1}, direct path; the path through h_{t-1} is the GEMM below
         }
-        d.middleCols(b0, nb).topRows(H).noalias() =
-            params.weight_hh.transpose() * dz.middleCols((t - begin) * B + b0, nb);
+        gemm(d.middleCols(b0, nb).topRows(H), params.weight_hh.transpose(), dz.middleCols((t - begin) * B + b0, nb),
+             false);
       }
     });
     // Weight gradients of the block in one GEMM each.

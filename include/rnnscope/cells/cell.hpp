@@ -26,6 +26,7 @@
 #include <omp.h>
 #endif
 
+#include "rnnscope/core/gemm.hpp"
 #include "rnnscope/core/tensor.hpp"
 
 namespace rnnscope {
@@ -98,7 +99,7 @@ void for_batch_slices(Index B, F&& f) {
 template <class Dst, class A, class Bm>
 void add_product_transposed(Dst&& dst, const A& a, const Bm& b) {
   for_slices(dst.rows(), 64, [&](Index r0, Index nr) {
-    dst.middleRows(r0, nr).noalias() += a.middleRows(r0, nr) * b.transpose();
+    gemm(dst.middleRows(r0, nr), a.middleRows(r0, nr), b.transpose(), true);
   });
 }
 
@@ -107,10 +108,7 @@ void add_product_transposed(Dst&& dst, const A& a, const Bm& b) {
 template <class Dst, class A, class Bm>
 void assign_product(Dst&& dst, const A& a, const Bm& b, bool accumulate) {
   for_slices(dst.cols(), 64, [&](Index c0, Index nc) {
-    if (accumulate)
-      dst.middleCols(c0, nc).noalias() += a * b.middleCols(c0, nc);
-    else
-      dst.middleCols(c0, nc).noalias() = a * b.middleCols(c0, nc);
+    gemm(dst.middleCols(c0, nc), a, b.middleCols(c0, nc), accumulate);
   });
 }
 

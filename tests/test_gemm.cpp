@@ -1,0 +1,86 @@
+// The matrix products of core/gemm.hpp against a plain reference, on the
+// kernel this machine uses and, when rnnscope is built with OpenBLAS, on
+// OpenBLAS called directly: every transposition, operands that are strided
+// blocks (the cells multiply blocks of their caches), accumulation, and the
+// small products that stay on Eigen.
+#include <gtest/gtest.h>
+
+#include "rnnscope/core/gemm.hpp"
+#include "rnnscope/core/random.hpp"
+
+using namespace rnnscope;
+
+namespace {
+
+/// a * b by three loops in long double.
+template <class S>
+Mat<S> reference(const Mat<S>& a, const Mat<S>& b) {
+  Mat<S> c(a.rows(), b.cols());
+  for (Index i = 0; i < a.rows(); ++i)
+    for (Index j = 0; j < b.cols(); ++j) {
+      long double s = 0;
+      for (Index l = 0; l < a.cols(); ++l) s += static_cast<long double>(a(i, l)) * b(l, j);
+      c(i, j) = static_cast<S>(s);
+    }
+  return c;
+}
+
+template <class S>
+double tolerance() {
+  return std::is_same_v<S, float> ? 1e-5 : 1e-13;
+}
+
+template <class S>
+void check_all_forms(Index m, Index n, Index k) {
+  Rng rng(5);
+  // Operands live inside larger matrices, so their leading dimensions exceed their rows.
+  const Mat<S> big_a = rng.normal_matrix<S>(m + k + 3, m + k + 5);
+  const Mat<S> big_b = rng.normal_matrix<S>(n + k + 2, n + k + 4);
+  const auto a = big_a.block(1, 2, m, k);     // (m, k)
+  const auto at = big_a.block(2, 1, k, m);    // (k, m), used as at^T
+  const auto b = big_b.block(1, 1, k, n);     // (k, n)
+  const auto bt = big_b.block(0, 3, n, k);    // (n, k), used as bt^T
+  const Mat<S> c0 = rng.normal_matrix<S>(m, n);
+  const Mat<S> A = a, AT = Mat<S>(at).transpose(), Bm = b, BT = Mat<S>(bt).transpose();
+  const Mat<S> want = reference(A, Bm), want_tt = reference(AT, BT), want_nt = reference(A, BT),
+               want_tn = reference(AT, Bm);
+  Mat<S> out_big = Mat<S>::Zero(m + 4, n + 2);
+  auto out = out_big.block(2, 1, m, n);
+  const auto rel = [](const Mat<S>& x, const Mat<S>& y) { return double((x - y).norm() / y.norm()); };
+
+  gemm(out, a, b, false);
+  EXPECT_LT(rel(out, want), tolerance<S>()) << "NN " << m << "x" << n << "x" << k;
+  out = c0;
+  gemm(out, a, b, true);
+  EXPECT_LT(rel(out, c0 + want), tolerance<S>()) << "NN accumulate";
+  gemm(out, at.transpose(), b, false);
+  EXPECT_LT(rel(out, want_tn), tolerance<S>()) << "TN";
+  gemm(out, a, bt.transpose(), false);
+  EXPECT_LT(rel(out, want_nt), tolerance<S>()) << "NT";
+  gemm(out, at.transpose(), bt.transpose(), false);
+  EXPECT_LT(rel(out, want_tt), tolerance<S>()) << "TT";
+  // Rows around the output block are untouched.
+  EXPECT_EQ(out_big.topRows(2).norm(), S(0));
+  EXPECT_EQ(out_big.bottomRows(2).norm(), S(0));
+
+  if (gemm_kernel() == GemmKernel::openblas) {  // the library's kernel directly, whatever the size
+    Mat<S> direct(m, n);
+    detail::blas_gemm(true, false, m, n, k, at.data(), big_a.rows(), b.data(), big_b.rows(), S(0), direct.data(), m);
+    EXPECT_LT(rel(direct, want_tn), tolerance<S>()) << "OpenBLAS TN";
+  }
+}
+
+}  // namespace
+
+TEST(Gemm, EveryFormMatchesTheReferenceInFloatAndDouble) {
+  // Sizes above and below kBlasMinWork, and the shapes of an LSTM step.
+  for (const auto& [m, n, k] : {std::tuple<Index, Index, Index>{3, 4, 5}, {40, 33, 37}, {512, 16, 128}, {96, 7, 130}}) {
+    check_all_forms<float>(m, n, k);
+    check_all_forms<double>(m, n, k);
+  }
+}
+
+TEST(Gemm, KernelIsNamed) {
+  const std::string d = gemm_kernel_description();
+  EXPECT_TRUE(d.rfind(gemm_kernel() == GemmKernel::openblas ? "OpenBLAS" : "Eigen", 0) == 0) << d;
+}
