@@ -235,3 +235,58 @@ TEST(Spectrum, EigenvaluesPowersAndConditions) {
   EXPECT_THROW(analyse_spectrum(Mat<double>(2, 3)), InvalidInput);
   EXPECT_THROW(matrix_powers(w, 0), InvalidInput);
 }
+
+// log10_spectral_norm (tridiagonal form, top eigenvalue by bisection) against
+// the largest singular value from Eigen's SVD, on the matrices a chain can be:
+// random, rank one, rank deficient, with every singular value equal (C_0 = I
+// and orthogonal matrices), with a cluster at the top, scaled far above and
+// below one, rectangular, 1 x 1 and zero.
+TEST(SpectralNorm, MatchesTheSvdOnHardCases) {
+  Rng rng(71);
+  std::vector<std::pair<std::string, Mat<double>>> cases;
+  cases.emplace_back("random 128", rng.normal_matrix<double>(128, 128));
+  const Vec<double> u = rng.normal_matrix<double>(50, 1), v = rng.normal_matrix<double>(50, 1);
+  cases.emplace_back("rank one", u * v.transpose());
+  Mat<double> deficient = rng.normal_matrix<double>(40, 10) * rng.normal_matrix<double>(10, 40);
+  cases.emplace_back("rank 10 of 40", deficient);
+  cases.emplace_back("identity", Mat<double>::Identity(64, 64));
+  const Eigen::HouseholderQR<Mat<double>> qr(rng.normal_matrix<double>(30, 30));
+  cases.emplace_back("orthogonal", qr.householderQ() * Mat<double>::Identity(30, 30));
+  Vec<double> s = Vec<double>::LinSpaced(60, 1.0, 0.01);
+  s(1) = 1.0 - 1e-12;  // a top pair 1e-12 apart
+  const Eigen::HouseholderQR<Mat<double>> q1(rng.normal_matrix<double>(60, 60)), q2(rng.normal_matrix<double>(60, 60));
+  const Mat<double> Q1 = q1.householderQ() * Mat<double>::Identity(60, 60),
+                    Q2 = q2.householderQ() * Mat<double>::Identity(60, 60);
+  cases.emplace_back("clustered top", Q1 * s.asDiagonal() * Q2.transpose());
+  cases.emplace_back("scaled 1e-200", 1e-200 * rng.normal_matrix<double>(20, 20));
+  cases.emplace_back("scaled 1e200", 1e200 * rng.normal_matrix<double>(20, 20));
+  cases.emplace_back("rectangular 7 x 3", rng.normal_matrix<double>(7, 3));
+  cases.emplace_back("1 x 1", Mat<double>::Constant(1, 1, -3.0));
+  for (const auto& [name, a] : cases) {
+    const double want = std::log10(Eigen::BDCSVD<Mat<double>>(a).singularValues()(0));
+    EXPECT_NEAR(log10_spectral_norm(a), want, 1e-14 * std::max(1.0, std::abs(want))) << name;
+  }
+  EXPECT_EQ(log10_spectral_norm(Mat<double>::Zero(5, 5)), -std::numeric_limits<double>::infinity());
+  EXPECT_NEAR(log10_spectral_norm(qr.householderQ() * Mat<double>::Identity(30, 30)), 0.0, 1e-15);
+}
+
+// The chains' norms, computed in groups over the threads, equal those of each
+// chain matrix computed on its own, for every L of a sequence longer than a group.
+TEST(SpectralNorm, ChainNormsInGroupsEqualEachChainsOwn) {
+  Rng rng(73);
+  Elman<double> cell(3, 9, Activation::tanh);
+  cell.init_uniform(rng);
+  const auto cache = cell.forward(rng.normal_matrix<double>(3, 37 * 2), 2);
+  const ChainNorms n = jacobian_chain_norms(cell, cache, 1, true);
+  const auto chains = jacobian_chains(cell, cache, 1);
+  ASSERT_EQ(n.log10_spectral.size(), chains.size());
+  for (size_t L = 0; L < chains.size(); ++L) {
+    const Eigen::BDCSVD<Mat<double>> svd(chains[L]);
+    EXPECT_NEAR(n.log10_spectral[L], std::log10(svd.singularValues()(0)), 1e-12) << "L " << L;
+    EXPECT_NEAR(n.log10_frobenius[L], std::log10(chains[L].norm()), 1e-12) << "L " << L;
+    // The largest of all singular values (the smallest are not comparable: the
+    // unscaled reference product holds them only to eps times the largest).
+    ASSERT_EQ(n.log10_singular_values[L].size(), 9u);
+    EXPECT_NEAR(n.log10_singular_values[L].front(), std::log10(svd.singularValues()(0)), 1e-12) << "L " << L;
+  }
+}
