@@ -5,6 +5,10 @@
 // small products that stay on Eigen.
 #include <gtest/gtest.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "rnnscope/core/gemm.hpp"
 #include "rnnscope/core/random.hpp"
 
@@ -83,4 +87,28 @@ TEST(Gemm, EveryFormMatchesTheReferenceInFloatAndDouble) {
 TEST(Gemm, KernelIsNamed) {
   const std::string d = gemm_kernel_description();
   EXPECT_TRUE(d.rfind(gemm_kernel() == GemmKernel::openblas ? "OpenBLAS" : "Eigen", 0) == 0) << d;
+}
+
+// Choosing the kernel leaves rnnscope's thread count alone (OpenBLAS's OpenMP
+// build sets OpenMP's when rnnscope asks it for one thread per call), and the
+// products after it still run on the threads asked for.
+TEST(Gemm, ChoosingTheKernelKeepsTheThreadCount) {
+#ifdef _OPENMP
+  omp_set_num_threads(3);
+  (void)gemm_kernel();
+  Mat<float> c(300, 64);
+  const Mat<float> a = Mat<float>::Ones(300, 200), b = Mat<float>::Ones(200, 64);
+  gemm(c, a, b, false);
+  EXPECT_EQ(omp_get_max_threads(), 3);
+  int seen = 0;
+#pragma omp parallel
+  {
+#pragma omp single
+    seen = omp_get_num_threads();
+  }
+  EXPECT_EQ(seen, 3);
+  EXPECT_EQ(c(0, 0), 200.0f);
+#else
+  GTEST_SKIP() << "built without OpenMP";
+#endif
 }

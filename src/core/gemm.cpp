@@ -7,6 +7,9 @@
 #ifdef RNNSCOPE_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace rnnscope {
 
@@ -34,7 +37,16 @@ KernelChoice choose() {
   if (forced == "eigen") {
     c.description = eigen_name() + " (RNNSCOPE_GEMM=eigen)";
   } else if (forced == "openblas" || !generic) {
+    // One OpenBLAS thread per call. In OpenBLAS's OpenMP build this also sets
+    // OpenMP's thread count (omp_set_num_threads), which is rnnscope's own
+    // setting (--threads, OMP_NUM_THREADS): restore it.
+#ifdef _OPENMP
+    const int threads = omp_get_max_threads();
+#endif
     openblas_set_num_threads(1);
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#endif
     c.kernel = GemmKernel::openblas;
     c.description = blas + (forced == "openblas" ? " (RNNSCOPE_GEMM=openblas)" : "");
   } else {
