@@ -43,6 +43,9 @@ TEST(Analyze, ReferenceModelsGiveEveryLayer) {
     const auto names = check_folder(out);
     const json s = json::parse(read(out / "summary.json"));
     const int layers = s["run"]["layers"].get<int>();
+    // The run names the kernel its products ran on (core/gemm.hpp).
+    const std::string kernel = s["run"]["matrix_kernel"].get<std::string>();
+    EXPECT_TRUE(kernel.rfind("OpenBLAS", 0) == 0 || kernel.rfind("Eigen", 0) == 0) << kernel;
     EXPECT_EQ(layers, stem.find("_l2_") != std::string::npos ? 2 : 1) << stem;
     for (int l = 0; l < layers; ++l) {
       const std::string p = "layer" + std::to_string(l);

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/core/gemm.hpp"
 #include "rnnscope/io/model_file.hpp"
 #include "sections.hpp"
 
@@ -66,7 +67,8 @@ void run(const Options& o) {
                                 {"T", T},
                                 {"batch", B},
                                 {"batch_elements_analysed", std::min<Index>(B, o.max_batch)},
-                                {"seed", o.seed}};
+                                {"seed", o.seed},
+                                {"matrix_kernel", gemm_kernel_description()}};
   write_index(out, "rnnscope analyze: " + o.model,
               fmt::format("{}, {} layer(s), H = {}, on an input of T = {} steps x B = {}", name, spec.num_layers,
                           spec.hidden_size, T, B),

@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/core/gemm.hpp"
 #include "sections.hpp"
 
 namespace rnnscope::cli {
@@ -111,7 +112,8 @@ void run(Options o) {
 
   const nlohmann::json run_facts = {{"T", o.steps},       {"hidden", o.hidden},     {"seeds", o.seeds},
                                     {"batch", o.batch},   {"seed", o.seed},         {"init", "xavier"},
-                                    {"input_size", 4},    {"version", "rnnscope 0.1.0"}};
+                                    {"input_size", 4},    {"version", "rnnscope 0.1.0"},
+                                    {"matrix_kernel", gemm_kernel_description()}};
   write_index(out, "rnnscope report: how gradients vanish and explode through time",
               fmt::format("Exact gradients through time of Elman, LSTM, GRU, CT-RNN and Conv1D networks "
                           "(H = {}, T = {}, {} seeds x {} sequences)",
