@@ -55,6 +55,10 @@ KernelChoice choose() {
 #else
   c.description = eigen_name() + (forced == "openblas" ? " (built without OpenBLAS)" : "");
 #endif
+  // Chosen lazily inside the products, where nothing can be thrown: an unknown
+  // value is reported where the kernel is (summary.json's run facts).
+  if (!forced.empty() && forced != "eigen" && forced != "openblas")
+    c.description += fmt::format(" (RNNSCOPE_GEMM={} ignored: expected eigen or openblas)", forced);
   return c;
 }
 

@@ -1,9 +1,10 @@
 // Matrix products C (+)= op(A) op(B) of the cells, on one of two kernels:
 //
 //   OpenBLAS  sgemm/dgemm, when rnnscope was built with it (RNNSCOPE_BLAS,
-//             the default) and it runs its own kernels for this CPU. It is
-//             1.3x to 1.6x faster than Eigen's for the shapes of a training
-//             step on an AVX-512 machine (docs/performance.md).
+//             the default) and it runs its own kernels for this CPU. On an
+//             AVX-512 machine it is faster than Eigen's for the larger
+//             products of a training step, on a par for the small ones
+//             (docs/performance.md).
 //   Eigen     otherwise, and always for small products (below kBlasMinWork
 //             multiply-adds, or a single column), where a library call costs
 //             more than it saves.
@@ -11,7 +12,8 @@
 // OpenBLAS 0.3.21 (Debian 12) falls back to its generic "Prescott" kernels on
 // CPUs it does not know, five times slower than Eigen's; rnnscope then keeps
 // Eigen's. RNNSCOPE_GEMM=eigen or RNNSCOPE_GEMM=openblas in the environment
-// overrides the choice. rnnscope runs OpenBLAS on one thread per call: the
+// overrides the choice (another value is ignored, and the description says
+// so). rnnscope runs OpenBLAS on one thread per call: the
 // threads are rnnscope's own, which split the products (cells/cell.hpp).
 //
 // A, B and C are column-major Eigen matrices or blocks with unit inner stride;
@@ -31,7 +33,7 @@ enum class GemmKernel { eigen, openblas };
 /// The kernel products of at least kBlasMinWork multiply-adds run on (decided
 /// once, on first use).
 GemmKernel gemm_kernel();
-/// "OpenBLAS <version> (<core>)" or "Eigen <version>" and why, for reports and benchmarks.
+/// "OpenBLAS (<core> kernels)" or "Eigen <version>" and why, for reports and benchmarks.
 std::string gemm_kernel_description();
 
 /// Products with fewer multiply-adds (m n k) stay on Eigen's kernels.
@@ -48,7 +50,7 @@ struct IsTranspose : std::false_type {};
 template <class X>
 struct IsTranspose<Eigen::Transpose<X>> : std::true_type {};
 
-/// (data, leading dimension, transposed) of a column-major operand.
+/// (data, leading dimension, inner stride, transposed) of a column-major operand.
 template <class X>
 auto operand(const X& x) {
   if constexpr (IsTranspose<X>::value) {
@@ -56,7 +58,7 @@ auto operand(const X& x) {
     static_assert(!std::decay_t<decltype(m)>::IsRowMajor, "gemm: column-major operands only");
     return std::tuple{m.data(), Index(m.outerStride()), Index(m.innerStride()), true};
   } else {
-    static_assert(!X::IsRowMajor || X::ColsAtCompileTime == 1, "gemm: column-major operands only");
+    static_assert(!X::IsRowMajor, "gemm: column-major operands only");
     return std::tuple{x.data(), Index(x.outerStride()), Index(x.innerStride()), false};
   }
 }
@@ -66,18 +68,17 @@ auto operand(const X& x) {
 template <class Dst, class A, class Bm>
 void gemm(Dst&& dst, const A& a, const Bm& b, bool accumulate) {
   using S = typename std::decay_t<Dst>::Scalar;
-  const Index m = dst.rows(), n = dst.cols(), k = a.cols();
-  constexpr bool matrices = A::ColsAtCompileTime != 1 && Bm::ColsAtCompileTime != 1 &&
-                            std::decay_t<Dst>::ColsAtCompileTime != 1;
-  if (matrices && n > 1 && double(m) * double(n) * double(k) >= kBlasMinWork && gemm_kernel() == GemmKernel::openblas) {
-    const auto [pa, lda, inc_a, ta] = detail::operand(a);
-    const auto [pb, ldb, inc_b, tb] = detail::operand(b);
-    if constexpr (matrices) {
-    if (inc_a == 1 && inc_b == 1 && dst.innerStride() == 1) {
-      detail::blas_gemm(ta, tb, m, n, k, static_cast<const S*>(pa), lda, static_cast<const S*>(pb), ldb,
-                        accumulate ? S(1) : S(0), dst.data(), dst.outerStride());
-      return;
-    }
+  // Compile-time vectors (a column, a row) stay on Eigen: its matrix-vector kernels are as fast.
+  if constexpr (A::ColsAtCompileTime != 1 && Bm::ColsAtCompileTime != 1 && std::decay_t<Dst>::ColsAtCompileTime != 1) {
+    const Index m = dst.rows(), n = dst.cols(), k = a.cols();
+    if (n > 1 && double(m) * double(n) * double(k) >= kBlasMinWork && gemm_kernel() == GemmKernel::openblas) {
+      const auto [pa, lda, inc_a, ta] = detail::operand(a);
+      const auto [pb, ldb, inc_b, tb] = detail::operand(b);
+      if (inc_a == 1 && inc_b == 1 && dst.innerStride() == 1) {
+        detail::blas_gemm(ta, tb, m, n, k, static_cast<const S*>(pa), lda, static_cast<const S*>(pb), ldb,
+                          accumulate ? S(1) : S(0), dst.data(), dst.outerStride());
+        return;
+      }
     }
   }
   if (accumulate)
