@@ -270,7 +270,46 @@ TEST(SpectralNorm, MatchesTheSvdOnHardCases) {
   EXPECT_NEAR(log10_spectral_norm(qr.householderQ() * Mat<double>::Identity(30, 30)), 0.0, 1e-15);
 }
 
-// The chains' norms, computed in groups over the threads, equal those of each
+// SpectralNorm started from a guess: a good one (the answer itself), a bad one
+// (orthogonal to the answer: the fixed spread vector added to every start
+// brings the answer in), and non-finite or wrongly sized ones (ignored); and a
+// top cluster 1e-12 wide, which Lanczos cannot settle within its step limit,
+// going the exact way (Householder and bisection).
+TEST(SpectralNorm, GuessesAndTheExactFallback) {
+  Rng rng(79);
+  const Index n = 40;
+  const Eigen::HouseholderQR<Mat<double>> q1(rng.normal_matrix<double>(n, n)), q2(rng.normal_matrix<double>(n, n));
+  const Mat<double> Q1 = q1.householderQ() * Mat<double>::Identity(n, n),
+                    Q2 = q2.householderQ() * Mat<double>::Identity(n, n);
+  Vec<double> s = Vec<double>::LinSpaced(n, 3.0, 0.1);
+  const Mat<double> a = Q1 * s.asDiagonal() * Q2.transpose();  // top left singular vector: Q1.col(0)
+  const double want = std::log10(3.0);
+  const auto tol = 1e-14;
+  SpectralNorm sn;
+  EXPECT_NEAR(sn.log10_norm(a), want, tol);
+  const Index cold = sn.steps();
+  EXPECT_LE(cold, SpectralNorm::kMaxSteps);
+  EXPECT_GT(std::abs(sn.vector().dot(Q1.col(0))), 1.0 - 1e-6);  // the Ritz vector is the top singular vector
+  EXPECT_NEAR(sn.log10_norm(a, Q1.col(0)), want, tol);
+  EXPECT_LT(sn.steps(), cold);  // a good guess saves steps
+  EXPECT_NEAR(sn.log10_norm(a, Q1.col(n - 1)), want, tol);  // orthogonal to the answer
+  EXPECT_NEAR(sn.log10_norm(a, Vec<double>::Constant(n, std::nan(""))), want, tol);
+  EXPECT_NEAR(sn.log10_norm(a, Vec<double>::Ones(n + 1)), want, tol);
+  EXPECT_NEAR(sn.log10_norm(a.transpose().topRows(30)), std::log10(Eigen::BDCSVD<Mat<double>>(
+                                                             Mat<double>(a.transpose().topRows(30))).singularValues()(0)),
+              tol);  // wide: the left Gram matrix
+  // The cluster of 128 x 128: 1e-12 apart at the top, the rest spread below.
+  const Index m = 128;
+  const Eigen::HouseholderQR<Mat<double>> p1(rng.normal_matrix<double>(m, m)), p2(rng.normal_matrix<double>(m, m));
+  Vec<double> c = Vec<double>::LinSpaced(m, 1.0, 0.9);
+  c(1) = 1.0 - 1e-12;
+  const Mat<double> b = (p1.householderQ() * Mat<double>::Identity(m, m)) * c.asDiagonal() *
+                        (p2.householderQ() * Mat<double>::Identity(m, m)).transpose();
+  EXPECT_NEAR(sn.log10_norm(b), 0.0, tol);
+  EXPECT_EQ(sn.steps(), SpectralNorm::kMaxSteps + 1) << "the exact route";
+}
+
+// The chains' norms, computed through the ring over the threads, equal those of each
 // chain matrix computed on its own, for every L of a sequence longer than a group.
 TEST(SpectralNorm, ChainNormsInGroupsEqualEachChainsOwn) {
   Rng rng(73);

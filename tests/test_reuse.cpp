@@ -53,6 +53,34 @@ TYPED_TEST(Reuse, ForwardAndBpttIntoUsedBuffersEqualFreshOnes) {
   }
 }
 
+// Without the input gradient (cell.hpp, CellGradients::input_gradient) the
+// parameter and initial-state gradients are those of the full backward, d_input
+// is left empty, and the same object asked again with it gets it back.
+TYPED_TEST(Reuse, BpttWithoutInputGradientKeepsTheOtherGradients) {
+  Rng rng(53);
+  const Index I = 5, H = 7, B = 4, T = 9;
+  const auto cell = check::make_cell<TypeParam>(I, H, rng);
+  const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+  const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
+  const Mat<double> df = rng.normal_matrix<double>(cell.state_size(), B);
+  const auto cache = cell.forward(x, B);
+  typename TypeParam::Gradients grads;
+  for (const Index window : {Index{0}, Index{3}}) {
+    const auto full = bptt(cell, cache, dy, df, window);
+    ASSERT_EQ(full.d_input.cols(), T * B);
+    grads.input_gradient = false;
+    bptt(cell, cache, dy, df, window, grads);
+    EXPECT_EQ(grads.d_input.size(), 0) << "window " << window;
+    EXPECT_FALSE(grads.input_gradient);
+    EXPECT_TRUE(check::flatten(grads.params) == check::flatten(full.params)) << "window " << window;
+    EXPECT_TRUE(grads.d_state0 == full.d_state0) << "window " << window;
+    grads.input_gradient = true;
+    bptt(cell, cache, dy, df, window, grads);
+    EXPECT_TRUE(grads.d_input == full.d_input) << "window " << window;
+    EXPECT_TRUE(check::flatten(grads.params) == check::flatten(full.params));
+  }
+}
+
 TYPED_TEST(Reuse, TrainingStepLoopEqualsFreshSteps) {
   Rng rng(43);
   const Index I = 4, H = 6, B = 5, T = 8;
@@ -71,6 +99,7 @@ TYPED_TEST(Reuse, TrainingStepLoopEqualsFreshSteps) {
     EXPECT_EQ(a, loss.value) << "step " << k;
     EXPECT_TRUE(check::flatten(reused.params) == check::flatten(fresh.params)) << "step " << k;
     EXPECT_TRUE(check::flatten(step.gradients().params) == check::flatten(g.params)) << "step " << k;
+    EXPECT_EQ(step.gradients().d_input.size(), 0) << "a training step forms no input gradient";
   }
 }
 
@@ -91,5 +120,13 @@ TEST(Reuse, StackLayersShareOneScratch) {
     EXPECT_TRUE(check::flatten(grads.params) == check::flatten(g.params)) << "step " << k;
     EXPECT_TRUE(grads.d_input == g.d_input);
     EXPECT_TRUE(grads.d_state0 == g.d_state0);
+    // The bottom layer without its input gradient: the upper layer's still
+    // feeds the lower one, and every parameter gradient is unchanged.
+    Stack<LSTM<double>>::Gradients no_input;
+    no_input.input_gradient = false;
+    bptt(stack, cache, dy, Mat<double>(), 0, no_input);
+    EXPECT_EQ(no_input.d_input.size(), 0);
+    EXPECT_TRUE(check::flatten(no_input.params) == check::flatten(g.params)) << "step " << k;
+    EXPECT_TRUE(no_input.d_state0 == g.d_state0);
   }
 }

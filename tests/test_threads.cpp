@@ -12,6 +12,7 @@
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/gru.hpp"
 #include "rnnscope/cells/lstm.hpp"
+#include "rnnscope/diagnostics/jacobian_chain.hpp"
 
 using namespace rnnscope;
 using check::relative_difference;
@@ -61,5 +62,35 @@ TYPED_TEST(ThreadCount, OneThreadEqualsThree) {
     EXPECT_LT(relative_difference(one.params, three.params), 1e-13) << "window " << window;
     EXPECT_LT(relative_difference(one.d_input, three.d_input), 1e-13) << "window " << window;
     EXPECT_LT(relative_difference(one.d_state0, three.d_state0), 1e-13) << "window " << window;
+  }
+}
+
+// The chains' norms are formed by one thread and evaluated by all of them as
+// they come (diagnostics/jacobian_chain.hpp): each chain's computation does not
+// depend on which thread ran it or when, so the results are identical.
+TEST(ThreadCountChains, ChainNormsAreTheSameForOneTwoAndThreeThreads) {
+  Rng rng(37);
+  Elman<double> cell(4, 24, Activation::tanh);
+  cell.init_uniform(rng);
+  const auto cache = cell.forward(rng.normal_matrix<double>(4, 70 * 2), 2);  // 71 chains: the ring wraps round
+  const auto norms = [&](int threads) {
+#ifdef _OPENMP
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    const ChainNorms n = jacobian_chain_norms(cell, cache, 1);
+#ifdef _OPENMP
+    omp_set_num_threads(saved);
+#endif
+    return n;
+  };
+  const ChainNorms one = norms(1);
+  ASSERT_EQ(one.log10_spectral.size(), 71u);
+  for (const int threads : {2, 3}) {
+    const ChainNorms n = norms(threads);
+    EXPECT_TRUE(n.log10_spectral == one.log10_spectral) << threads << " threads";
+    EXPECT_TRUE(n.log10_frobenius == one.log10_frobenius) << threads << " threads";
   }
 }

@@ -86,6 +86,7 @@ Mat<S> Elman<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
   if (d_output.size() > 0) check_shape("d_output", d_output, H, n);
   Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(H, B);
   check_shape("d_state", g, H, B);
+  check_input_gradient(grads, input_size(), c.steps * B);
   // The sweep runs in blocks of steps (cell.hpp): the deltas of one block feed
   // that block's weight-gradient GEMMs.
   const Index block = backward_block_steps(B);
@@ -112,7 +113,7 @@ Mat<S> Elman<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
       grads.params.bias_ih += db;
       grads.params.bias_hh += db;
     }
-    assign_product(grads.d_input.middleCols(begin * B, m), params.weight_ih.transpose(), delta_block, true);
+    add_input_gradient(grads, begin * B, params.weight_ih, delta_block);
   }
   return g;
 }

@@ -108,6 +108,7 @@ Mat<S> GRU<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<
   if (d_output.size() > 0) check_shape("d_output", d_output, H, n_cols);
   Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(H, B);
   check_shape("d_state", g, H, B);
+  check_input_gradient(grads, input_size(), c.steps * B);
   // The sweep runs in blocks of steps (cell.hpp): the cotangents of one block
   // feed that block's weight-gradient GEMMs.
   const Index block = backward_block_steps(B), width = std::min(n_cols, block * B);
@@ -149,7 +150,7 @@ Mat<S> GRU<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<
       grads.params.bias_ih += d_in_block.rowwise().sum();
       grads.params.bias_hh += d_hid_block.rowwise().sum();
     }
-    assign_product(grads.d_input.middleCols(begin * B, m), params.weight_ih.transpose(), d_in_block, true);
+    add_input_gradient(grads, begin * B, params.weight_ih, d_in_block);
   }
   return g;
 }

@@ -105,7 +105,7 @@ Mat<S> LSTM<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat
   check_shape("grads.weight_hh", grads.params.weight_hh, params.weight_hh.rows(), params.weight_hh.cols());
   check_shape("grads.bias_ih", grads.params.bias_ih, params.bias_ih.size(), 1);
   check_shape("grads.bias_hh", grads.params.bias_hh, params.bias_hh.size(), 1);
-  check_shape("grads.d_input", grads.d_input, input_size(), c.steps * B);
+  check_input_gradient(grads, input_size(), c.steps * B);
   // The sweep runs in blocks of steps: dz of one block (4H, block*B) feeds the
   // weight-gradient GEMMs of that block, so the extra memory of backward is one
   // block, not the whole range, and the block is still in cache for the GEMMs.
@@ -146,7 +146,7 @@ Mat<S> LSTM<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat
       grads.params.bias_ih += db;
       grads.params.bias_hh += db;
     }
-    assign_product(grads.d_input.middleCols(begin * B, m), params.weight_ih.transpose(), dz_block, true);
+    add_input_gradient(grads, begin * B, params.weight_ih, dz_block);
   }
   return d;
 }

@@ -26,6 +26,7 @@
 #include <omp.h>
 #endif
 
+#include "rnnscope/core/error.hpp"
 #include "rnnscope/core/gemm.hpp"
 #include "rnnscope/core/tensor.hpp"
 
@@ -39,6 +40,11 @@ struct CellGradients {
   Mat<S> d_input;
   Mat<S> d_state0;
   Mat<S> workspace;  // not a gradient: backward_range's scratch, kept so that a reused object allocates nothing
+  /// false: backward leaves d_input empty and skips its product W_ih^T dz, a
+  /// third of the input-side work of backward. For the first layer of a model
+  /// trained on data, whose input needs no gradient (PyTorch skips it too for
+  /// an input that does not require grad). Set it before bptt; bptt keeps it.
+  bool input_gradient = true;
 };
 
 /// The first `cols` columns of a (rows, >= cols) scratch matrix kept in buf,
@@ -110,6 +116,32 @@ void assign_product(Dst&& dst, const A& a, const Bm& b, bool accumulate) {
   for_slices(dst.cols(), 64, [&](Index c0, Index nc) {
     gemm(dst.middleCols(c0, nc), a, b.middleCols(c0, nc), accumulate);
   });
+}
+
+/// Whether a gradients type can do without its input gradient (CellGradients
+/// can; a convolution's gradients always carry theirs).
+template <class G>
+bool wants_input_gradient(const G& grads) {
+  if constexpr (requires { grads.input_gradient; })
+    return grads.input_gradient;
+  else
+    return true;
+}
+
+/// grads.d_input columns [col, col + delta.cols()) += W_ih^T delta, or nothing
+/// when the input gradient was not asked for: the input-gradient product of
+/// one backward block, shared by the cells.
+template <class G, class W, class D>
+void add_input_gradient(G& grads, Index col, const W& weight_ih, const D& delta) {
+  if (!wants_input_gradient(grads)) return;
+  assign_product(grads.d_input.middleCols(col, delta.cols()), weight_ih.transpose(), delta, true);
+}
+
+/// The shape check of grads.d_input that backward_range does before it writes
+/// into it: (I, T*B) when the input gradient is wanted.
+template <class G>
+void check_input_gradient(const G& grads, Index input_size, Index columns) {
+  if (wants_input_gradient(grads)) check_shape("grads.d_input", grads.d_input, input_size, columns);
 }
 
 /// "weight_ih" in layer 2 is PyTorch's "weight_ih_l2".

@@ -11,8 +11,10 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #include "rnnscope/cells/cell.hpp"
@@ -60,14 +62,15 @@ void for_each_chain(const Cell& cell, const typename Cell::Cache& cache, Index b
 }
 
 namespace detail {
-/// The largest eigenvalue of the symmetric tridiagonal matrix with diagonal d
-/// and subdiagonal e, by bisection on the Sturm count (the number of
-/// eigenvalues below x is the number of negative pivots of T - xI). Each
-/// bisection halves an interval that starts at the Gershgorin bounds; it stops
-/// when the interval is one rounding wide, as accurate as the QR iteration, at
-/// O(n) a step for the one eigenvalue wanted instead of O(n^2) for all of them.
+/// The k-th largest eigenvalue (k = 1: the largest) of the symmetric
+/// tridiagonal matrix with diagonal d and subdiagonal e, by bisection on the
+/// Sturm count (the number of eigenvalues below x is the number of negative
+/// pivots of T - xI). Each bisection halves an interval that starts at the
+/// Gershgorin bounds; it stops when the interval is one rounding wide, as
+/// accurate as the QR iteration, at O(n) a step for the one eigenvalue wanted
+/// instead of O(n^2) for all of them.
 template <class D, class E>
-double largest_tridiagonal_eigenvalue(const D& d, const E& e) {
+double tridiagonal_eigenvalue_from_top(const D& d, const E& e, Index k = 1) {
   const Index n = d.size();
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (Index i = 0; i < n; ++i) {
@@ -90,29 +93,180 @@ double largest_tridiagonal_eigenvalue(const D& d, const E& e) {
   while (hi - lo > 2.0 * eps * std::max(std::abs(lo), std::abs(hi)) && hi - lo > tiny) {
     const double mid = 0.5 * (lo + hi);
     if (mid <= lo || mid >= hi) break;
-    if (below(mid) == n)
-      hi = mid;  // every eigenvalue lies below mid
+    if (below(mid) >= n - k + 1)
+      hi = mid;  // the k-th largest eigenvalue lies below mid
     else
       lo = mid;
   }
   return 0.5 * (lo + hi);
 }
+
+/// The largest eigenvalue of a symmetric tridiagonal matrix (see above).
+template <class D, class E>
+double largest_tridiagonal_eigenvalue(const D& d, const E& e) {
+  return tridiagonal_eigenvalue_from_top(d, e, 1);
+}
+
+/// A unit eigenvector y of the symmetric tridiagonal matrix (d, e) for its
+/// eigenvalue theta, by two steps of inverse iteration: solves of
+/// (T - theta I) y' = y by Gaussian elimination with partial pivoting (the
+/// algorithm of LAPACK's dgtsv), zero pivots replaced by eps ||T||.
+inline void tridiagonal_eigenvector(const Vec<double>& d, const Vec<double>& e, double theta, Vec<double>& y) {
+  const Index n = d.size();
+  const double eps = std::numeric_limits<double>::epsilon();
+  const double floor = eps * std::max(d.cwiseAbs().maxCoeff() + 2.0 * (n > 1 ? e.cwiseAbs().maxCoeff() : 0.0),
+                                      std::numeric_limits<double>::min() / eps);
+  y = Vec<double>::Ones(n) / std::sqrt(static_cast<double>(n));
+  if (n == 1) return;
+  Vec<double> dd(n), du(n), dl(n), du2(n);
+  // Factor once: L U of P (T - theta I); the multipliers and swaps are kept to apply to each right side.
+  dd = d.array() - theta;
+  du.head(n - 1) = e;
+  dl.head(n - 1) = e;
+  du2.setZero();
+  std::vector<char> swapped(static_cast<size_t>(n), 0);
+  Vec<double> fact = Vec<double>::Zero(n);
+  for (Index i = 0; i + 1 < n; ++i) {
+    if (std::abs(dd(i)) >= std::abs(dl(i))) {
+      if (std::abs(dd(i)) < floor) dd(i) = floor;
+      fact(i) = dl(i) / dd(i);
+      dd(i + 1) -= fact(i) * du(i);
+    } else {
+      swapped[static_cast<size_t>(i)] = 1;
+      fact(i) = dd(i) / dl(i);
+      dd(i) = dl(i);
+      const double tmp = dd(i + 1);
+      dd(i + 1) = du(i) - fact(i) * tmp;
+      if (i + 2 < n) {
+        du2(i) = du(i + 1);
+        du(i + 1) = -fact(i) * du2(i);
+      }
+      du(i) = tmp;
+    }
+  }
+  if (std::abs(dd(n - 1)) < floor) dd(n - 1) = floor;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (Index i = 0; i + 1 < n; ++i) {  // forward: apply the swaps and multipliers
+      if (swapped[static_cast<size_t>(i)]) {
+        const double tmp = y(i);
+        y(i) = y(i + 1);
+        y(i + 1) = tmp - fact(i) * y(i + 1);
+      } else {
+        y(i + 1) -= fact(i) * y(i);
+      }
+    }
+    y(n - 1) /= dd(n - 1);
+    y(n - 2) = (y(n - 2) - du(n - 2) * y(n - 1)) / dd(n - 2);
+    for (Index i = n - 3; i >= 0; --i) y(i) = (y(i) - du(i) * y(i + 1) - du2(i) * y(i + 2)) / dd(i);
+    y /= y.norm();
+  }
+}
 }  // namespace detail
 
-/// log10 of the largest singular value of A (-inf for A = 0): half the log10
-/// of the largest eigenvalue of AᵀA, which is reduced to tridiagonal form
-/// (Householder) and whose top eigenvalue alone is found by bisection.
-inline double log10_spectral_norm(const Mat<double>& a) {
-  const double scale = a.cwiseAbs().maxCoeff();
-  if (!(scale > 0)) return scale == 0 ? -std::numeric_limits<double>::infinity() : std::nan("");
-  const Mat<double> u = a / scale;  // entries in [-1, 1]: AᵀA neither overflows nor underflows
-  Mat<double> g = Mat<double>::Zero(u.cols(), u.cols());
-  g.selfadjointView<Eigen::Lower>().rankUpdate(u.transpose());
-  if (g.rows() == 1) return 0.5 * std::log10(g(0, 0)) + std::log10(scale);
-  const Eigen::Tridiagonalization<Mat<double>> tri(g);
-  const double top = detail::largest_tridiagonal_eigenvalue(tri.diagonal(), tri.subDiagonal());
-  return top > 0 ? 0.5 * std::log10(top) + std::log10(scale) : -std::numeric_limits<double>::infinity();
-}
+/// The largest singular value of a matrix, with its workspace kept from call
+/// to call and an optional starting guess for the top left singular vector
+/// (the previous chain's: a chain C_{L+1} = C_L J shares its left factors with
+/// C_L, and its top left singular vector converges as L grows).
+///
+/// sigma_max(A)^2 is the largest eigenvalue of the Gram matrix G = A A^T (or
+/// A^T A, the smaller), found by Lanczos with full reorthogonalisation, which
+/// applies G as two matrix-vector products and never forms it. It stops when
+/// the residual r = ||G x - theta x|| of the top Ritz pair (theta, x) is below
+/// 1e-14 theta, which puts an eigenvalue of G within a relative 1e-14 of theta.
+/// (The sharper r^2 / gap, with the gap to the next Ritz value, is not used: a
+/// cluster at the top that the Krylov space has not yet resolved makes that gap
+/// look wide and the estimate wrong.) A Ritz value that has not converged
+/// within kMaxSteps steps is replaced by the exact route: Householder
+/// reduction of G to tridiagonal form and bisection.
+class SpectralNorm {
+ public:
+  static constexpr Index kMaxSteps = 48;
+
+  /// log10 sigma_max(a), -inf for a = 0. guess (empty, or of the Gram
+  /// matrix's size) starts the iteration.
+  double log10_norm(const Mat<double>& a, const Vec<double>& guess = Vec<double>()) {
+    const double scale = a.cwiseAbs().maxCoeff();
+    steps_ = 0;
+    if (!(scale > 0)) return scale == 0 ? -std::numeric_limits<double>::infinity() : std::nan("");
+    left_ = a.rows() <= a.cols();
+    const Index n = left_ ? a.rows() : a.cols();
+    u_ = a / scale;  // entries in [-1, 1]: G neither overflows nor underflows
+    if (n == 1) {
+      vector_ = Vec<double>::Ones(1);
+      return std::log10(u_.norm()) + std::log10(scale);
+    }
+    const double top = top_eigenvalue(guess);
+    return top > 0 ? 0.5 * std::log10(top) + std::log10(scale) : -std::numeric_limits<double>::infinity();
+  }
+
+  /// The top left (or right, for a tall matrix) singular vector estimate of the last call.
+  const Vec<double>& vector() const { return vector_; }
+  /// Lanczos steps of the last call (kMaxSteps + 1 when it fell back to the exact route).
+  Index steps() const { return steps_; }
+
+ private:
+  double top_eigenvalue(const Vec<double>& guess) {
+    const Index n = left_ ? u_.rows() : u_.cols(), kmax = std::min(n, kMaxSteps);
+    q_.resize(n, kmax + 1);
+    alpha_.resize(kmax);
+    beta_.resize(kmax);
+    // The start: the guess plus a fixed spread vector (so that no direction is
+    // missing from the Krylov space even when the guess is orthogonal to the answer).
+    auto q0 = q_.col(0);
+    for (Index i = 0; i < n; ++i) q0(i) = 0.5 + std::fmod(0.6180339887498949 * double(i + 1), 1.0);
+    q0 /= q0.norm();
+    if (guess.size() == n && guess.allFinite() && guess.norm() > 0) q0 = guess / guess.norm() + 1e-3 * q0;
+    q0 /= q0.norm();
+    const double tol = 1e-14;
+    for (Index j = 0; j < kmax; ++j) {
+      steps_ = j + 1;
+      // w = G q_j without forming G: two matrix-vector products (4 n^2 flops against n^3 for G)
+      if (left_) {
+        t_.noalias() = u_.transpose() * q_.col(j);
+        w_.noalias() = u_ * t_;
+      } else {
+        t_.noalias() = u_ * q_.col(j);
+        w_.noalias() = u_.transpose() * t_;
+      }
+      // alpha_j = q_j^T G q_j = ||t||^2 / ||q_j||^2: a sum of squares (exactly 1 for an orthogonal A, C_0 = I)
+      alpha_(j) = t_.squaredNorm() / q_.col(j).squaredNorm();
+      w_ -= alpha_(j) * q_.col(j);
+      if (j > 0) w_ -= beta_(j - 1) * q_.col(j - 1);
+      for (int pass = 0; pass < 2; ++pass) {  // full reorthogonalisation, twice ("twice is enough")
+        h_.noalias() = q_.leftCols(j + 1).transpose() * w_;
+        w_.noalias() -= q_.leftCols(j + 1) * h_;
+      }
+      beta_(j) = w_.norm();
+      const auto d = alpha_.head(j + 1), e = beta_.head(j);
+      const double theta = detail::tridiagonal_eigenvalue_from_top(d, e, 1);
+      detail::tridiagonal_eigenvector(Vec<double>(d), Vec<double>(e), theta, y_);
+      const double r = beta_(j) * std::abs(y_(j));  // ||G x - theta x|| for the Ritz vector x = Q y
+      if (r <= tol * theta) {
+        vector_.noalias() = q_.leftCols(j + 1) * y_;
+        return theta;
+      }
+      if (j + 1 < kmax) q_.col(j + 1) = w_ / beta_(j);
+    }
+    steps_ = kmax + 1;
+    g_.setZero(n, n);
+    if (left_)
+      g_.selfadjointView<Eigen::Lower>().rankUpdate(u_);
+    else
+      g_.selfadjointView<Eigen::Lower>().rankUpdate(u_.transpose());
+    const Eigen::Tridiagonalization<Mat<double>> tri(g_);
+    vector_ = q_.col(0);
+    return detail::largest_tridiagonal_eigenvalue(tri.diagonal(), tri.subDiagonal());
+  }
+
+  Mat<double> u_, g_, q_;
+  Vec<double> w_, t_, h_, alpha_, beta_, y_, vector_;
+  Index steps_ = 0;
+  bool left_ = true;  // G = U U^T (else U^T U, for a tall matrix)
+};
+
+/// log10 of the largest singular value of A (-inf for A = 0): SpectralNorm
+/// with no starting guess.
+inline double log10_spectral_norm(const Mat<double>& a) { return SpectralNorm().log10_norm(a); }
 
 /// Largest singular value of A.
 inline double spectral_norm(const Mat<double>& a) { return std::pow(10.0, log10_spectral_norm(a)); }
@@ -123,48 +277,88 @@ struct ChainNorms {
   std::vector<std::vector<double>> log10_singular_values;  // on request: all, descending
 };
 
-/// Norms of every chain C_L, L = 0..T, for batch element b. The chains are
-/// formed one after the other (each is the last times a step Jacobian); their
-/// norms, independent of each other, are computed in groups of kChainGroup
-/// chains split over the threads (cells/cell.hpp, for_slices).
+/// Norms of every chain C_L, L = 0..T, for batch element b.
+///
+/// The chains are formed one after the other (each is the last times a step
+/// Jacobian) by one thread, which puts each into a ring of kChainRing slots;
+/// the norms, independent of each other, are computed by every thread as soon
+/// as a chain is in the ring, so that forming the chains and their norms
+/// overlap. A slot is refilled only once its previous chain's norms are done,
+/// and the spectral norm of chain L starts from the top singular vector found
+/// for chain L - kChainRing, its slot's previous chain: the results are the
+/// same whatever the number of threads and their timing.
 template <class Cell>
 ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& cache, Index b,
                                 bool all_singular_values = false) {
-  constexpr Index kChainGroup = 16;
-  const auto count = static_cast<size_t>(cache.steps + 1);
+  require(0 <= b && b < cache.batch, "jacobian chain: batch element out of range");
+  constexpr Index kChainRing = 16;
+  const Index count = cache.steps + 1;
   ChainNorms n;
-  n.log10_frobenius.resize(count);
-  n.log10_spectral.resize(count);
-  if (all_singular_values) n.log10_singular_values.resize(count);
-  std::vector<Mat<double>> group(kChainGroup);  // kept from group to group: no allocation after the first
-  std::vector<double> scales(kChainGroup);
-  Index held = 0, first = 0;
-  const auto evaluate = [&] {
-    for_slices(held, 1, [&](Index i0, Index ni) {
-      for (Index i = i0; i < i0 + ni; ++i) {
-        const Mat<double>& c = group[static_cast<size_t>(i)];
-        const double log10_scale = scales[static_cast<size_t>(i)];
-        const auto L = static_cast<size_t>(first + i);
-        n.log10_frobenius[L] = std::log10(c.norm()) + log10_scale;
-        n.log10_spectral[L] = log10_spectral_norm(c) + log10_scale;
-        if (all_singular_values) {
-          const Eigen::BDCSVD<Mat<double>> svd(c);
-          std::vector<double> s;
-          for (Index k = 0; k < svd.singularValues().size(); ++k)
-            s.push_back(std::log10(svd.singularValues()(k)) + log10_scale);
-          n.log10_singular_values[L] = std::move(s);
-        }
-      }
-    });
-    first += held;
-    held = 0;
+  n.log10_frobenius.resize(static_cast<size_t>(count));
+  n.log10_spectral.resize(static_cast<size_t>(count));
+  if (all_singular_values) n.log10_singular_values.resize(static_cast<size_t>(count));
+  std::vector<Mat<double>> ring(kChainRing);
+  std::vector<double> scales(kChainRing);
+  std::vector<SpectralNorm> solvers(kChainRing);
+  const auto evaluate = [&](Index L) {  // the norms of chain L, held in slot L % kChainRing
+    const auto s = static_cast<size_t>(L % kChainRing), l = static_cast<size_t>(L);
+    const Mat<double>& c = ring[s];
+    n.log10_frobenius[l] = std::log10(c.norm()) + scales[s];
+    n.log10_spectral[l] = solvers[s].log10_norm(c, solvers[s].vector()) + scales[s];
+    if (all_singular_values) {
+      const Eigen::BDCSVD<Mat<double>> svd(c);
+      std::vector<double> sv;
+      for (Index k = 0; k < svd.singularValues().size(); ++k) sv.push_back(std::log10(svd.singularValues()(k)) + scales[s]);
+      n.log10_singular_values[l] = std::move(sv);
+    }
   };
-  for_each_chain(cell, cache, b, [&](Index, const Mat<double>& c, double log10_scale) {
-    group[static_cast<size_t>(held)] = c;
-    scales[static_cast<size_t>(held)] = log10_scale;
-    if (++held == kChainGroup) evaluate();
-  });
-  if (held > 0) evaluate();
+  const auto put = [&](Index L, const Mat<double>& c, double log10_scale) {
+    ring[static_cast<size_t>(L % kChainRing)] = c;
+    scales[static_cast<size_t>(L % kChainRing)] = log10_scale;
+  };
+  int threads = 1;
+#ifdef _OPENMP
+  if (!omp_in_parallel()) threads = std::min<int>(omp_get_max_threads(), static_cast<int>(count));
+#endif
+  if (threads < 2) {
+    for_each_chain(cell, cache, b, [&](Index L, const Mat<double>& c, double log10_scale) {
+      put(L, c, log10_scale);
+      evaluate(L);
+    });
+    return n;
+  }
+  std::atomic<Index> produced{0}, taken{0};
+  std::vector<std::atomic<Index>> finished(kChainRing);  // 1 + the last chain evaluated in the slot (0: none)
+  for (auto& f : finished) f.store(0);
+  const auto take = [&] {  // evaluates one chain that is ready; false when there is none
+    Index L = taken.load(std::memory_order_relaxed);
+    while (L < produced.load(std::memory_order_acquire)) {
+      if (taken.compare_exchange_weak(L, L + 1, std::memory_order_acq_rel)) {
+        evaluate(L);
+        finished[static_cast<size_t>(L % kChainRing)].store(L + 1, std::memory_order_release);
+        return true;
+      }
+    }
+    return false;
+  };
+  const auto work_until = [&](auto&& done) {
+    while (!done())
+      if (!take()) std::this_thread::yield();
+  };
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+  {
+    if (omp_get_thread_num() == 0) {
+      for_each_chain(cell, cache, b, [&](Index L, const Mat<double>& c, double log10_scale) {
+        const auto s = static_cast<size_t>(L % kChainRing);
+        work_until([&] { return L < kChainRing || finished[s].load(std::memory_order_acquire) > L - kChainRing; });
+        put(L, c, log10_scale);
+        produced.store(L + 1, std::memory_order_release);
+      });
+    }
+    work_until([&] { return taken.load(std::memory_order_relaxed) >= count; });
+  }  // the region's end waits for every evaluation
+#endif
   return n;
 }
 

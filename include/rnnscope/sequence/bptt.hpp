@@ -30,10 +30,13 @@ Index output_offset(const Cell& cell) {
 
 /// Sets grads to zero with the shapes of cell.zero_gradients(cache), in place
 /// when they already have them (a gradients object reused from the previous
-/// training step allocates nothing), by assignment otherwise.
+/// training step allocates nothing), by assignment otherwise. With
+/// grads.input_gradient false, d_input is left empty (cell.hpp).
 template <class Cell>
 void reset_gradients(const Cell& cell, const typename Cell::Cache& cache, typename Cell::Gradients& grads) {
-  bool same = grads.d_input.rows() == cell.input_size() && grads.d_input.cols() == cache.steps * cache.batch &&
+  const bool with_input = wants_input_gradient(grads);
+  const Index input_rows = with_input ? cell.input_size() : 0, input_cols = with_input ? cache.steps * cache.batch : 0;
+  bool same = grads.d_input.rows() == input_rows && grads.d_input.cols() == input_cols &&
               grads.d_state0.rows() == cell.state_size() && grads.d_state0.cols() == cache.batch;
   if constexpr (requires { cell.params.for_each([](const char*, const auto&) {}); }) {
     std::vector<std::pair<Index, Index>> want, have;
@@ -47,6 +50,10 @@ void reset_gradients(const Cell& cell, const typename Cell::Cache& cache, typena
     auto workspace = std::move(grads.workspace);
     grads = cell.zero_gradients(cache);
     grads.workspace = std::move(workspace);
+    if constexpr (requires { grads.input_gradient; }) {
+      grads.input_gradient = with_input;
+      if (!with_input) grads.d_input.resize(0, 0);
+    }
     return;
   }
   grads.params.for_each([](const char*, auto& t) { t.setZero(); });

@@ -170,8 +170,9 @@ class Stack {
       std::swap(lg.workspace, grads.workspace);  // one scratch for every layer, kept in grads
       if (l == 0) {
         std::swap(lg.d_input, grads.d_input);
+        lg.input_gradient = grads.input_gradient;
       } else {
-        lg.d_input = Mat<S>::Zero(cell.input_size(), c.steps * B);
+        lg.d_input = Mat<S>::Zero(cell.input_size(), c.steps * B);  // the next layer down's d_output
       }
       const Mat<S> ds = d_state.size() > 0 ? Mat<S>(d_state.middleRows(row, sl)) : Mat<S>();
       d_before.middleRows(row, sl) = cell.backward_range(c.layers[static_cast<size_t>(l)], d_out, ds, t0, t1, lg);

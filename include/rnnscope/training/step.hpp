@@ -25,13 +25,15 @@ class TrainingStep {
   /// state; updates cell.params and returns the loss before the update.
   S operator()(Cell& cell, const Mat<S>& x, Index batch, const Mat<S>& target, S learning_rate) {
     cell.forward(x, batch, Mat<S>(), cache_);
+    grads_.input_gradient = false;  // the input is data: dL/dx is not needed
     mse_all<S>(cell.output(cache_), batch, target, loss_);
     bptt(cell, cache_, loss_.d_output, Mat<S>(), 0, grads_);
     sgd_update(cell.params, grads_.params, learning_rate);
     return loss_.value;
   }
 
-  /// The gradients of the last step (before its update was applied).
+  /// The gradients of the last step (before its update was applied); d_input
+  /// is empty, as a training step does not need it.
   const typename Cell::Gradients& gradients() const { return grads_; }
 
  private:
