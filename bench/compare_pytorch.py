@@ -273,11 +273,15 @@ def linearity(args, binary):
     B, I, H = LINEAR_T
     out = []
     for cell in ("elman", "lstm", "gru", "ctrnn"):
-        short = statistics.median(run_bench(binary, bench_name(cell, B, 100, I, H), args.repetitions)[0])
-        long = statistics.median(run_bench(binary, bench_name(cell, B, 10000, I, H),
-                                           max(3, args.repetitions // 2))[0])
+        # Rounds alternate between the two lengths, as the training comparison
+        # alternates its sides: a slow spell of the machine falls on both.
+        short_t, long_t = [], []
+        for _ in range(args.rounds):
+            short_t += run_bench(binary, bench_name(cell, B, 100, I, H), args.repetitions)[0]
+            long_t += run_bench(binary, bench_name(cell, B, 10000, I, H), max(3, args.repetitions // 2))[0]
+        short, long = statistics.median(short_t), statistics.median(long_t)
         out.append(dict(cell=cell, B=B, I=I, H=H, t100_ms=short * 1e3, t10000_ms=long * 1e3,
-                        ratio=long / short))
+                        ratio=long / short, samples=[len(short_t), len(long_t)]))
     return out
 
 

@@ -129,13 +129,13 @@ Mat<S> CtRnn<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
 }
 
 template <Scalar S>
-Mat<S> CtRnn<S>::step_jacobian(const Cache& c, Index t, Index b) const {
+void CtRnn<S>::step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const {
   require(0 <= t && t < c.steps && 0 <= b && b < c.batch, "step_jacobian: step or batch out of range");
   const S dt = static_cast<S>(dt_), keep = static_cast<S>(1.0 - dt_);
   const Vec<S> scale = dt * (S(1) - c.drive.col(t * c.batch + b).array().square()).matrix();
-  Mat<S> J = scale.asDiagonal() * params.weight_hh;
+  J.resize(params.weight_hh.rows(), params.weight_hh.cols());
+  J.noalias() = scale.asDiagonal() * params.weight_hh;
   J.diagonal().array() += keep;
-  return J;
 }
 
 template class CtRnn<float>;

@@ -119,12 +119,13 @@ Mat<S> Elman<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Ma
 }
 
 template <Scalar S>
-Mat<S> Elman<S>::step_jacobian(const Cache& c, Index t, Index b) const {
+void Elman<S>::step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const {
   require(0 <= t && t < c.steps && 0 <= b && b < c.batch, "step_jacobian: step or batch out of range");
   const auto h = c.states.col((t + 1) * c.batch + b);
   Vec<S> fprime(h.size());
   for (Index i = 0; i < h.size(); ++i) fprime(i) = derivative_from_output(f_, h(i));
-  return fprime.asDiagonal() * params.weight_hh;
+  J.resize(h.size(), h.size());
+  J.noalias() = fprime.asDiagonal() * params.weight_hh;
 }
 
 template class Elman<float>;

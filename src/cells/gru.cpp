@@ -156,7 +156,7 @@ Mat<S> GRU<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<
 }
 
 template <Scalar S>
-Mat<S> GRU<S>::step_jacobian(const Cache& c, Index t, Index b) const {
+void GRU<S>::step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const {
   require(0 <= t && t < c.steps && 0 <= b && b < c.batch, "step_jacobian: step or batch out of range");
   const Index H = state_size(), col = t * c.batch + b;
   const auto gate = c.gates.col(col);
@@ -169,11 +169,11 @@ Mat<S> GRU<S>::step_jacobian(const Cache& c, Index t, Index b) const {
   const Vec<S> via_z = (h_prev - n) * z * (S(1) - z);
   const Vec<S> via_n = through_n.array() * r;
   const Vec<S> via_r = through_n.array() * m * r * (S(1) - r);
-  Mat<S> J = via_z.asDiagonal() * params.weight_hh.middleRows(H, H);
+  J.resize(H, H);
+  J.noalias() = via_z.asDiagonal() * params.weight_hh.middleRows(H, H);
   J.noalias() += via_n.asDiagonal() * params.weight_hh.bottomRows(H);
   J.noalias() += via_r.asDiagonal() * params.weight_hh.topRows(H);
   J.diagonal() += gate.segment(H, H);
-  return J;
 }
 
 template class GRU<float>;

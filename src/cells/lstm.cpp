@@ -152,7 +152,7 @@ Mat<S> LSTM<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat
 }
 
 template <Scalar S>
-Mat<S> LSTM<S>::step_jacobian(const Cache& c, Index t, Index b) const {
+void LSTM<S>::step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const {
   require(0 <= t && t < c.steps && 0 <= b && b < c.batch, "step_jacobian: step or batch out of range");
   const Index H = output_size(), k = t * c.batch + b;
   const auto z = c.gates.col(k).array();
@@ -163,7 +163,7 @@ Mat<S> LSTM<S>::step_jacobian(const Cache& c, Index t, Index b) const {
   const Vec<S> di = g * i * (S(1) - i), df = c_prev * f * (S(1) - f), dg = i * (S(1) - g.square());
   const Vec<S> dout = tanh_c * o * (S(1) - o);
   const Vec<S> dh_dc = o * (S(1) - tanh_c.square());  // k_t
-  Mat<S> J = Mat<S>::Zero(2 * H, 2 * H);
+  J.setZero(2 * H, 2 * H);
   auto dc_dh = J.bottomLeftCorner(H, H);
   dc_dh.noalias() = di.asDiagonal() * W.topRows(H);
   dc_dh.noalias() += df.asDiagonal() * W.middleRows(H, H);
@@ -172,7 +172,6 @@ Mat<S> LSTM<S>::step_jacobian(const Cache& c, Index t, Index b) const {
   J.topLeftCorner(H, H).noalias() = dout.asDiagonal() * W.bottomRows(H);
   J.topLeftCorner(H, H).noalias() += dh_dc.asDiagonal() * dc_dh;
   J.topRightCorner(H, H).diagonal() = (dh_dc.array() * f).matrix();
-  return J;
 }
 
 template <Scalar S>

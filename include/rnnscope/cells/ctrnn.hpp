@@ -97,7 +97,13 @@ class CtRnn {
   Mat<S> backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state, Index t0,
                         Index t1, Gradients& grads) const;
   /// d x_t / d x_{t-1} for batch element b: (1 - dt) I + dt diag(1 - y_t^2) W_hh, (H, H).
-  Mat<S> step_jacobian(const Cache& c, Index t, Index b) const;
+  Mat<S> step_jacobian(const Cache& c, Index t, Index b) const {
+    Mat<S> J;
+    step_jacobian(c, t, b, J);
+    return J;
+  }
+  /// The same into J, whose storage is reused when it has the shape (S, S).
+  void step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const;
 
   Params params;
 

@@ -82,7 +82,13 @@ class Elman {
   Mat<S> backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state, Index t0,
                         Index t1, Gradients& grads) const;
   /// d h_t / d h_{t-1} for batch element b: diag(f'(a_t)) W_hh, (H, H).
-  Mat<S> step_jacobian(const Cache& c, Index t, Index b) const;
+  Mat<S> step_jacobian(const Cache& c, Index t, Index b) const {
+    Mat<S> J;
+    step_jacobian(c, t, b, J);
+    return J;
+  }
+  /// The same into J, whose storage is reused when it has the shape (S, S).
+  void step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const;
 
   Params params;
 

@@ -108,7 +108,13 @@ class LSTM {
   Mat<S> backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state, Index t0,
                         Index t1, Gradients& grads) const;
   /// d[h_t; c_t] / d[h_{t-1}; c_{t-1}] for batch element b, (2H, 2H); blocks above.
-  Mat<S> step_jacobian(const Cache& c, Index t, Index b) const;
+  Mat<S> step_jacobian(const Cache& c, Index t, Index b) const {
+    Mat<S> J;
+    step_jacobian(c, t, b, J);
+    return J;
+  }
+  /// The same into J, whose storage is reused when it has the shape (S, S).
+  void step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const;
   /// The direct cell path dc_t/dc_{t-1} with h_{t-1} held fixed: diag(f_t), returned
   /// as the (H) vector f_t. It is the lower-right block of step_jacobian. A product
   /// f_t * ... * f_{k+1} is the carousel alone, not dc_t/dc_k: c_{t-1} also reaches

@@ -45,10 +45,15 @@ void for_each_chain(const Cell& cell, const typename Cell::Cache& cache, Index b
   const Index T = cache.steps, S = cell.state_size();
   Mat<double> chain = Mat<double>::Identity(S, S);
   Mat<double> next(S, S);
+  Mat<typename Cell::Scalar> jacobian(S, S);  // reused: a fresh S x S matrix a step would page-fault each time
   double log10_scale = 0.0;
   visit(Index{0}, chain, log10_scale);
   for (Index t = T - 1; t >= 0; --t) {
-    next.noalias() = chain * cell.step_jacobian(cache, t, b).template cast<double>();
+    if constexpr (requires { cell.step_jacobian(cache, t, b, jacobian); })
+      cell.step_jacobian(cache, t, b, jacobian);
+    else
+      jacobian = cell.step_jacobian(cache, t, b);
+    next.noalias() = chain * jacobian.template cast<double>();
     chain.swap(next);
     const double f = chain.norm();
     if (f > 0 && std::isfinite(f)) {
@@ -190,13 +195,22 @@ class SpectralNorm {
     if (!(scale > 0)) return scale == 0 ? -std::numeric_limits<double>::infinity() : std::nan("");
     left_ = a.rows() <= a.cols();
     const Index n = left_ ? a.rows() : a.cols();
-    u_ = a / scale;  // entries in [-1, 1]: G neither overflows nor underflows
+    // Entries far from 1 are scaled into [-1, 1] first, so that G neither
+    // overflows nor underflows; others are used as they are (a copy of a
+    // chain a call is memory a fresh process page-faults on).
+    const bool moderate = scale >= 1e-100 && scale <= 1e100;
+    const double unit = moderate ? 1.0 : scale;
+    if (!moderate) u_ = a / scale;
+    m_ = moderate ? &a : &u_;
+    double top = 0;
     if (n == 1) {
       vector_ = Vec<double>::Ones(1);
-      return std::log10(u_.norm()) + std::log10(scale);
+      top = m_->squaredNorm();
+    } else {
+      top = top_eigenvalue(guess);
     }
-    const double top = top_eigenvalue(guess);
-    return top > 0 ? 0.5 * std::log10(top) + std::log10(scale) : -std::numeric_limits<double>::infinity();
+    m_ = nullptr;
+    return top > 0 ? 0.5 * std::log10(top) + std::log10(unit) : -std::numeric_limits<double>::infinity();
   }
 
   /// The top left (or right, for a tall matrix) singular vector estimate of the last call.
@@ -206,7 +220,8 @@ class SpectralNorm {
 
  private:
   double top_eigenvalue(const Vec<double>& guess) {
-    const Index n = left_ ? u_.rows() : u_.cols(), kmax = std::min(n, kMaxSteps);
+    const Mat<double>& u = *m_;
+    const Index n = left_ ? u.rows() : u.cols(), kmax = std::min(n, kMaxSteps);
     q_.resize(n, kmax + 1);
     alpha_.resize(kmax);
     beta_.resize(kmax);
@@ -222,11 +237,11 @@ class SpectralNorm {
       steps_ = j + 1;
       // w = G q_j without forming G: two matrix-vector products (4 n^2 flops against n^3 for G)
       if (left_) {
-        t_.noalias() = u_.transpose() * q_.col(j);
-        w_.noalias() = u_ * t_;
+        t_.noalias() = u.transpose() * q_.col(j);
+        w_.noalias() = u * t_;
       } else {
-        t_.noalias() = u_ * q_.col(j);
-        w_.noalias() = u_.transpose() * t_;
+        t_.noalias() = u * q_.col(j);
+        w_.noalias() = u.transpose() * t_;
       }
       // alpha_j = q_j^T G q_j = ||t||^2 / ||q_j||^2: a sum of squares (exactly 1 for an orthogonal A, C_0 = I)
       alpha_(j) = t_.squaredNorm() / q_.col(j).squaredNorm();
@@ -250,14 +265,15 @@ class SpectralNorm {
     steps_ = kmax + 1;
     g_.setZero(n, n);
     if (left_)
-      g_.selfadjointView<Eigen::Lower>().rankUpdate(u_);
+      g_.selfadjointView<Eigen::Lower>().rankUpdate(u);
     else
-      g_.selfadjointView<Eigen::Lower>().rankUpdate(u_.transpose());
+      g_.selfadjointView<Eigen::Lower>().rankUpdate(u.transpose());
     const Eigen::Tridiagonalization<Mat<double>> tri(g_);
     vector_ = q_.col(0);
     return detail::largest_tridiagonal_eigenvalue(tri.diagonal(), tri.subDiagonal());
   }
 
+  const Mat<double>* m_ = nullptr;  // the matrix of the current call: the argument, or u_
   Mat<double> u_, g_, q_;
   Vec<double> w_, t_, h_, alpha_, beta_, y_, vector_;
   Index steps_ = 0;
@@ -291,7 +307,7 @@ template <class Cell>
 ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& cache, Index b,
                                 bool all_singular_values = false) {
   require(0 <= b && b < cache.batch, "jacobian chain: batch element out of range");
-  constexpr Index kChainRing = 16;
+  constexpr Index kChainRing = 4;
   const Index count = cache.steps + 1;
   ChainNorms n;
   n.log10_frobenius.resize(static_cast<size_t>(count));
@@ -342,8 +358,19 @@ ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& ca
     return false;
   };
   const auto work_until = [&](auto&& done) {
-    while (!done())
-      if (!take()) std::this_thread::yield();
+    // Spin (with the CPU's pause hint) while the wait is short, which it is when
+    // every thread has a core; yield to the scheduler only when it is not.
+    for (int idle = 0; !done();) {
+      if (take()) {
+        idle = 0;
+      } else if (++idle < 4096) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
   };
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
