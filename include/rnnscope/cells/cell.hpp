@@ -14,6 +14,7 @@
 //       t1-1; parameter gradients and d_input columns accumulate (+=) into grads; the
 //       return value is the cotangent of the state before step t0.
 //   step_jacobian(cache, t, b)     (S, S): d state_t / d state_{t-1} for batch element b
+//   step_jacobian(cache, t, b, J)  the same into J (optional; the chains use it to reuse J's storage)
 // The output is the first H rows of the state (a stack of layers, which holds
 // every layer's state, says where its top layer's output lies with output_offset()).
 #pragma once
