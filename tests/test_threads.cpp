@@ -30,20 +30,28 @@ struct Run {
   Mat<double> d_input, d_state0;
 };
 
-template <class Cell>
-Run run(const Cell& cell, const Mat<double>& x, Index B, const Mat<double>& dy, Index window, int threads) {
+/// f() with OpenMP's thread count set to `threads`, restored afterwards.
+template <class F>
+auto with_threads(int threads, F&& f) {
 #ifdef _OPENMP
   const int saved = omp_get_max_threads();
   omp_set_num_threads(threads);
+  auto result = f();
+  omp_set_num_threads(saved);
+  return result;
 #else
   (void)threads;
+  return f();
 #endif
-  const auto c = cell.forward(x, B);
-  const auto g = bptt(cell, c, dy, Mat<double>(), window);
-#ifdef _OPENMP
-  omp_set_num_threads(saved);
-#endif
-  return {Mat<double>(cell.output(c)), check::flatten(g.params), g.d_input, g.d_state0};
+}
+
+template <class Cell>
+Run run(const Cell& cell, const Mat<double>& x, Index B, const Mat<double>& dy, Index window, int threads) {
+  return with_threads(threads, [&] {
+    const auto c = cell.forward(x, B);
+    const auto g = bptt(cell, c, dy, Mat<double>(), window);
+    return Run{Mat<double>(cell.output(c)), check::flatten(g.params), g.d_input, g.d_state0};
+  });
 }
 
 }  // namespace
@@ -74,17 +82,7 @@ TEST(ThreadCountChains, ChainNormsAreTheSameForOneTwoAndThreeThreads) {
   cell.init_uniform(rng);
   const auto cache = cell.forward(rng.normal_matrix<double>(4, 70 * 2), 2);  // 71 chains: the ring wraps round
   const auto norms = [&](int threads) {
-#ifdef _OPENMP
-    const int saved = omp_get_max_threads();
-    omp_set_num_threads(threads);
-#else
-    (void)threads;
-#endif
-    const ChainNorms n = jacobian_chain_norms(cell, cache, 1);
-#ifdef _OPENMP
-    omp_set_num_threads(saved);
-#endif
-    return n;
+    return with_threads(threads, [&] { return jacobian_chain_norms(cell, cache, 1); });
   };
   const ChainNorms one = norms(1);
   ASSERT_EQ(one.log10_spectral.size(), 71u);
