@@ -143,6 +143,36 @@ TEST(Elman, CrossEntropyIsStableAndMatchesDefinition) {
   EXPECT_THROW(cross_entropy_last<double>(y, 2, {0}), InvalidInput);
 }
 
+// mse_all runs over the columns in blocks of 2048 / F (loss.cpp): a long
+// sequence, whose last block is partial, gives the loss and cotangent of a
+// plain sum over every entry, and a NaN in the last column is still named.
+TEST(Elman, MeanSquaredErrorOverManyColumnBlocks) {
+  const Index F = 3, cols = 5001;  // blocks of 682 columns: 7 full ones and one of 227
+  Mat<double> y(F, cols), target(F, cols);
+  long double sum = 0;
+  for (Index j = 0; j < cols; ++j)
+    for (Index i = 0; i < F; ++i) {
+      y(i, j) = static_cast<double>((i + 3 * j) % 7) - 2.5;
+      target(i, j) = static_cast<double>(j % 5) * 0.25;
+      sum += static_cast<long double>(y(i, j) - target(i, j)) * (y(i, j) - target(i, j));
+    }
+  const double n = static_cast<double>(F * cols);
+  const auto r = mse_all<double>(y, 3, target);
+  EXPECT_NEAR(r.value, static_cast<double>(sum / n), 1e-14 * static_cast<double>(sum / n));
+  EXPECT_LT((r.d_output - (2.0 / n) * (y - target)).cwiseAbs().maxCoeff(), 1e-18);
+  const auto rf = mse_all<float>(y.cast<float>(), 3, target.cast<float>());
+  EXPECT_NEAR(rf.value, static_cast<double>(sum / n), 1e-6 * static_cast<double>(sum / n));
+  Mat<double> bad = target;
+  bad(2, cols - 1) = NAN;
+  try {
+    (void)mse_all<double>(y, 3, bad);
+    ADD_FAILURE() << "no error for a NaN in the last column";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("target has a non-finite value at (2, 5000)"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Elman, MeanSquaredErrorNamesBadValuesAndShapes) {
   Mat<double> y(2, 4), target(2, 4);
   y << 1, 2, 3, 4, 5, 6, 7, 8;

@@ -58,21 +58,22 @@ void CtRnn<S>::forward(const Mat<S>& u, Index batch, const Mat<S>& x0, Cache& c)
     check_finite("x0", x0);
     c.states.leftCols(B) = x0;
   }
-  // Input projections of every step in one GEMM; only W_hh x_{t-1} is left to the loop.
+  const Vec<S> bias = params.bias_ih.size() > 0 ? Vec<S>(params.bias_ih + params.bias_hh) : Vec<S>();
   c.drive.resize(H, T * B);
-  assign_product(c.drive, params.weight_ih, u, false);
-  if (params.bias_ih.size() > 0) c.drive.colwise() += params.bias_ih + params.bias_hh;
-  // Each slice of batch columns runs all T steps on its own (cell.hpp).
-  for_batch_slices(B, [&](Index b0, Index nb) {
-    for (Index t = 0; t < T; ++t) {
-      const auto x_prev = c.states.middleCols(t * B + b0, nb);
-      auto y = c.drive.middleCols(t * B + b0, nb);
-      gemm(y, params.weight_hh, x_prev, true);
-      y = y.array().tanh().matrix();
-      // With dt = 1 this is 0 * x_{t-1} + 1 * y_t = y_t exactly: the Elman update.
-      c.states.middleCols((t + 1) * B + b0, nb) = keep * x_prev + dt * y;
-    }
-  });
+  // Blocks of steps (cell.hpp): the input projections of a block in one GEMM,
+  // then W_hh x_{t-1} added step by step.
+  forward_in_blocks(
+      c.drive, params.weight_ih, u, bias, B,
+      [&](Index b0, Index nb, Index t0, Index t1) {
+        for (Index t = t0; t < t1; ++t) {
+          const auto x_prev = c.states.middleCols(t * B + b0, nb);
+          auto y = c.drive.middleCols(t * B + b0, nb);
+          gemm(y, params.weight_hh, x_prev, true);
+          y = y.array().tanh().matrix();
+          // With dt = 1 this is 0 * x_{t-1} + 1 * y_t = y_t exactly: the Elman update.
+          c.states.middleCols((t + 1) * B + b0, nb) = keep * x_prev + dt * y;
+        }
+      });
 }
 
 template <Scalar S>

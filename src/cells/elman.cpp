@@ -54,18 +54,18 @@ void Elman<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& c)
     check_finite("h0", h0);
     c.states.leftCols(B) = h0;
   }
-  // Input projections of every step in one GEMM; only W_hh h_{t-1} is left to the loop.
-  auto pre = c.states.rightCols(T * B);
-  assign_product(pre, params.weight_ih, x, false);
-  if (params.bias_ih.size() > 0) pre.colwise() += params.bias_ih + params.bias_hh;
-  // Each slice of batch columns runs all T steps on its own (cell.hpp).
-  for_batch_slices(B, [&](Index b0, Index nb) {
-    for (Index t = 0; t < T; ++t) {
-      auto a = c.states.middleCols((t + 1) * B + b0, nb);
-      gemm(a, params.weight_hh, c.states.middleCols(t * B + b0, nb), true);
-      activate_inplace(f_, a);
-    }
-  });
+  const Vec<S> bias = params.bias_ih.size() > 0 ? Vec<S>(params.bias_ih + params.bias_hh) : Vec<S>();
+  // Blocks of steps (cell.hpp): the input projections of a block in one GEMM,
+  // written where a_t will be, then W_hh h_{t-1} added step by step.
+  forward_in_blocks(
+      c.states.rightCols(T * B), params.weight_ih, x, bias, B,
+      [&](Index b0, Index nb, Index t0, Index t1) {
+        for (Index t = t0; t < t1; ++t) {
+          auto a = c.states.middleCols((t + 1) * B + b0, nb);
+          gemm(a, params.weight_hh, c.states.middleCols(t * B + b0, nb), true);
+          activate_inplace(f_, a);
+        }
+      });
 }
 
 template <Scalar S>

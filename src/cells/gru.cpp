@@ -55,39 +55,41 @@ void GRU<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& c) c
     c.states.leftCols(B) = h0;
   }
   c.hidden_n.resize(H, T * B);
-  // Input projections of every step in one GEMM, written where the gates will
-  // be. b_hr and b_hz add to b_ir and b_iz; b_hn cannot, it is scaled by r.
+  // b_hr and b_hz add to b_ir and b_iz; b_hn cannot, it is scaled by r.
   c.gates.resize(3 * H, T * B);
-  assign_product(c.gates, params.weight_ih, x, false);
-  Vec<S> b_hn = Vec<S>::Zero(H);
+  Vec<S> bias, b_hn = Vec<S>::Zero(H);
   if (params.bias_ih.size() > 0) {
-    c.gates.colwise() += params.bias_ih;
-    c.gates.topRows(2 * H).colwise() += params.bias_hh.head(2 * H);
+    bias = params.bias_ih;
+    bias.head(2 * H) += params.bias_hh.head(2 * H);
     b_hn = params.bias_hh.tail(H);
   }
-  // Each slice of batch columns runs all T steps on its own (cell.hpp).
-  for_batch_slices(B, [&](Index b0, Index nb) {
-    Mat<S> hidden_pre(3 * H, nb);  // W_hh h_{t-1} of one step
-    for (Index t = 0; t < T; ++t) {
-      gemm(hidden_pre, params.weight_hh, c.states.middleCols(t * B + b0, nb), false);
-      // All gates of a column in one pass while it is in L1. Eigen's logistic is
-      // finite for every finite argument (no exp overflow into NaN).
-      for (Index j = 0; j < nb; ++j) {
-        const Index col = t * B + b0 + j;
-        auto gate = c.gates.col(col);
-        const auto pre = hidden_pre.col(j);
-        auto r = gate.head(H).array();
-        auto z = gate.segment(H, H).array();
-        auto n = gate.tail(H).array();
-        auto m = c.hidden_n.col(col).array();
-        r = (r + pre.head(H).array()).logistic();
-        z = (z + pre.segment(H, H).array()).logistic();
-        m = pre.tail(H).array() + b_hn.array();
-        n = (n + r * m).tanh();
-        c.states.col(col + B).array() = (S(1) - z) * n + z * c.states.col(col).array();
-      }
-    }
-  });
+  Mat<S> hidden_pre_all(3 * H, B);  // W_hh h_{t-1} of one step; each slice its own columns
+  // Blocks of steps (cell.hpp): the input projections of a block in one GEMM,
+  // written where the gates will be, then the hidden side step by step.
+  forward_in_blocks(
+      c.gates, params.weight_ih, x, bias, B,
+      [&](Index b0, Index nb, Index t0, Index t1) {
+        auto hidden_pre = hidden_pre_all.middleCols(b0, nb);
+        for (Index t = t0; t < t1; ++t) {
+          gemm(hidden_pre, params.weight_hh, c.states.middleCols(t * B + b0, nb), false);
+          // All gates of a column in one pass while it is in L1. Eigen's logistic is
+          // finite for every finite argument (no exp overflow into NaN).
+          for (Index j = 0; j < nb; ++j) {
+            const Index col = t * B + b0 + j;
+            auto gate = c.gates.col(col);
+            const auto pre = hidden_pre.col(j);
+            auto r = gate.head(H).array();
+            auto z = gate.segment(H, H).array();
+            auto n = gate.tail(H).array();
+            auto m = c.hidden_n.col(col).array();
+            r = (r + pre.head(H).array()).logistic();
+            z = (z + pre.segment(H, H).array()).logistic();
+            m = pre.tail(H).array() + b_hn.array();
+            n = (n + r * m).tanh();
+            c.states.col(col + B).array() = (S(1) - z) * n + z * c.states.col(col).array();
+          }
+        }
+      });
 }
 
 template <Scalar S>

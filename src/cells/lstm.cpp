@@ -55,32 +55,33 @@ void LSTM<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& state0, Cache&
   }
   c.input = x;
   c.tanh_cell.resize(H, T * B);
-  // Input projections of every step in one GEMM; only W_hh h_{t-1} is left to the loop.
   c.gates.resize(4 * H, T * B);
-  assign_product(c.gates, params.weight_ih, x, false);
-  if (params.bias_ih.size() > 0) c.gates.colwise() += params.bias_ih + params.bias_hh;
-  // Each slice of batch columns runs all T steps on its own (cell.hpp).
-  for_batch_slices(B, [&](Index b0, Index nb) {
-    for (Index t = 0; t < T; ++t) {
-      gemm(c.gates.middleCols(t * B + b0, nb), params.weight_hh, c.states.middleCols(t * B + b0, nb).topRows(H),
-           true);
-      // One pass per column over its 4H gates (contiguous), then c_t, tanh(c_t), h_t.
-      for (Index b = b0; b < b0 + nb; ++b) {
-        const Index k = t * B + b;
-        auto z = c.gates.col(k).array();
-        z.head(2 * H) = z.head(2 * H).logistic();          // i, f
-        z.segment(2 * H, H) = z.segment(2 * H, H).tanh();  // g
-        z.tail(H) = z.tail(H).logistic();                  // o
-        const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
-        const auto prev = c.states.col(k).array();  // [h_{t-1}; c_{t-1}]
-        auto next = c.states.col(k + B).array();    // [h_t; c_t]
-        auto tanh_c = c.tanh_cell.col(k).array();
-        next.tail(H) = f * prev.tail(H) + i * g;
-        tanh_c = next.tail(H).tanh();
-        next.head(H) = o * tanh_c;
-      }
-    }
-  });
+  const Vec<S> bias = params.bias_ih.size() > 0 ? Vec<S>(params.bias_ih + params.bias_hh) : Vec<S>();
+  // Blocks of steps (cell.hpp): the input projections of a block in one GEMM,
+  // written where the gates will be, then W_hh h_{t-1} added step by step.
+  forward_in_blocks(
+      c.gates, params.weight_ih, x, bias, B,
+      [&](Index b0, Index nb, Index t0, Index t1) {
+        for (Index t = t0; t < t1; ++t) {
+          gemm(c.gates.middleCols(t * B + b0, nb), params.weight_hh, c.states.middleCols(t * B + b0, nb).topRows(H),
+               true);
+          // One pass per column over its 4H gates (contiguous), then c_t, tanh(c_t), h_t.
+          for (Index b = b0; b < b0 + nb; ++b) {
+            const Index k = t * B + b;
+            auto z = c.gates.col(k).array();
+            z.head(2 * H) = z.head(2 * H).logistic();          // i, f
+            z.segment(2 * H, H) = z.segment(2 * H, H).tanh();  // g
+            z.tail(H) = z.tail(H).logistic();                  // o
+            const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
+            const auto prev = c.states.col(k).array();  // [h_{t-1}; c_{t-1}]
+            auto next = c.states.col(k + B).array();    // [h_t; c_t]
+            auto tanh_c = c.tanh_cell.col(k).array();
+            next.tail(H) = f * prev.tail(H) + i * g;
+            tanh_c = next.tail(H).tanh();
+            next.head(H) = o * tanh_c;
+          }
+        }
+      });
 }
 
 template <Scalar S>

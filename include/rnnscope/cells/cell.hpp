@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #ifdef _OPENMP
@@ -117,6 +118,52 @@ void assign_product(Dst&& dst, const A& a, const Bm& b, bool accumulate) {
   for_slices(dst.cols(), 64, [&](Index c0, Index nc) {
     gemm(dst.middleCols(c0, nc), a, b.middleCols(c0, nc), accumulate);
   });
+}
+
+/// dst = a * b + bias in every column (bias empty: no bias), with the columns
+/// split over the threads as in assign_product. The bias is written first and
+/// the product accumulated onto it, so the GEMM neither zeroes dst first (as a
+/// BLAS does for beta = 0) nor is dst read back afterwards to add the bias.
+template <class Dst, class A, class Bm, class V>
+void assign_affine(Dst&& dst, const A& a, const Bm& b, const V& bias) {
+  for_slices(dst.cols(), 64, [&](Index c0, Index nc) {
+    auto d = dst.middleCols(c0, nc);
+    if (bias.size() > 0) d.colwise() = bias;
+    gemm(d, a, b.middleCols(c0, nc), bias.size() > 0);
+  });
+}
+
+/// Steps per block of a forward sweep (forward_in_blocks) whose input
+/// projections have `rows` rows of `scalar_bytes` each per column: about
+/// 512 KiB of projections per block, so they are still in cache (L2) when the
+/// time loop reads them, and at least 256 columns, so that the projection GEMM
+/// runs at full speed.
+inline Index forward_block_steps(Index rows, Index batch, Index scalar_bytes) {
+  const Index per_step = std::max<Index>(1, rows * batch * scalar_bytes);
+  const Index batch1 = std::max<Index>(1, batch);
+  return std::max({Index{1}, (Index{512} << 10) / per_step, (256 + batch1 - 1) / batch1});
+}
+
+/// The forward sweep of a cell over the T steps of a batch of B, in blocks of
+/// forward_block_steps. `projections` (rows, T*B) receives the input
+/// projections weight_ih * x + bias; for each block of steps [t0, t1) its
+/// columns are computed first (one GEMM, split over the threads), then
+/// run(b0, nb, t0, t1) runs the block's steps on each slice of batch columns
+/// (for_batch_slices). Projecting the whole sequence at once wrote the
+/// projections out to memory and read them back in the time loop, so that a
+/// step cost more at T = 10,000 than at T = 100; a block's projections are
+/// still in cache when its steps read them.
+template <class P, class W, class X, class V, class R>
+void forward_in_blocks(P&& projections, const W& weight_ih, const X& x, const V& bias, Index B, R&& run) {
+  using S = typename std::decay_t<P>::Scalar;
+  const Index T = projections.cols() / std::max<Index>(1, B);
+  const Index block = forward_block_steps(projections.rows(), B, sizeof(S));
+  for (Index t0 = 0; t0 < T; t0 += block) {
+    const Index t1 = std::min(T, t0 + block);
+    assign_affine(projections.middleCols(t0 * B, (t1 - t0) * B), weight_ih, x.middleCols(t0 * B, (t1 - t0) * B),
+                  bias);
+    for_batch_slices(B, [&](Index b0, Index nb) { run(b0, nb, t0, t1); });
+  }
 }
 
 /// Whether a gradients type can do without its input gradient (CellGradients

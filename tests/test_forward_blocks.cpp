@@ -1,0 +1,83 @@
+// A cell's forward pass runs in blocks of steps (cells/cell.hpp,
+// forward_in_blocks): each block's input projections are computed just before
+// its steps. A sequence long enough for several blocks, the last one partial,
+// gives the states of the same sequence run one step at a time (one forward
+// pass per step, each a single block, the state handed on), with and without
+// bias.
+#include <gtest/gtest.h>
+
+#include "cell_testing.hpp"
+#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/elman.hpp"
+#include "rnnscope/cells/gru.hpp"
+#include "rnnscope/cells/lstm.hpp"
+
+using namespace rnnscope;
+using check::relative_difference;
+
+namespace {
+
+template <class Cell>
+class ForwardBlocks : public ::testing::Test {};
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
+TYPED_TEST_SUITE(ForwardBlocks, Cells);
+
+template <class Cell>
+Cell without_bias(Index I, Index H, Rng& rng) {
+  Cell cell = [&] {
+    if constexpr (std::is_same_v<Cell, Elman<double>>) return Cell(I, H, Activation::tanh, false);
+    else if constexpr (std::is_same_v<Cell, CtRnn<double>>) return Cell(I, H, 0.3, false);
+    else return Cell(I, H, false);
+  }();
+  cell.init_uniform(rng);
+  return cell;
+}
+
+/// The outputs of cell over x, run one step at a time from state s0.
+template <class Cell>
+Mat<double> step_by_step(const Cell& cell, const Mat<double>& x, Index B, const Mat<double>& s0) {
+  const Index T = x.cols() / B;
+  Mat<double> out(cell.output_size(), T * B), state = s0;
+  for (Index t = 0; t < T; ++t) {
+    const auto c = cell.forward(Mat<double>(x.middleCols(t * B, B)), B, state);
+    out.middleCols(t * B, B) = cell.output(c);
+    state = cell.final_state(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+TYPED_TEST(ForwardBlocks, SeveralBlocksEqualOneStepAtATime) {
+  Rng rng(71);
+  const Index I = 5, H = 6, B = 3;
+  // Blocks are sized by the rows of the projections: H for Elman and CT-RNN,
+  // 3H or 4H for the gated cells. Enough steps for two blocks of the smallest
+  // projection and a partial third, which is more blocks still for the others.
+  const Index block = forward_block_steps(H, B, sizeof(double)), T = 2 * block + block / 3;
+  ASSERT_GE(block, 2);
+  for (const bool bias : {true, false}) {
+    const auto cell = bias ? check::make_cell<TypeParam>(I, H, rng) : without_bias<TypeParam>(I, H, rng);
+    const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+    const Mat<double> s0 = rng.normal_matrix<double>(cell.state_size(), B);
+    const auto cache = cell.forward(x, B, s0);
+    const Mat<double> expected = step_by_step(cell, x, B, s0);
+    EXPECT_LT(relative_difference(Mat<double>(cell.output(cache)), expected), 1e-13) << "bias " << bias;
+    // Every block, the last one included, was computed: no column was left as it was.
+    for (const Index t : {Index{0}, block - 1, block, 2 * block, T - 1})
+      EXPECT_LT(relative_difference(Mat<double>(cell.output(cache).middleCols(t * B, B)),
+                                    Mat<double>(expected.middleCols(t * B, B))),
+                1e-13)
+          << "bias " << bias << " step " << t;
+  }
+}
+
+TEST(ForwardBlockSteps, HoldAboutHalfAMebibyteAndAtLeast256Columns) {
+  EXPECT_EQ(forward_block_steps(64, 8, 4), 256);      // 2 KiB a step
+  EXPECT_EQ(forward_block_steps(128, 32, 4), 32);     // 16 KiB a step
+  EXPECT_EQ(forward_block_steps(1024, 64, 4), 4);     // 256 KiB a step: 2 steps would be 128 columns
+  EXPECT_EQ(forward_block_steps(2048, 128, 4), 2);    // 1 MiB a step: 256 columns
+  EXPECT_EQ(forward_block_steps(4096, 512, 8), 1);    // more than 256 columns in one step
+  EXPECT_EQ(forward_block_steps(1, 1, 4), 131072);    // tiny steps
+  EXPECT_GE(forward_block_steps(0, 0, 4), 1);         // degenerate shapes still give a block
+}
