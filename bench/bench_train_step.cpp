@@ -95,6 +95,7 @@ void sgemm_case(benchmark::State& state) {
 }
 
 const bool registered = [] {
+  benchmark::AddCustomContext("matrix_kernel", gemm_kernel_description());
   register_cell<CellKind::elman>();
   register_cell<CellKind::lstm>();
   register_cell<CellKind::gru>();

@@ -59,10 +59,14 @@ def cpu_flags():
 # generic "Prescott" kernels, 5x slower than its AVX-512 ones. The peer's best
 # configuration names the kernels; the script says which it used.
 CORETYPE_NOTE = "OPENBLAS_CORETYPE as found in the environment"
+# rnnscope runs as its users run it, in the environment the script was given:
+# the override is the peer's configuration, not rnnscope's (which keeps Eigen's
+# kernels where OpenBLAS would run its generic ones, core/gemm.hpp).
+RNNSCOPE_ENV = dict(os.environ)
 if "OPENBLAS_CORETYPE" not in os.environ:
     if openblas_corename() == "Prescott" and "avx512f" in cpu_flags():
         os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-        CORETYPE_NOTE = "OPENBLAS_CORETYPE=SkylakeX set by the script (auto-detection gave Prescott)"
+        CORETYPE_NOTE = "OPENBLAS_CORETYPE=SkylakeX set by the script for PyTorch (auto-detection gave Prescott)"
     else:
         CORETYPE_NOTE = "OpenBLAS auto-detection"
 
@@ -152,14 +156,19 @@ def time_calls(f, n):
     return out
 
 
+RNNSCOPE_CONTEXT = {}  # the benchmark binaries' context (matrix_kernel: the kernels rnnscope ran on)
+
+
 def run_bench(binary, pattern, repetitions, env=None):
     """Per-repetition real times (seconds) and the last counters of the benchmarks matching pattern."""
     cmd = [binary, f"--benchmark_filter={pattern}", f"--benchmark_repetitions={repetitions}",
            "--benchmark_format=json", "--benchmark_min_time=0.2"]
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    res = subprocess.run(cmd, capture_output=True, text=True, env=RNNSCOPE_ENV if env is None else env)
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
     data = json.loads(res.stdout)
+    if "matrix_kernel" in data.get("context", {}):
+        RNNSCOPE_CONTEXT["matrix_kernel"] = data["context"]["matrix_kernel"]
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
     runs = [b for b in data["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
     if not runs:
@@ -254,7 +263,7 @@ def compare_chains(args, binary_dir):
         path = os.path.join(tmp, "chain_weights.safetensors")
         write_safetensors(path, {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh,
                                  "input": x})
-        env = dict(os.environ, RNNSCOPE_BENCH_WEIGHTS=path)
+        env = dict(RNNSCOPE_ENV, RNNSCOPE_BENCH_WEIGHTS=path)
         f = lambda: torch_chain_norms(w_ih, w_hh, b_ih + b_hh, x)  # noqa: E731
         spectral, _ = f()
         torch_t, ours_t, counters = [], [], None
@@ -287,7 +296,7 @@ def linearity(args, binary):
 
 def peak_memory(binary_dir):
     res = subprocess.run([os.path.join(binary_dir, "bench_memory"), "lstm", "64", "200", "64", "256"],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=RNNSCOPE_ENV)
     return json.loads(res.stdout)
 
 
@@ -345,6 +354,8 @@ def main():
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['mem_gib']} GiB, Linux {info['kernel']}")
     print(f"peer: torch {info['torch']}, {info['torch_threads']} threads, float32, BLAS {info['libblas']} "
           f"(OpenBLAS core {info['openblas_core']}; {info['openblas_coretype']})")
+    print(f"rnnscope: matrix kernels {RNNSCOPE_CONTEXT.get('matrix_kernel', 'not reported')}, "
+          f"OMP_NUM_THREADS={RNNSCOPE_ENV.get('OMP_NUM_THREADS')}")
     print(f"load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}")
     print(f"sgemm 2048x2048 float32, {THREADS} threads: torch.mm {sgemm['torch_gflops']:.0f} / "
           f"{sgemm_end['torch_gflops']:.0f} GFLOP/s (start / end), Eigen {sgemm['eigen_gflops']:.0f} / "
@@ -389,7 +400,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump(dict(started=started.isoformat(), quick=args.quick, machine=info, load_before=load_before,
                            load_after=load_after, sgemm=[sgemm, sgemm_end], training=rows, chains=chains,
-                           linearity=lin, memory=mem), f, indent=1)
+                           linearity=lin, memory=mem, rnnscope_context=RNNSCOPE_CONTEXT), f, indent=1)
 
 
 if __name__ == "__main__":

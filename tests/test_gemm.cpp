@@ -77,8 +77,15 @@ void check_all_forms(Index m, Index n, Index k) {
 }  // namespace
 
 TEST(Gemm, EveryFormMatchesTheReferenceInFloatAndDouble) {
-  // Sizes above and below kBlasMinWork, and the shapes of an LSTM step.
-  for (const auto& [m, n, k] : {std::tuple<Index, Index, Index>{3, 4, 5}, {40, 33, 37}, {512, 16, 128}, {96, 7, 130}}) {
+  // Sizes above and below kBlasMinWork, the shapes of an LSTM step, and
+  // products deeper than kEigenMaxDepth (a weight gradient over a backward
+  // block), which Eigen's path sums in slices of that depth.
+  for (const auto& [m, n, k] : {std::tuple<Index, Index, Index>{3, 4, 5},
+                                {40, 33, 37},
+                                {512, 16, 128},
+                                {96, 7, 130},
+                                {64, 16, 800},
+                                {9, 20, kEigenMaxDepth + 1}}) {
     check_all_forms<float>(m, n, k);
     check_all_forms<double>(m, n, k);
   }

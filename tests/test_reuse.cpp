@@ -6,6 +6,11 @@
 // the results are required to be identical, not merely close.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "cell_testing.hpp"
 #include "rnnscope/cells/ctrnn.hpp"
 #include "rnnscope/cells/elman.hpp"
@@ -101,6 +106,61 @@ TYPED_TEST(Reuse, TrainingStepLoopEqualsFreshSteps) {
     EXPECT_TRUE(check::flatten(step.gradients().params) == check::flatten(g.params)) << "step " << k;
     EXPECT_EQ(step.gradients().d_input.size(), 0) << "a training step forms no input gradient";
   }
+}
+
+// bptt_chunked (sequence/bptt.hpp) asks for the output cotangent one backward
+// block at a time, from the last to the first: over several blocks, the last
+// one partial, it gives bptt's gradients with the whole cotangent, identical.
+// A training step built on it gives the parameters of mse_all + bptt + SGD,
+// identical, and the loss up to the order of its sum; a NaN in the target is
+// named before any update.
+TYPED_TEST(Reuse, ChunkedBpttEqualsBpttOfTheWholeCotangent) {
+  Rng rng(59);
+  const Index I = 4, H = 5, B = 3;
+  const Index T = 2 * backward_block_steps(B) + 17;
+  auto cell = check::make_cell<TypeParam>(I, H, rng);
+  const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+  const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
+  const auto cache = cell.forward(x, B);
+  const auto whole = bptt(cell, cache, dy, Mat<double>());
+  typename TypeParam::Gradients grads;
+  Mat<double> chunk;
+  std::vector<std::pair<Index, Index>> asked;
+  bptt_chunked(
+      cell, cache,
+      [&](Index t0, Index t1, Mat<double>& d) {
+        asked.emplace_back(t0, t1);
+        d = dy.middleCols(t0 * B, (t1 - t0) * B);
+      },
+      grads, chunk);
+  const std::vector<std::pair<Index, Index>> expected_chunks{
+      {T - backward_block_steps(B), T}, {17, T - backward_block_steps(B)}, {0, 17}};
+  EXPECT_EQ(asked, expected_chunks);
+  EXPECT_TRUE(check::flatten(grads.params) == check::flatten(whole.params));
+  EXPECT_TRUE(grads.d_input == whole.d_input);
+  EXPECT_TRUE(grads.d_state0 == whole.d_state0);
+  EXPECT_GT(check::flatten(whole.params).norm(), 0.0);
+
+  auto fresh = cell;
+  const Mat<double> target = rng.normal_matrix<double>(H, T * B);
+  TrainingStep<TypeParam> step;
+  const double a = step(cell, x, B, target, 0.1);
+  const auto loss = mse_all<double>(fresh.output(cache), B, target);
+  const auto g = bptt(fresh, cache, loss.d_output, Mat<double>());
+  sgd_update(fresh.params, g.params, 0.1);
+  EXPECT_NEAR(a, loss.value, 1e-15 * loss.value);
+  EXPECT_TRUE(check::flatten(cell.params) == check::flatten(fresh.params));
+
+  Mat<double> bad = target;
+  bad(2, T * B - 1) = NAN;
+  const auto before = check::flatten(cell.params);
+  try {
+    step(cell, x, B, bad, 0.1);
+    ADD_FAILURE() << "no error for a NaN target";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("target has a non-finite value"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(check::flatten(cell.params) == before) << "the step must not update on a bad target";
 }
 
 TEST(Reuse, StackLayersShareOneScratch) {

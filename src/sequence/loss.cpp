@@ -40,28 +40,34 @@ LossResult<S> mse_last(const MatRef<S>& y, Index batch, const Mat<S>& target) {
 }
 
 template <Scalar S>
-void mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target, LossResult<S>& r) {
-  require(batch > 0 && y.cols() > 0 && y.cols() % batch == 0,
-          fmt::format("output: expected shape ({}, T*{}), got ({}, {})", y.rows(), batch, y.rows(), y.cols()));
+double scaled_difference(const MatRef<S>& y, const MatRef<S>& target, S scale, Mat<S>& d) {
   check_shape("target", target, y.rows(), y.cols());
-  // One pass over the columns in blocks that stay in L1: d_output = y - target,
-  // its squares summed (in double), then scaled by 2/n while still in cache. A
-  // pass over the whole of d_output for each of the three went out to memory
-  // at T = 10,000. Inf and NaN propagate into the sum, so only a non-finite sum
-  // needs the search that names the entry (an overflow of finite values passes
-  // it and gives inf).
-  r.d_output.resize(y.rows(), y.cols());  // keeps r's storage when the shape repeats
-  const S scale = S(2) / static_cast<S>(r.d_output.size());
+  d.resize(y.rows(), y.cols());
+  // One pass over the columns in blocks that stay in L1: the difference, its
+  // squares summed, then scaled while still in cache. A pass over the whole of
+  // d for each of the three went out to memory at T = 10,000.
   const Index block = std::max<Index>(1, 2048 / std::max<Index>(1, y.rows()));
   double sum = 0;
   for (Index c0 = 0; c0 < y.cols(); c0 += block) {
     const Index nc = std::min(block, y.cols() - c0);
-    auto d = r.d_output.middleCols(c0, nc);
-    d = y.middleCols(c0, nc) - target.middleCols(c0, nc);
-    sum += static_cast<double>(d.squaredNorm());
-    d *= scale;
+    auto dc = d.middleCols(c0, nc);
+    dc = y.middleCols(c0, nc) - target.middleCols(c0, nc);
+    sum += static_cast<double>(dc.squaredNorm());
+    dc *= scale;
   }
-  r.value = static_cast<S>(sum / static_cast<double>(r.d_output.size()));
+  return sum;
+}
+
+template <Scalar S>
+void mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target, LossResult<S>& r) {
+  require(batch > 0 && y.cols() > 0 && y.cols() % batch == 0,
+          fmt::format("output: expected shape ({}, T*{}), got ({}, {})", y.rows(), batch, y.rows(), y.cols()));
+  check_shape("target", target, y.rows(), y.cols());
+  // Inf and NaN propagate into the sum, so only a non-finite sum needs the
+  // search that names the entry (an overflow of finite values passes it and
+  // gives inf).
+  const double n = static_cast<double>(y.size());
+  r.value = static_cast<S>(scaled_difference<S>(y, target, static_cast<S>(2.0 / n), r.d_output) / n);
   if (!std::isfinite(r.value)) {
     check_finite("output", y);
     check_finite("target", target);
@@ -105,6 +111,7 @@ LossResult<S> cross_entropy_last(const MatRef<S>& y, Index batch, const std::vec
   template LossResult<S> mse_last(const MatRef<S>&, Index, const Mat<S>&);                  \
   template LossResult<S> mse_all(const MatRef<S>&, Index, const Mat<S>&);                   \
   template void mse_all(const MatRef<S>&, Index, const Mat<S>&, LossResult<S>&);            \
+  template double scaled_difference(const MatRef<S>&, const MatRef<S>&, S, Mat<S>&);         \
   template LossResult<S> cross_entropy_last(const MatRef<S>&, Index, const std::vector<int>&);
 RNNSCOPE_INSTANTIATE(float)
 RNNSCOPE_INSTANTIATE(double)

@@ -20,6 +20,7 @@
 // A and B may be .transpose() of one.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -38,6 +39,17 @@ std::string gemm_kernel_description();
 
 /// Products with fewer multiply-adds (m n k) stay on Eigen's kernels.
 inline constexpr double kBlasMinWork = 32.0 * 32.0 * 32.0;
+
+/// Depth (k) of the products Eigen's kernels run at once; a deeper product is
+/// the sum of products of this depth. Eigen packs its operands into buffers of
+/// depth x rows and depth x columns for each product, on the stack up to
+/// 128 KiB and from malloc above, and with a depth of 800 (a weight gradient
+/// over a backward block of 1024 columns) the buffers of 200 KiB came from
+/// malloc, whose trimming of the freed heap made every call page-fault them
+/// in again: 56 page faults a training step at B = 8, T = 100, H = 64
+/// (docs/performance.md). Eigen's own blocking splits the depth the same way
+/// when it judges it too deep for the cache.
+inline constexpr Index kEigenMaxDepth = 256;
 
 namespace detail {
 void blas_gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const float* a, Index lda, const float* b,
@@ -79,6 +91,20 @@ void gemm(Dst&& dst, const A& a, const Bm& b, bool accumulate) {
                           accumulate ? S(1) : S(0), dst.data(), dst.outerStride());
         return;
       }
+    }
+  }
+  if constexpr (A::ColsAtCompileTime == Eigen::Dynamic && Bm::ColsAtCompileTime != 1 &&
+                std::decay_t<Dst>::ColsAtCompileTime != 1) {
+    const Index k = a.cols();
+    if (k > kEigenMaxDepth && dst.cols() > 1) {
+      for (Index k0 = 0; k0 < k; k0 += kEigenMaxDepth) {
+        const Index kc = std::min(kEigenMaxDepth, k - k0);
+        if (k0 == 0 && !accumulate)
+          dst.noalias() = a.middleCols(k0, kc) * b.middleRows(k0, kc);
+        else
+          dst.noalias() += a.middleCols(k0, kc) * b.middleRows(k0, kc);
+      }
+      return;
     }
   }
   if (accumulate)

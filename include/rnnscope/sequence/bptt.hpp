@@ -90,6 +90,33 @@ void bptt(const Cell& cell, const typename Cell::Cache& cache, const Mat<typenam
   }
 }
 
+/// Full BPTT whose output cotangent is produced chunk by chunk, from the last
+/// chunk to the first, each just before its backward sweep: d_output_of(t0,
+/// t1, d) sets d to the cotangent (H, (t1 - t0) * B) of the outputs of steps
+/// t0 .. t1-1 (`chunk` is kept as d's storage). No cotangent of the whole
+/// sequence is formed: a loss evaluated this way (a training step,
+/// training/step.hpp) writes each chunk while the outputs it reads are in
+/// cache, and backward reads it from there, where the whole (H, T*B) cotangent
+/// went out to memory and back at T = 10,000. A chunk is one block of the
+/// cells' backward sweeps (backward_block_steps, counted from the last step as
+/// they are), so the gradients are those of bptt with the whole cotangent,
+/// operation for operation.
+template <class Cell, class F>
+void bptt_chunked(const Cell& cell, const typename Cell::Cache& cache, F&& d_output_of,
+                  typename Cell::Gradients& grads, Mat<typename Cell::Scalar>& chunk) {
+  using S = typename Cell::Scalar;
+  const Index T = cache.steps, B = cache.batch, steps = backward_block_steps(B);
+  reset_gradients(cell, cache, grads);
+  Mat<S> d_state;  // empty: no cotangent reaches the final state
+  for (Index end = T; end > 0; end -= steps) {
+    const Index begin = std::max<Index>(0, end - steps);
+    d_output_of(begin, end, chunk);
+    check_shape("d_output", chunk, cell.output_size(), (end - begin) * B);
+    d_state = cell.backward_range(cache, chunk, d_state, begin, end, grads);
+  }
+  grads.d_state0 = d_state;
+}
+
 /// The same, returning new gradients.
 template <class Cell>
 typename Cell::Gradients bptt(const Cell& cell, const typename Cell::Cache& cache,

@@ -38,6 +38,13 @@ LossResult<S> mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target);
 /// mse_all into r, reusing the storage of r.d_output when the shape repeats.
 template <Scalar S>
 void mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target, LossResult<S>& r);
+/// mse_all's work on some of the columns: d = scale * (y - target) for y and
+/// target (F, n), and the sum of (y - target)^2 over them, accumulated in
+/// double; d is resized to (F, n) (its storage is kept when the size repeats).
+/// It runs over the columns in blocks that stay in L1. A training step
+/// (training/step.hpp) calls it for one backward chunk at a time.
+template <Scalar S>
+double scaled_difference(const MatRef<S>& y, const MatRef<S>& target, S scale, Mat<S>& d);
 template <Scalar S>
 LossResult<S> cross_entropy_last(const MatRef<S>& y, Index batch, const std::vector<int>& labels);
 

@@ -2,13 +2,15 @@
 // over the sequence, MSE on every step (PyTorch's nn.MSELoss, mean reduction),
 // full BPTT, plain SGD update.
 //
-// The object keeps the step's buffers (the forward cache, the loss cotangent,
-// the gradients and backward's scratch) and reuses them when the next step has
-// the same shapes, so a loop of steps allocates memory once. A fresh
+// The object keeps the step's buffers (the forward cache, a chunk of the loss
+// cotangent, the gradients and backward's scratch) and reuses them when the
+// next step has the same shapes, so a loop of steps allocates memory once. A fresh
 // allocation of a few megabytes costs a page fault for every 4 KiB page on
 // first touch, and on a 2-core machine that was 15% of an LSTM step at
 // B = 32, T = 100, H = 128 (docs/performance.md).
 #pragma once
+
+#include <cmath>
 
 #include "rnnscope/sequence/bptt.hpp"
 #include "rnnscope/sequence/loss.hpp"
@@ -22,14 +24,33 @@ class TrainingStep {
   using S = typename Cell::Scalar;
 
   /// One step on input x (I, T*B) against target (H, T*B) from the zero
-  /// state; updates cell.params and returns the loss before the update.
+  /// state; updates cell.params and returns the loss before the update. The
+  /// loss and its cotangent are evaluated chunk by chunk inside the backward
+  /// sweep (bptt_chunked): the same gradients as mse_all followed by bptt, and
+  /// the same loss up to the order of its sum.
   S operator()(Cell& cell, const Mat<S>& x, Index batch, const Mat<S>& target, S learning_rate) {
     cell.forward(x, batch, Mat<S>(), cache_);
     grads_.input_gradient = false;  // the input is data: dL/dx is not needed
-    mse_all<S>(cell.output(cache_), batch, target, loss_);
-    bptt(cell, cache_, loss_.d_output, Mat<S>(), 0, grads_);
+    const MatRef<S> y = cell.output(cache_);
+    check_shape("target", target, y.rows(), y.cols());
+    const double n = static_cast<double>(y.size());
+    const S scale = static_cast<S>(2.0 / n);
+    double sum = 0;
+    bptt_chunked(
+        cell, cache_,
+        [&](Index t0, Index t1, Mat<S>& d) {
+          const Index cols = (t1 - t0) * batch;
+          sum += scaled_difference<S>(y.middleCols(t0 * batch, cols), target.middleCols(t0 * batch, cols), scale, d);
+        },
+        grads_, d_output_);
+    const S loss = static_cast<S>(sum / n);
+    // Inf and NaN propagate into the sum; the search names the entry, before any update.
+    if (!std::isfinite(loss)) {
+      check_finite("output", y);
+      check_finite("target", target);
+    }
     sgd_update(cell.params, grads_.params, learning_rate);
-    return loss_.value;
+    return loss;
   }
 
   /// The gradients of the last step (before its update was applied); d_input
@@ -38,7 +59,7 @@ class TrainingStep {
 
  private:
   typename Cell::Cache cache_;
-  LossResult<S> loss_;
+  Mat<S> d_output_;  // one chunk of the loss cotangent
   typename Cell::Gradients grads_;
 };
 
