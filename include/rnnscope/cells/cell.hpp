@@ -93,8 +93,9 @@ void for_slices(Index count, Index min_slice, F&& f) {
 
 /// for_slices over the batch columns [0, B), at least 8 columns a thread. The
 /// time loop of a cell is sequential in t but independent across batch
-/// elements, so each thread runs all T steps of its slice on its own: one fork
-/// per sweep, not one per step. Every column is computed by the same
+/// elements, so each thread runs the steps of a block (forward_in_blocks, a
+/// backward block) on its slice on its own: one fork per block of steps, not
+/// one per step. Every column is computed by the same
 /// operations whatever the slicing, so results do not depend on the thread
 /// count beyond the rounding of the GEMM kernels.
 template <class F>
