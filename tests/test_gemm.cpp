@@ -5,6 +5,9 @@
 // small products that stay on Eigen.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -94,6 +97,25 @@ TEST(Gemm, EveryFormMatchesTheReferenceInFloatAndDouble) {
 TEST(Gemm, KernelIsNamed) {
   const std::string d = gemm_kernel_description();
   EXPECT_TRUE(d.rfind(gemm_kernel() == GemmKernel::openblas ? "OpenBLAS" : "Eigen", 0) == 0) << d;
+}
+
+// RNNSCOPE_GEMM as this process saw it: "eigen" forces Eigen's kernels and the
+// description says so; another value (not "openblas") is ignored and the
+// description names it. CTest runs this binary again with RNNSCOPE_GEMM=eigen
+// (every product then on Eigen's kernels, its depth slicing included, on any
+// machine) and with an unknown value (tests/CMakeLists.txt); without either
+// the case has nothing to check and is skipped.
+TEST(Gemm, TheEnvironmentsChoiceIsTakenOrNamedAsIgnored) {
+  const char* env = std::getenv("RNNSCOPE_GEMM");
+  const std::string forced = env ? env : "", d = gemm_kernel_description();
+  if (forced == "eigen") {
+    EXPECT_EQ(gemm_kernel(), GemmKernel::eigen);
+    EXPECT_NE(d.find("(RNNSCOPE_GEMM=eigen)"), std::string::npos) << d;
+  } else if (!forced.empty() && forced != "openblas") {
+    EXPECT_NE(d.find("(RNNSCOPE_GEMM=" + forced + " ignored: expected eigen or openblas)"), std::string::npos) << d;
+  } else {
+    GTEST_SKIP() << "RNNSCOPE_GEMM is neither eigen nor an unknown value in this run";
+  }
 }
 
 // Choosing the kernel leaves rnnscope's thread count alone (OpenBLAS's OpenMP
