@@ -14,13 +14,14 @@
 namespace rnnscope::check {
 
 /// A cell with PyTorch's default initialisation: Elman cells are tanh, CT-RNNs
-/// take dt = 0.3 (so that neither the leak nor the tanh term dominates).
+/// take dt = 0.3 (so that neither the leak nor the tanh term dominates);
+/// `bias` false makes it without bias vectors.
 template <class Cell>
-Cell make_cell(Index input_size, Index hidden_size, Rng& rng) {
+Cell make_cell(Index input_size, Index hidden_size, Rng& rng, bool bias = true) {
   Cell c = [&] {
-    if constexpr (std::is_same_v<Cell, Elman<double>>) return Cell(input_size, hidden_size, Activation::tanh);
-    else if constexpr (std::is_same_v<Cell, CtRnn<double>>) return Cell(input_size, hidden_size, 0.3);
-    else return Cell(input_size, hidden_size);
+    if constexpr (std::is_same_v<Cell, Elman<double>>) return Cell(input_size, hidden_size, Activation::tanh, bias);
+    else if constexpr (std::is_same_v<Cell, CtRnn<double>>) return Cell(input_size, hidden_size, 0.3, bias);
+    else return Cell(input_size, hidden_size, bias);
   }();
   c.init_uniform(rng);
   return c;

@@ -22,17 +22,6 @@ class ForwardBlocks : public ::testing::Test {};
 using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
 TYPED_TEST_SUITE(ForwardBlocks, Cells);
 
-template <class Cell>
-Cell without_bias(Index I, Index H, Rng& rng) {
-  Cell cell = [&] {
-    if constexpr (std::is_same_v<Cell, Elman<double>>) return Cell(I, H, Activation::tanh, false);
-    else if constexpr (std::is_same_v<Cell, CtRnn<double>>) return Cell(I, H, 0.3, false);
-    else return Cell(I, H, false);
-  }();
-  cell.init_uniform(rng);
-  return cell;
-}
-
 /// The outputs of cell over x, run one step at a time from state s0.
 template <class Cell>
 Mat<double> step_by_step(const Cell& cell, const Mat<double>& x, Index B, const Mat<double>& s0) {
@@ -57,7 +46,8 @@ TYPED_TEST(ForwardBlocks, SeveralBlocksEqualOneStepAtATime) {
   const Index block = forward_block_steps(H, B, sizeof(double)), T = 2 * block + block / 3;
   ASSERT_GE(block, 2);
   for (const bool bias : {true, false}) {
-    const auto cell = bias ? check::make_cell<TypeParam>(I, H, rng) : without_bias<TypeParam>(I, H, rng);
+    const auto cell = check::make_cell<TypeParam>(I, H, rng, bias);
+    ASSERT_EQ(cell.params.bias_ih.size() == 0, !bias);
     const Mat<double> x = rng.normal_matrix<double>(I, T * B);
     const Mat<double> s0 = rng.normal_matrix<double>(cell.state_size(), B);
     const auto cache = cell.forward(x, B, s0);

@@ -58,7 +58,7 @@ void CtRnn<S>::forward(const Mat<S>& u, Index batch, const Mat<S>& x0, Cache& c)
     check_finite("x0", x0);
     c.states.leftCols(B) = x0;
   }
-  const Vec<S> bias = params.bias_ih.size() > 0 ? Vec<S>(params.bias_ih + params.bias_hh) : Vec<S>();
+  const Vec<S> bias = summed_bias(params.bias_ih, params.bias_hh);
   c.drive.resize(H, T * B);
   // Blocks of steps (cell.hpp): the input projections of a block in one GEMM,
   // then W_hh x_{t-1} added step by step.

@@ -54,7 +54,7 @@ void Elman<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& c)
     check_finite("h0", h0);
     c.states.leftCols(B) = h0;
   }
-  const Vec<S> bias = params.bias_ih.size() > 0 ? Vec<S>(params.bias_ih + params.bias_hh) : Vec<S>();
+  const Vec<S> bias = summed_bias(params.bias_ih, params.bias_hh);
   // Blocks of steps (cell.hpp): the input projections of a block in one GEMM,
   // written where a_t will be, then W_hh h_{t-1} added step by step.
   forward_in_blocks(

@@ -56,7 +56,7 @@ void LSTM<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& state0, Cache&
   c.input = x;
   c.tanh_cell.resize(H, T * B);
   c.gates.resize(4 * H, T * B);
-  const Vec<S> bias = params.bias_ih.size() > 0 ? Vec<S>(params.bias_ih + params.bias_hh) : Vec<S>();
+  const Vec<S> bias = summed_bias(params.bias_ih, params.bias_hh);
   // Blocks of steps (cell.hpp): the input projections of a block in one GEMM,
   // written where the gates will be, then W_hh h_{t-1} added step by step.
   forward_in_blocks(

@@ -62,16 +62,18 @@ template <Scalar S>
 void mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target, LossResult<S>& r) {
   require(batch > 0 && y.cols() > 0 && y.cols() % batch == 0,
           fmt::format("output: expected shape ({}, T*{}), got ({}, {})", y.rows(), batch, y.rows(), y.cols()));
-  check_shape("target", target, y.rows(), y.cols());
-  // Inf and NaN propagate into the sum, so only a non-finite sum needs the
-  // search that names the entry (an overflow of finite values passes it and
-  // gives inf).
-  const double n = static_cast<double>(y.size());
-  r.value = static_cast<S>(scaled_difference<S>(y, target, static_cast<S>(2.0 / n), r.d_output) / n);
-  if (!std::isfinite(r.value)) {
+  const S scale = static_cast<S>(2.0 / static_cast<double>(y.size()));
+  r.value = mean_squared_error<S>(scaled_difference<S>(y, target, scale, r.d_output), y, target);
+}
+
+template <Scalar S>
+S mean_squared_error(double sum, const MatRef<S>& y, const MatRef<S>& target) {
+  const S value = static_cast<S>(sum / static_cast<double>(y.size()));
+  if (!std::isfinite(value)) {
     check_finite("output", y);
     check_finite("target", target);
   }
+  return value;
 }
 
 template <Scalar S>
@@ -112,6 +114,7 @@ LossResult<S> cross_entropy_last(const MatRef<S>& y, Index batch, const std::vec
   template LossResult<S> mse_all(const MatRef<S>&, Index, const Mat<S>&);                   \
   template void mse_all(const MatRef<S>&, Index, const Mat<S>&, LossResult<S>&);            \
   template double scaled_difference(const MatRef<S>&, const MatRef<S>&, S, Mat<S>&);         \
+  template S mean_squared_error(double, const MatRef<S>&, const MatRef<S>&);                  \
   template LossResult<S> cross_entropy_last(const MatRef<S>&, Index, const std::vector<int>&);
 RNNSCOPE_INSTANTIATE(float)
 RNNSCOPE_INSTANTIATE(double)

@@ -134,6 +134,13 @@ void assign_affine(Dst&& dst, const A& a, const Bm& b, const V& bias) {
   });
 }
 
+/// b_ih + b_hh, the bias of the input projections (forward_in_blocks) of a
+/// cell whose two biases add, or empty for a cell without bias.
+template <class V>
+V summed_bias(const V& bias_ih, const V& bias_hh) {
+  return bias_ih.size() > 0 ? V(bias_ih + bias_hh) : V();
+}
+
 /// Steps per block of a forward sweep (forward_in_blocks) whose input
 /// projections have `rows` rows of `scalar_bytes` each per column: about
 /// 512 KiB of projections per block, so they are still in cache (L2) when the

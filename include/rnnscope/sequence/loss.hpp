@@ -45,6 +45,12 @@ void mse_all(const MatRef<S>& y, Index batch, const Mat<S>& target, LossResult<S
 /// (training/step.hpp) calls it for one backward chunk at a time.
 template <Scalar S>
 double scaled_difference(const MatRef<S>& y, const MatRef<S>& target, S scale, Mat<S>& d);
+/// The mean squared error from the sum of squares `sum` of scaled_difference
+/// over all of y (F, n) against target: sum / (F n). Inf and NaN propagate into
+/// the sum, so only a non-finite mean needs the search that names the entry of
+/// y or target (an overflow of finite values passes it and gives inf).
+template <Scalar S>
+S mean_squared_error(double sum, const MatRef<S>& y, const MatRef<S>& target);
 template <Scalar S>
 LossResult<S> cross_entropy_last(const MatRef<S>& y, Index batch, const std::vector<int>& labels);
 

@@ -10,8 +10,6 @@
 // B = 32, T = 100, H = 128 (docs/performance.md).
 #pragma once
 
-#include <cmath>
-
 #include "rnnscope/sequence/bptt.hpp"
 #include "rnnscope/sequence/loss.hpp"
 #include "rnnscope/training/sgd.hpp"
@@ -43,12 +41,7 @@ class TrainingStep {
           sum += scaled_difference<S>(y.middleCols(t0 * batch, cols), target.middleCols(t0 * batch, cols), scale, d);
         },
         grads_, d_output_);
-    const S loss = static_cast<S>(sum / n);
-    // Inf and NaN propagate into the sum; the search names the entry, before any update.
-    if (!std::isfinite(loss)) {
-      check_finite("output", y);
-      check_finite("target", target);
-    }
+    const S loss = mean_squared_error<S>(sum, y, target);  // throws, naming the entry, before any update
     sgd_update(cell.params, grads_.params, learning_rate);
     return loss;
   }
