@@ -63,11 +63,29 @@ TYPED_TEST(ForwardBlocks, SeveralBlocksEqualOneStepAtATime) {
 }
 
 TEST(ForwardBlockSteps, HoldAboutHalfAMebibyteAndAtLeast256Columns) {
-  EXPECT_EQ(forward_block_steps(64, 8, 4), 256);      // 2 KiB a step
+  EXPECT_EQ(forward_block_steps(64, 16, 4), 128);     // 4 KiB a step
   EXPECT_EQ(forward_block_steps(128, 32, 4), 32);     // 16 KiB a step
   EXPECT_EQ(forward_block_steps(1024, 64, 4), 4);     // 256 KiB a step: 2 steps would be 128 columns
   EXPECT_EQ(forward_block_steps(2048, 128, 4), 2);    // 1 MiB a step: 256 columns
   EXPECT_EQ(forward_block_steps(4096, 512, 8), 1);    // more than 256 columns in one step
-  EXPECT_EQ(forward_block_steps(1, 1, 4), 131072);    // tiny steps
+  EXPECT_EQ(forward_block_steps(1, 16, 4), 8192);     // tiny steps
   EXPECT_GE(forward_block_steps(0, 0, 4), 1);         // degenerate shapes still give a block
+}
+
+// A batch of fewer than 16 columns (a pipelined sweep) takes blocks of about
+// 64 KiB, at least 256 columns.
+TEST(ForwardBlockSteps, SmallBatchesHoldAbout64KiB) {
+  EXPECT_EQ(forward_block_steps(64, 8, 4), 32);       // 2 KiB a step: 32 steps are also 256 columns
+  EXPECT_EQ(forward_block_steps(256, 8, 4), 32);      // 8 KiB a step: 8 steps would be 64 columns
+  EXPECT_EQ(forward_block_steps(32, 1, 4), 512);      // 128 bytes a step
+  EXPECT_EQ(forward_block_steps(1, 1, 4), 16384);     // tiny steps
+}
+
+TEST(BackwardBlockSteps, About1024ColumnsOr256ForSmallBatches) {
+  EXPECT_EQ(backward_block_steps(16), 64);
+  EXPECT_EQ(backward_block_steps(64), 16);
+  EXPECT_EQ(backward_block_steps(2048), 1);
+  EXPECT_EQ(backward_block_steps(8), 32);
+  EXPECT_EQ(backward_block_steps(1), 256);
+  EXPECT_EQ(backward_block_steps(0), 256);  // degenerate: still a block
 }

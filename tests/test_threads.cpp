@@ -1,7 +1,14 @@
 // Results do not depend on the thread count (DESIGN.md): every cell's forward
 // pass and full and truncated BPTT with one thread equal those with several,
-// up to the rounding of the GEMM kernels on slices of different widths.
+// up to the rounding of the GEMM kernels on slices of different widths, and
+// exactly where no product is split (the pipelined sweeps of small batches).
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -13,6 +20,7 @@
 #include "rnnscope/cells/gru.hpp"
 #include "rnnscope/cells/lstm.hpp"
 #include "rnnscope/diagnostics/jacobian_chain.hpp"
+#include "rnnscope/training/step.hpp"
 
 using namespace rnnscope;
 using check::relative_difference;
@@ -70,6 +78,125 @@ TYPED_TEST(ThreadCount, OneThreadEqualsThree) {
     EXPECT_LT(relative_difference(one.params, three.params), 1e-13) << "window " << window;
     EXPECT_LT(relative_difference(one.d_input, three.d_input), 1e-13) << "window " << window;
     EXPECT_LT(relative_difference(one.d_state0, three.d_state0), 1e-13) << "window " << window;
+  }
+}
+
+// A batch of fewer than 16 columns runs its time loops on one thread, and
+// with two threads its sweeps are pipelined (cells/cell.hpp, pipeline_rounds):
+// the next forward block's projections, the weight gradients of the backward
+// block after and the next chunk of the loss are computed on the second thread
+// while a block's steps run. They are the operations one thread does, in the
+// same order, so every result is identical to one thread's.
+TYPED_TEST(ThreadCount, PipelinedSweepsEqualOneThread) {
+  Rng rng(43);
+  const Index I = 6, H = 40, B = 5;
+  const Index T = 3 * backward_block_steps(B) + 7;  // backward: 4 blocks, the first one partial
+  ASSERT_GT(T, 2 * forward_block_steps(H, B, sizeof(double)));  // forward: 3 blocks or more
+  EXPECT_TRUE(with_threads(2, [&] { return pipelined_sweep(B, 4); }));
+  EXPECT_FALSE(with_threads(1, [&] { return pipelined_sweep(B, 4); }));
+  EXPECT_FALSE(with_threads(2, [&] { return pipelined_sweep(16, 4); }));
+  const auto cell = check::make_cell<TypeParam>(I, H, rng);
+  const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+  const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
+  // Full BPTT. (Truncated BPTT sweeps a few steps at a time, one block each,
+  // unpipelined, and splits its products over the threads as OneThreadEqualsThree allows.)
+  const Run one_thread = run(cell, x, B, dy, 0, 1), two_threads = run(cell, x, B, dy, 0, 2);
+  EXPECT_TRUE(one_thread.outputs == two_threads.outputs);
+  EXPECT_TRUE(one_thread.params == two_threads.params);
+  EXPECT_TRUE(one_thread.d_input == two_threads.d_input);
+  EXPECT_TRUE(one_thread.d_state0 == two_threads.d_state0);
+  EXPECT_GT(one_thread.params.norm(), 0.0);
+  // A training step, whose loss chunks are written on the second thread.
+  const Mat<double> target = rng.normal_matrix<double>(H, T * B);
+  const auto step = [&](int threads) {
+    return with_threads(threads, [&] {
+      auto trained = cell;
+      TrainingStep<TypeParam> s;
+      const double loss = s(trained, x, B, target, 0.1);
+      return std::pair<double, Vec<double>>(loss, check::flatten(trained.params));
+    });
+  };
+  const auto one = step(1), two = step(2);
+  EXPECT_EQ(one.first, two.first);
+  EXPECT_TRUE(one.second == two.second);
+}
+
+// pipeline_rounds runs main(j) and helper(j) for every round, round after
+// round, on two threads or on one; an exception from a stage ends the rounds
+// (no later round starts) and reaches the caller, with one thread or two.
+TEST(PipelineRounds, EveryRoundRunsBothStagesInOrderAndAnExceptionEndsThem) {
+  for (const int threads : {1, 2}) {
+    std::vector<Index> mains, helpers;  // each written by one stage only
+    std::atomic<Index> main_calls{0}, helper_calls{0};
+    bool main_in_step = true, helper_in_step = true;  // each written by one stage only
+    with_threads(threads, [&] {
+      pipeline_rounds(
+          6,
+          [&](Index j) {
+            const Index seen = helper_calls.load();  // round j - 1's helper is done, round j + 1's not started
+            main_in_step = main_in_step && (seen == j || seen == j + 1);
+            mains.push_back(j);
+            ++main_calls;
+          },
+          [&](Index j) {
+            const Index seen = main_calls.load();
+            helper_in_step = helper_in_step && (seen == j || seen == j + 1);
+            helpers.push_back(j);
+            ++helper_calls;
+          });
+      return 0;
+    });
+    EXPECT_EQ(mains, (std::vector<Index>{0, 1, 2, 3, 4, 5})) << threads << " threads";
+    EXPECT_EQ(helpers, (std::vector<Index>{0, 1, 2, 3, 4, 5})) << threads << " threads";
+    EXPECT_TRUE(main_in_step && helper_in_step) << threads << " threads";
+
+    mains.clear();
+    std::string message;
+    with_threads(threads, [&] {
+      try {
+        pipeline_rounds(
+            6, [&](Index j) { mains.push_back(j); },
+            [&](Index j) {
+              if (j == 2) throw std::runtime_error("helper failed in round 2");
+            });
+      } catch (const std::runtime_error& e) {
+        message = e.what();
+      }
+      return 0;
+    });
+    EXPECT_EQ(message, "helper failed in round 2") << threads << " threads";
+    EXPECT_EQ(mains, (std::vector<Index>{0, 1, 2})) << threads << " threads: no round after the exception";
+  }
+}
+
+// A cotangent chunk that fails (a wrong shape, or the loss throwing) inside a
+// pipelined backward sweep gives the error, not a hang or a terminate.
+TEST(PipelineRounds, AFailingCotangentChunkIsReported) {
+  Rng rng(53);
+  const Index I = 3, H = 4, B = 2, T = 3 * backward_block_steps(B);
+  const auto cell = check::make_cell<Elman<double>>(I, H, rng);
+  const auto cache = cell.forward(rng.normal_matrix<double>(I, T * B), B);
+  for (const int threads : {1, 2}) {
+    Elman<double>::Gradients grads;
+    const auto fails = [&](auto&& chunk) {
+      return with_threads(threads, [&] {
+        try {
+          bptt_chunked(cell, cache, chunk, grads);
+        } catch (const InvalidInput& e) {
+          return std::string(e.what());
+        }
+        return std::string("no error");
+      });
+    };
+    const std::string wrong_shape = fails([&](Index t0, Index t1, Mat<double>& d) {
+      d = Mat<double>::Zero(H, (t1 - t0) * B - (t0 == 0 ? 1 : 0));  // the first block's chunk is one column short
+    });
+    EXPECT_NE(wrong_shape.find("d_output"), std::string::npos) << threads << " threads: " << wrong_shape;
+    const std::string thrown = fails([&](Index t0, Index t1, Mat<double>& d) {
+      if (t0 < T / 2) throw InvalidInput("the loss failed");
+      d = Mat<double>::Zero(H, (t1 - t0) * B);
+    });
+    EXPECT_EQ(thrown, "the loss failed") << threads << " threads";
   }
 }
 

@@ -79,42 +79,38 @@ typename Elman<S>::Gradients Elman<S>::zero_gradients(const Cache& c) const {
 }
 
 template <Scalar S>
-Mat<S> Elman<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state,
+Mat<S> Elman<S>::backward_range(const Cache& c, const OutputCotangent<S>& d_output, const Mat<S>& d_state,
                                 Index t0, Index t1, Gradients& grads) const {
-  const Index H = state_size(), B = c.batch, n = (t1 - t0) * B;
+  const Index H = state_size(), B = c.batch;
   require(0 <= t0 && t0 < t1 && t1 <= c.steps, "Elman::backward_range: bad step range");
-  if (d_output.size() > 0) check_shape("d_output", d_output, H, n);
   Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(H, B);
   check_shape("d_state", g, H, B);
   check_input_gradient(grads, input_size(), c.steps * B);
-  // The sweep runs in blocks of steps (cell.hpp): the deltas of one block feed
-  // that block's weight-gradient GEMMs.
-  const Index block = backward_block_steps(B);
-  // delta_t = dL/da_t for the steps of one block
-  auto delta = scratch_columns(grads.workspace, H, std::min(n, block * B));
-  for (Index end = t1; end > t0; end -= block) {
-    const Index begin = std::max(t0, end - block), m = (end - begin) * B;
-    for_batch_slices(B, [&](Index b0, Index nb) {
-      auto g_slice = g.middleCols(b0, nb);
-      for (Index t = end - 1; t >= begin; --t) {
-        auto delta_t = delta.middleCols((t - begin) * B + b0, nb);
-        delta_t = g_slice;
-        if (d_output.size() > 0) delta_t += d_output.middleCols((t - t0) * B + b0, nb);
-        multiply_by_derivative(f_, delta_t, c.states.middleCols((t + 1) * B + b0, nb));
-        gemm(g_slice, params.weight_hh.transpose(), delta_t, false);
-      }
-    });
-    // Weight gradients of the block in one GEMM each.
-    const auto delta_block = delta.leftCols(m);
-    add_product_transposed(grads.params.weight_ih, delta_block, c.input.middleCols(begin * B, m));
-    add_product_transposed(grads.params.weight_hh, delta_block, c.states.middleCols(begin * B, m));
-    if (params.bias_ih.size() > 0) {
-      const Vec<S> db = delta_block.rowwise().sum();
-      grads.params.bias_ih += db;
-      grads.params.bias_hh += db;
-    }
-    add_input_gradient(grads, begin * B, params.weight_ih, delta_block);
-  }
+  // Blocks of steps (cell.hpp): delta_t = dL/da_t of one block feeds that
+  // block's weight-gradient GEMMs.
+  backward_in_blocks(
+      d_output, H, H, t0, t1, B, grads,
+      [&](Index begin, Index end, Index b0, Index nb, auto& delta, const auto& dy) {
+        auto g_slice = g.middleCols(b0, nb);
+        for (Index t = end - 1; t >= begin; --t) {
+          auto delta_t = delta.middleCols((t - begin) * B + b0, nb);
+          delta_t = g_slice;
+          if (dy.size() > 0) delta_t += dy.middleCols((t - begin) * B + b0, nb);
+          multiply_by_derivative(f_, delta_t, c.states.middleCols((t + 1) * B + b0, nb));
+          gemm(g_slice, params.weight_hh.transpose(), delta_t, false);
+        }
+      },
+      [&](Index begin, Index end, const auto& delta) {
+        const Index m = (end - begin) * B;
+        add_product_transposed(grads.params.weight_ih, delta, c.input.middleCols(begin * B, m));
+        add_product_transposed(grads.params.weight_hh, delta, c.states.middleCols(begin * B, m));
+        if (params.bias_ih.size() > 0) {
+          const Vec<S> db = delta.rowwise().sum();
+          grads.params.bias_ih += db;
+          grads.params.bias_hh += db;
+        }
+        add_input_gradient(grads, begin * B, params.weight_ih, delta);
+      });
   return g;
 }
 

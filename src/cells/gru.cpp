@@ -103,57 +103,57 @@ typename GRU<S>::Gradients GRU<S>::zero_gradients(const Cache& c) const {
 }
 
 template <Scalar S>
-Mat<S> GRU<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state,
+Mat<S> GRU<S>::backward_range(const Cache& c, const OutputCotangent<S>& d_output, const Mat<S>& d_state,
                               Index t0, Index t1, Gradients& grads) const {
-  const Index H = state_size(), B = c.batch, n_cols = (t1 - t0) * B;
+  const Index H = state_size(), B = c.batch;
   require(0 <= t0 && t0 < t1 && t1 <= c.steps, "GRU::backward_range: bad step range");
-  if (d_output.size() > 0) check_shape("d_output", d_output, H, n_cols);
   Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(H, B);
   check_shape("d_state", g, H, B);
   check_input_gradient(grads, input_size(), c.steps * B);
-  // The sweep runs in blocks of steps (cell.hpp): the cotangents of one block
-  // feed that block's weight-gradient GEMMs.
-  const Index block = backward_block_steps(B), width = std::min(n_cols, block * B);
-  auto scratch = scratch_columns(grads.workspace, 6 * H, width);
-  auto d_input_pre = scratch.topRows(3 * H);      // dL/d(W_ih x_t + b_ih) = [d_ar; d_az; d_an]
-  auto d_hidden_pre = scratch.bottomRows(3 * H);  // dL/d(W_hh h_{t-1} + b_hh) = [d_ar; d_az; r d_an]
-  for (Index end = t1; end > t0; end -= block) {
-    const Index begin = std::max(t0, end - block), m = (end - begin) * B;
-    for_batch_slices(B, [&](Index b0, Index nb) {
-      auto g_slice = g.middleCols(b0, nb);
-      for (Index t = end - 1; t >= begin; --t) {
-        if (d_output.size() > 0) g_slice += d_output.middleCols((t - t0) * B + b0, nb);
-        for (Index b = b0; b < b0 + nb; ++b) {
-          const Index col = t * B + b, k = (t - begin) * B + b;
-          const auto gate = c.gates.col(col);
-          const auto r = gate.head(H).array();
-          const auto z = gate.segment(H, H).array();
-          const auto n = gate.tail(H).array();
-          const auto m_t = c.hidden_n.col(col).array();
-          const auto h_prev = c.states.col(col).array();
-          auto g_b = g.col(b).array();
-          auto d_in = d_input_pre.col(k);
-          auto d_hid = d_hidden_pre.col(k);
-          d_in.tail(H).array() = (S(1) - z) * (S(1) - n.square()) * g_b;
-          d_in.head(H).array() = r * (S(1) - r) * m_t * d_in.tail(H).array();
-          d_in.segment(H, H).array() = z * (S(1) - z) * (h_prev - n) * g_b;
-          d_hid.head(2 * H) = d_in.head(2 * H);
-          d_hid.tail(H).array() = r * d_in.tail(H).array();
-          g_b *= z;  // the direct path h_t = ... + z h_{t-1}
+  // Blocks of steps (cell.hpp): the cotangents of one block, (6H, block*B),
+  // feed that block's weight-gradient GEMMs. Their rows are
+  // dL/d(W_ih x_t + b_ih) = [d_ar; d_az; d_an] and, below them,
+  // dL/d(W_hh h_{t-1} + b_hh) = [d_ar; d_az; r d_an].
+  backward_in_blocks(
+      d_output, H, 6 * H, t0, t1, B, grads,
+      [&](Index begin, Index end, Index b0, Index nb, auto& scratch, const auto& dy) {
+        auto d_input_pre = scratch.topRows(3 * H);
+        auto d_hidden_pre = scratch.bottomRows(3 * H);
+        auto g_slice = g.middleCols(b0, nb);
+        for (Index t = end - 1; t >= begin; --t) {
+          if (dy.size() > 0) g_slice += dy.middleCols((t - begin) * B + b0, nb);
+          for (Index b = b0; b < b0 + nb; ++b) {
+            const Index col = t * B + b, k = (t - begin) * B + b;
+            const auto gate = c.gates.col(col);
+            const auto r = gate.head(H).array();
+            const auto z = gate.segment(H, H).array();
+            const auto n = gate.tail(H).array();
+            const auto m_t = c.hidden_n.col(col).array();
+            const auto h_prev = c.states.col(col).array();
+            auto g_b = g.col(b).array();
+            auto d_in = d_input_pre.col(k);
+            auto d_hid = d_hidden_pre.col(k);
+            d_in.tail(H).array() = (S(1) - z) * (S(1) - n.square()) * g_b;
+            d_in.head(H).array() = r * (S(1) - r) * m_t * d_in.tail(H).array();
+            d_in.segment(H, H).array() = z * (S(1) - z) * (h_prev - n) * g_b;
+            d_hid.head(2 * H) = d_in.head(2 * H);
+            d_hid.tail(H).array() = r * d_in.tail(H).array();
+            g_b *= z;  // the direct path h_t = ... + z h_{t-1}
+          }
+          gemm(g_slice, params.weight_hh.transpose(), d_hidden_pre.middleCols((t - begin) * B + b0, nb), true);
         }
-        gemm(g_slice, params.weight_hh.transpose(), d_hidden_pre.middleCols((t - begin) * B + b0, nb), true);
-      }
-    });
-    // Weight gradients of the block in one GEMM each.
-    const auto d_in_block = d_input_pre.leftCols(m), d_hid_block = d_hidden_pre.leftCols(m);
-    add_product_transposed(grads.params.weight_ih, d_in_block, c.input.middleCols(begin * B, m));
-    add_product_transposed(grads.params.weight_hh, d_hid_block, c.states.middleCols(begin * B, m));
-    if (params.bias_ih.size() > 0) {
-      grads.params.bias_ih += d_in_block.rowwise().sum();
-      grads.params.bias_hh += d_hid_block.rowwise().sum();
-    }
-    add_input_gradient(grads, begin * B, params.weight_ih, d_in_block);
-  }
+      },
+      [&](Index begin, Index end, const auto& scratch) {
+        const Index m = (end - begin) * B;
+        const auto d_in_block = scratch.topRows(3 * H), d_hid_block = scratch.bottomRows(3 * H);
+        add_product_transposed(grads.params.weight_ih, d_in_block, c.input.middleCols(begin * B, m));
+        add_product_transposed(grads.params.weight_hh, d_hid_block, c.states.middleCols(begin * B, m));
+        if (params.bias_ih.size() > 0) {
+          grads.params.bias_ih += d_in_block.rowwise().sum();
+          grads.params.bias_hh += d_hid_block.rowwise().sum();
+        }
+        add_input_gradient(grads, begin * B, params.weight_ih, d_in_block);
+      });
   return g;
 }
 

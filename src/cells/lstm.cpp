@@ -95,11 +95,10 @@ typename LSTM<S>::Gradients LSTM<S>::zero_gradients(const Cache& c) const {
 }
 
 template <Scalar S>
-Mat<S> LSTM<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state,
+Mat<S> LSTM<S>::backward_range(const Cache& c, const OutputCotangent<S>& d_output, const Mat<S>& d_state,
                                Index t0, Index t1, Gradients& grads) const {
-  const Index H = output_size(), B = c.batch, n = (t1 - t0) * B;
+  const Index H = output_size(), B = c.batch;
   require(0 <= t0 && t0 < t1 && t1 <= c.steps, "LSTM::backward_range: bad step range");
-  if (d_output.size() > 0) check_shape("d_output", d_output, H, n);
   Mat<S> d = d_state.size() > 0 ? d_state : Mat<S>::Zero(2 * H, B);  // [dh; dc] reaching s_t
   check_shape("d_state", d, 2 * H, B);
   check_shape("grads.weight_ih", grads.params.weight_ih, params.weight_ih.rows(), params.weight_ih.cols());
@@ -107,48 +106,45 @@ Mat<S> LSTM<S>::backward_range(const Cache& c, const Mat<S>& d_output, const Mat
   check_shape("grads.bias_ih", grads.params.bias_ih, params.bias_ih.size(), 1);
   check_shape("grads.bias_hh", grads.params.bias_hh, params.bias_hh.size(), 1);
   check_input_gradient(grads, input_size(), c.steps * B);
-  // The sweep runs in blocks of steps: dz of one block (4H, block*B) feeds the
+  // Blocks of steps (cell.hpp): dz of one block (4H, block*B) feeds the
   // weight-gradient GEMMs of that block, so the extra memory of backward is one
   // block, not the whole range, and the block is still in cache for the GEMMs.
-  const Index block = backward_block_steps(B);
-  auto dz = scratch_columns(grads.workspace, 4 * H, std::min(n, block * B));  // dL/dz_t of one block
-  for (Index end = t1; end > t0; end -= block) {
-    const Index begin = std::max(t0, end - block), m = (end - begin) * B;
-    for_batch_slices(B, [&](Index b0, Index nb) {
-      for (Index t = end - 1; t >= begin; --t) {
-        if (d_output.size() > 0)
-          d.middleCols(b0, nb).topRows(H) += d_output.middleCols((t - t0) * B + b0, nb);
-        for (Index b = b0; b < b0 + nb; ++b) {
-          const Index k = t * B + b;
-          const auto z = c.gates.col(k).array();
-          const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
-          const auto tanh_c = c.tanh_cell.col(k).array();
-          const auto c_prev = c.states.col(k).tail(H).array();
-          auto dh = d.col(b).head(H).array();
-          auto dc = d.col(b).tail(H).array();
-          auto dz_k = dz.col((t - begin) * B + b).array();
-          dc += dh * o * (S(1) - tanh_c.square());
-          dz_k.head(H) = dc * g * i * (S(1) - i);
-          dz_k.segment(H, H) = dc * c_prev * f * (S(1) - f);
-          dz_k.segment(2 * H, H) = dc * i * (S(1) - g.square());
-          dz_k.tail(H) = dh * tanh_c * o * (S(1) - o);
-          dc *= f;  // dc_{t-1}, direct path; the path through h_{t-1} is the GEMM below
+  backward_in_blocks(
+      d_output, H, 4 * H, t0, t1, B, grads,
+      [&](Index begin, Index end, Index b0, Index nb, auto& dz, const auto& dy) {
+        for (Index t = end - 1; t >= begin; --t) {
+          if (dy.size() > 0) d.middleCols(b0, nb).topRows(H) += dy.middleCols((t - begin) * B + b0, nb);
+          for (Index b = b0; b < b0 + nb; ++b) {
+            const Index k = t * B + b;
+            const auto z = c.gates.col(k).array();
+            const auto i = z.head(H), f = z.segment(H, H), g = z.segment(2 * H, H), o = z.tail(H);
+            const auto tanh_c = c.tanh_cell.col(k).array();
+            const auto c_prev = c.states.col(k).tail(H).array();
+            auto dh = d.col(b).head(H).array();
+            auto dc = d.col(b).tail(H).array();
+            auto dz_k = dz.col((t - begin) * B + b).array();
+            dc += dh * o * (S(1) - tanh_c.square());
+            dz_k.head(H) = dc * g * i * (S(1) - i);
+            dz_k.segment(H, H) = dc * c_prev * f * (S(1) - f);
+            dz_k.segment(2 * H, H) = dc * i * (S(1) - g.square());
+            dz_k.tail(H) = dh * tanh_c * o * (S(1) - o);
+            dc *= f;  // dc_{t-1}, direct path; the path through h_{t-1} is the GEMM below
+          }
+          gemm(d.middleCols(b0, nb).topRows(H), params.weight_hh.transpose(),
+               dz.middleCols((t - begin) * B + b0, nb), false);
         }
-        gemm(d.middleCols(b0, nb).topRows(H), params.weight_hh.transpose(), dz.middleCols((t - begin) * B + b0, nb),
-             false);
-      }
-    });
-    // Weight gradients of the block in one GEMM each.
-    const auto dz_block = dz.leftCols(m);
-    add_product_transposed(grads.params.weight_ih, dz_block, c.input.middleCols(begin * B, m));
-    add_product_transposed(grads.params.weight_hh, dz_block, c.states.middleCols(begin * B, m).topRows(H));
-    if (params.bias_ih.size() > 0) {
-      const Vec<S> db = dz_block.rowwise().sum();
-      grads.params.bias_ih += db;
-      grads.params.bias_hh += db;
-    }
-    add_input_gradient(grads, begin * B, params.weight_ih, dz_block);
-  }
+      },
+      [&](Index begin, Index end, const auto& dz) {
+        const Index m = (end - begin) * B;
+        add_product_transposed(grads.params.weight_ih, dz, c.input.middleCols(begin * B, m));
+        add_product_transposed(grads.params.weight_hh, dz, c.states.middleCols(begin * B, m).topRows(H));
+        if (params.bias_ih.size() > 0) {
+          const Vec<S> db = dz.rowwise().sum();
+          grads.params.bias_ih += db;
+          grads.params.bias_hh += db;
+        }
+        add_input_gradient(grads, begin * B, params.weight_ih, dz);
+      });
   return d;
 }
 

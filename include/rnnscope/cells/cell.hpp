@@ -20,6 +20,10 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <exception>
+#include <functional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -42,6 +46,7 @@ struct CellGradients {
   Mat<S> d_input;
   Mat<S> d_state0;
   Mat<S> workspace;  // not a gradient: backward_range's scratch, kept so that a reused object allocates nothing
+  std::array<Mat<S>, 2> output_chunks;  // not gradients: the output cotangent's chunks (OutputCotangent::chunk)
   /// false: backward leaves d_input empty and skips its product W_ih^T dz, a
   /// third of the input-side work of backward. For the first layer of a model
   /// trained on data, whose input needs no gradient (PyTorch skips it too for
@@ -59,11 +64,23 @@ auto scratch_columns(Mat<S>& buf, Index rows, Index cols) {
   return buf.leftCols(cols);
 }
 
+/// The batches of fewer columns than this run their time loops on one thread
+/// (for_batch_slices gives a thread at least 8), and their sweeps are
+/// pipelined when a second thread is free (pipelined_sweep).
+inline constexpr Index kPipelinedBatch = 16;
+
 /// Steps per block of a backward sweep. A cell's backward runs its steps in
 /// blocks and does the weight-gradient GEMMs block by block: about 1024 columns
 /// keep those GEMMs at full speed, while the cotangents held at once are one
 /// block's, not the whole sequence's (memory), and still in cache for the GEMMs.
-inline Index backward_block_steps(Index batch) { return std::max<Index>(1, 1024 / std::max<Index>(1, batch)); }
+/// A batch of fewer than kPipelinedBatch columns takes blocks of about 256
+/// columns: its sweep overlaps one block's steps with another's GEMMs
+/// (backward_in_blocks), which gains only when a sequence has several blocks
+/// (4 at T = 100, B = 8). The blocks do not depend on the thread count.
+inline Index backward_block_steps(Index batch) {
+  const Index b = std::max<Index>(1, batch);
+  return std::max<Index>(1, (b < kPipelinedBatch ? 256 : 1024) / b);
+}
 
 /// Runs f(i0, n) on slices [i0, i0 + n) that together cover [0, count), one
 /// slice per OpenMP thread and at least `min_slice` long, or f(0, count) alone
@@ -91,6 +108,55 @@ void for_slices(Index count, Index min_slice, F&& f) {
   f(Index{0}, count);
 }
 
+/// Rounds j = 0 .. rounds - 1 of a two-stage pipeline: main(j) on one thread
+/// beside helper(j) on a second, both calls of round j finished before round
+/// j + 1 starts. How a sweep whose time loop runs on one thread (a batch of
+/// fewer than 16 columns, for_batch_slices) keeps the second thread busy: the
+/// helper does the work of the blocks before and after the one the time loop
+/// is in (forward_in_blocks, backward_in_blocks). Without a second thread (no
+/// OpenMP, one thread, or inside a parallel region) the rounds run in order on
+/// this thread, main(j) then helper(j). An exception from either stage ends
+/// the rounds and is rethrown here.
+template <class Main, class Helper>
+void pipeline_rounds(Index rounds, Main&& main, Helper&& helper) {
+#ifdef _OPENMP
+  if (omp_get_max_threads() >= 2 && !omp_in_parallel()) {
+    std::exception_ptr error;
+    std::atomic<Index> failed_in{rounds};  // the round of the first exception
+    const auto guarded = [&](auto& stage, Index j) {
+      try {
+        stage(j);
+      } catch (...) {
+#pragma omp critical(rnnscope_pipeline_error)
+        if (!error) {
+          error = std::current_exception();
+          failed_in = j;
+        }
+      }
+    };
+#pragma omp parallel num_threads(2)
+    {
+      const bool alone = omp_get_num_threads() == 1;
+      const int me = omp_get_thread_num();
+      for (Index j = 0; j < rounds; ++j) {
+        if (me == 0) guarded(main, j);
+        if (me == 1 || alone) guarded(helper, j);
+#pragma omp barrier
+        // Every thread sees the same answer here: an exception of round j + 1
+        // cannot be thrown before all threads have passed this barrier.
+        if (failed_in <= j) break;
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#endif
+  for (Index j = 0; j < rounds; ++j) {
+    main(j);
+    helper(j);
+  }
+}
+
 /// for_slices over the batch columns [0, B), at least 8 columns a thread. The
 /// time loop of a cell is sequential in t but independent across batch
 /// elements, so each thread runs the steps of a block (forward_in_blocks, a
@@ -101,6 +167,19 @@ void for_slices(Index count, Index min_slice, F&& f) {
 template <class F>
 void for_batch_slices(Index B, F&& f) {
   for_slices(B, 8, std::forward<F>(f));
+}
+
+/// Whether a sweep of `blocks` blocks over a batch of B runs as a pipeline
+/// (pipeline_rounds): when its time loop would run on one thread, another is
+/// free, and there is more than one block to overlap.
+inline bool pipelined_sweep(Index B, Index blocks) {
+#ifdef _OPENMP
+  return blocks > 1 && B < kPipelinedBatch && omp_get_max_threads() >= 2 && !omp_in_parallel();
+#else
+  (void)B;
+  (void)blocks;
+  return false;
+#endif
 }
 
 /// dst += a * b^T with the rows of dst (and a) split over the threads: the
@@ -145,11 +224,15 @@ V summed_bias(const V& bias_ih, const V& bias_hh) {
 /// projections have `rows` rows of `scalar_bytes` each per column: about
 /// 512 KiB of projections per block, so they are still in cache (L2) when the
 /// time loop reads them, and at least 256 columns, so that the projection GEMM
-/// runs at full speed.
+/// runs at full speed. A batch of fewer than kPipelinedBatch columns takes
+/// blocks of about 64 KiB (and still 256 columns): its sweep computes the next
+/// block's projections beside this block's steps, which gains only when a
+/// sequence has several blocks.
 inline Index forward_block_steps(Index rows, Index batch, Index scalar_bytes) {
   const Index per_step = std::max<Index>(1, rows * batch * scalar_bytes);
   const Index batch1 = std::max<Index>(1, batch);
-  return std::max({Index{1}, (Index{512} << 10) / per_step, (256 + batch1 - 1) / batch1});
+  const Index budget = (batch1 < kPipelinedBatch ? Index{64} : Index{512}) << 10;
+  return std::max({Index{1}, budget / per_step, (256 + batch1 - 1) / batch1});
 }
 
 /// The forward sweep of a cell over the T steps of a batch of B, in blocks of
@@ -160,17 +243,116 @@ inline Index forward_block_steps(Index rows, Index batch, Index scalar_bytes) {
 /// (for_batch_slices). Projecting the whole sequence at once wrote the
 /// projections out to memory and read them back in the time loop, so that a
 /// step cost more at T = 10,000 than at T = 100; a block's projections are
-/// still in cache when its steps read them.
+/// still in cache when its steps read them. When the time loop runs on one
+/// thread (pipelined_sweep), the next block's projections are computed on the
+/// other while this block's steps run; the operations are the same.
 template <class P, class W, class X, class V, class R>
 void forward_in_blocks(P&& projections, const W& weight_ih, const X& x, const V& bias, Index B, R&& run) {
   using S = typename std::decay_t<P>::Scalar;
   const Index T = projections.cols() / std::max<Index>(1, B);
   const Index block = forward_block_steps(projections.rows(), B, sizeof(S));
-  for (Index t0 = 0; t0 < T; t0 += block) {
-    const Index t1 = std::min(T, t0 + block);
+  const Index blocks = (T + block - 1) / block;
+  const auto project = [&](Index j) {
+    const Index t0 = j * block, t1 = std::min(T, t0 + block);
     assign_affine(projections.middleCols(t0 * B, (t1 - t0) * B), weight_ih, x.middleCols(t0 * B, (t1 - t0) * B),
                   bias);
+  };
+  const auto steps = [&](Index j) {
+    const Index t0 = j * block, t1 = std::min(T, t0 + block);
     for_batch_slices(B, [&](Index b0, Index nb) { run(b0, nb, t0, t1); });
+  };
+  if (pipelined_sweep(B, blocks)) {
+    // Round j: the steps of block j - 1 beside the projections of block j.
+    pipeline_rounds(
+        blocks + 1, [&](Index j) { if (j > 0) steps(j - 1); },
+        [&](Index j) { if (j < blocks) project(j); });
+    return;
+  }
+  for (Index j = 0; j < blocks; ++j) {
+    project(j);
+    steps(j);
+  }
+}
+
+/// The output cotangent dL/dy of a backward sweep over steps [t0, t1)
+/// (backward_range): none, one matrix (rows, (t1 - t0) B) for the whole range,
+/// or written block by block, last block first, when the sweep needs it:
+/// chunk(begin, end, d) writes the columns of steps [begin, end) into d
+/// (resized as needed). bptt_chunked evaluates the loss this way. In a
+/// pipelined sweep the next block's chunk is written while this block's steps
+/// run on another thread, so chunk must write only d and what it alone owns.
+template <class S>
+struct OutputCotangent {
+  const Mat<S>* whole = nullptr;
+  std::function<void(Index, Index, Mat<S>&)> chunk;
+
+  /// The cotangent d over the whole range, or none if d is empty.
+  static OutputCotangent of(const Mat<S>& d) {
+    OutputCotangent c;
+    if (d.size() > 0) c.whole = &d;
+    return c;
+  }
+};
+
+/// The backward sweep of a cell over steps [t0, t1) of a batch of B, in
+/// blocks of backward_block_steps(B), last block first. For a block [begin,
+/// end) of m = (end - begin) B columns,
+///   steps(begin, end, b0, nb, delta, dy) runs its steps end - 1 .. begin on
+///     the batch columns [b0, b0 + nb) (for_batch_slices), writing into delta
+///     (delta_rows, m) what its weight gradients need; dy (out_rows, m) is the
+///     block's output cotangent, or empty;
+///   products(begin, end, delta) then adds the block's weight gradients.
+/// When the time loop runs on one thread (pipelined_sweep), the products of the
+/// block after and the output cotangent of the block before are done on the
+/// other thread while a block's steps run, with two delta buffers in
+/// grads.workspace and two cotangent chunks in grads.output_chunks; the
+/// products still run block after block in the same order, so the gradients
+/// are the same.
+template <class S, class G, class Steps, class Products>
+void backward_in_blocks(const OutputCotangent<S>& dy, Index out_rows, Index delta_rows, Index t0, Index t1, Index B,
+                        G& grads, Steps&& steps, Products&& products) {
+  if (dy.whole) check_shape("d_output", *dy.whole, out_rows, (t1 - t0) * B);
+  const Index block = backward_block_steps(B), width = std::min((t1 - t0) * B, block * B);
+  const Index blocks = (t1 - t0 + block - 1) / block;
+  const bool pipelined = pipelined_sweep(B, blocks);
+  scratch_columns(grads.workspace, delta_rows, (pipelined ? 2 : 1) * width);
+  const Mat<S> none;
+  // Block j (0 = the last) covers steps [begin(j), end(j)).
+  const auto end_of = [&](Index j) { return t1 - j * block; };
+  const auto begin_of = [&](Index j) { return std::max(t0, t1 - (j + 1) * block); };
+  const auto delta_of = [&](Index j) {
+    return grads.workspace.middleCols(pipelined ? (j % 2) * width : 0, (end_of(j) - begin_of(j)) * B);
+  };
+  const auto produce = [&](Index j) {
+    if (!dy.chunk) return;
+    Mat<S>& d = grads.output_chunks[static_cast<size_t>(j % 2)];
+    dy.chunk(begin_of(j), end_of(j), d);
+    check_shape("d_output", d, out_rows, (end_of(j) - begin_of(j)) * B);
+  };
+  const auto run_steps = [&](Index j) {
+    const Index begin = begin_of(j), end = end_of(j), m = (end - begin) * B;
+    const Eigen::Ref<const Mat<S>> d = dy.whole ? Eigen::Ref<const Mat<S>>(dy.whole->middleCols((begin - t0) * B, m))
+                                       : dy.chunk ? Eigen::Ref<const Mat<S>>(grads.output_chunks[static_cast<size_t>(j % 2)])
+                                                  : Eigen::Ref<const Mat<S>>(none);
+    auto delta = delta_of(j);
+    for_batch_slices(B, [&](Index b0, Index nb) { steps(begin, end, b0, nb, delta, d); });
+  };
+  const auto run_products = [&](Index j) { products(begin_of(j), end_of(j), delta_of(j)); };
+  if (pipelined) {
+    // Round j: the steps of block j - 1 beside the products of block j - 2
+    // and the output cotangent of block j.
+    pipeline_rounds(
+        blocks + 2, [&](Index j) { if (j > 0 && j <= blocks) run_steps(j - 1); },
+        [&](Index j) {
+          if (j > 1) run_products(j - 2);
+          if (j < blocks) produce(j);
+        });
+    return;
+  }
+  for (Index j = 0; j < blocks; ++j) {
+    produce(j);
+    run_steps(j);
+    run_products(j);
   }
 }
 

@@ -98,6 +98,11 @@ class GRU {
   Gradients zero_gradients(const Cache& c) const;
   /// See cell.hpp.
   Mat<S> backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state, Index t0,
+                        Index t1, Gradients& grads) const {
+    return backward_range(c, OutputCotangent<S>::of(d_output), d_state, t0, t1, grads);
+  }
+  /// The same with the output cotangent whole, written block by block, or none (cell.hpp).
+  Mat<S> backward_range(const Cache& c, const OutputCotangent<S>& d_output, const Mat<S>& d_state, Index t0,
                         Index t1, Gradients& grads) const;
   /// d h_t / d h_{t-1} for batch element b, (H, H): the formula in the header comment.
   Mat<S> step_jacobian(const Cache& c, Index t, Index b) const {

@@ -13,7 +13,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -38,14 +40,31 @@ void renormalise(V& v, double& log10_scale) {
 }
 }  // namespace detail
 
+/// Runs top() then bottom(): the default schedule of for_each_chain's two half products.
+struct SequentialHalves {
+  template <class Top, class Bottom>
+  void operator()(Top&& top, Bottom&& bottom) const {
+    top();
+    bottom();
+  }
+};
+
 /// Calls visit(L, C_scaled, log10_scale) for L = 0..T with C_L = C_scaled * 10^log10_scale.
-template <class Cell, class Visit>
-void for_each_chain(const Cell& cell, const typename Cell::Cache& cache, Index b, Visit&& visit) {
+/// Each product C_L J is formed as two products of half the rows of C_L each
+/// (through core/gemm.hpp, so on OpenBLAS where it is faster), which
+/// halves(top, bottom) runs: one after the other by default, on two threads
+/// in jacobian_chain_norms. The split is made whoever runs the halves, so the
+/// chains do not depend on it.
+template <class Cell, class Visit, class Halves = SequentialHalves>
+void for_each_chain(const Cell& cell, const typename Cell::Cache& cache, Index b, Visit&& visit,
+                    Halves&& halves = Halves()) {
+  using S = typename Cell::Scalar;
   require(0 <= b && b < cache.batch, "jacobian chain: batch element out of range");
-  const Index T = cache.steps, S = cell.state_size();
-  Mat<double> chain = Mat<double>::Identity(S, S);
-  Mat<double> next(S, S);
-  Mat<typename Cell::Scalar> jacobian(S, S);  // reused: a fresh S x S matrix a step would page-fault each time
+  const Index T = cache.steps, n = cell.state_size(), top_rows = n / 2;
+  Mat<double> chain = Mat<double>::Identity(n, n);
+  Mat<double> next(n, n);
+  Mat<S> jacobian(n, n);  // reused: a fresh n x n matrix a step would page-fault each time
+  Mat<double> jacobian_double;  // its double copy, for a float cell
   double log10_scale = 0.0;
   visit(Index{0}, chain, log10_scale);
   for (Index t = T - 1; t >= 0; --t) {
@@ -53,7 +72,13 @@ void for_each_chain(const Cell& cell, const typename Cell::Cache& cache, Index b
       cell.step_jacobian(cache, t, b, jacobian);
     else
       jacobian = cell.step_jacobian(cache, t, b);
-    next.noalias() = chain * jacobian.template cast<double>();
+    const Mat<double>* J = &jacobian_double;
+    if constexpr (std::is_same_v<S, double>)
+      J = &jacobian;
+    else
+      jacobian_double = jacobian.template cast<double>();
+    halves([&] { gemm(next.topRows(top_rows), chain.topRows(top_rows), *J, false); },
+           [&] { gemm(next.bottomRows(n - top_rows), chain.bottomRows(n - top_rows), *J, false); });
     chain.swap(next);
     const double f = chain.norm();
     if (f > 0 && std::isfinite(f)) {
@@ -296,7 +321,9 @@ struct ChainNorms {
 /// Norms of every chain C_L, L = 0..T, for batch element b.
 ///
 /// The chains are formed one after the other (each is the last times a step
-/// Jacobian) by one thread, which puts each into a ring of kChainRing slots;
+/// Jacobian) by one thread, which offers the bottom half of each product to
+/// the other threads (for_each_chain) and puts each chain into a ring of
+/// kChainRing slots;
 /// the norms, independent of each other, are computed by every thread as soon
 /// as a chain is in the ring, so that forming the chains and their norms
 /// overlap. A slot is refilled only once its previous chain's norms are done,
@@ -346,7 +373,18 @@ ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& ca
   std::atomic<Index> produced{0}, taken{0};
   std::vector<std::atomic<Index>> finished(kChainRing);  // 1 + the last chain evaluated in the slot (0: none)
   for (auto& f : finished) f.store(0);
-  const auto take = [&] {  // evaluates one chain that is ready; false when there is none
+  // The bottom half of the current chain product, offered to any thread:
+  // 0 none, 1 offered, 2 being computed, 3 done.
+  std::atomic<int> half_state{0};
+  std::function<void()> half;
+  const auto take = [&] {  // runs the offered half product or evaluates one chain that is ready; false when there is none
+    int offered = 1;
+    if (half_state.load(std::memory_order_acquire) == 1 &&
+        half_state.compare_exchange_strong(offered, 2, std::memory_order_acq_rel)) {
+      half();
+      half_state.store(3, std::memory_order_release);
+      return true;
+    }
     Index L = taken.load(std::memory_order_relaxed);
     while (L < produced.load(std::memory_order_acquire)) {
       if (taken.compare_exchange_weak(L, L + 1, std::memory_order_acq_rel)) {
@@ -376,12 +414,21 @@ ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& ca
 #pragma omp parallel num_threads(threads)
   {
     if (omp_get_thread_num() == 0) {
-      for_each_chain(cell, cache, b, [&](Index L, const Mat<double>& c, double log10_scale) {
-        const auto s = static_cast<size_t>(L % kChainRing);
-        work_until([&] { return L < kChainRing || finished[s].load(std::memory_order_acquire) > L - kChainRing; });
-        put(L, c, log10_scale);
-        produced.store(L + 1, std::memory_order_release);
-      });
+      for_each_chain(
+          cell, cache, b,
+          [&](Index L, const Mat<double>& c, double log10_scale) {
+            const auto s = static_cast<size_t>(L % kChainRing);
+            work_until([&] { return L < kChainRing || finished[s].load(std::memory_order_acquire) > L - kChainRing; });
+            put(L, c, log10_scale);
+            produced.store(L + 1, std::memory_order_release);
+          },
+          [&](auto&& top, auto&& bottom) {
+            half = bottom;
+            half_state.store(1, std::memory_order_release);
+            top();
+            work_until([&] { return half_state.load(std::memory_order_acquire) == 3; });
+            half_state.store(0, std::memory_order_relaxed);
+          });
     }
     work_until([&] { return taken.load(std::memory_order_relaxed) >= count; });
   }  // the region's end waits for every evaluation

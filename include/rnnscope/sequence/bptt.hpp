@@ -48,8 +48,10 @@ void reset_gradients(const Cell& cell, const typename Cell::Cache& cache, typena
   }
   if (!same) {
     auto workspace = std::move(grads.workspace);
+    auto chunks = std::move(grads.output_chunks);
     grads = cell.zero_gradients(cache);
     grads.workspace = std::move(workspace);
+    grads.output_chunks = std::move(chunks);
     if constexpr (requires { grads.input_gradient; }) {
       grads.input_gradient = with_input;
       if (!with_input) grads.d_input.resize(0, 0);
@@ -91,30 +93,40 @@ void bptt(const Cell& cell, const typename Cell::Cache& cache, const Mat<typenam
 }
 
 /// Full BPTT whose output cotangent is produced chunk by chunk, from the last
-/// chunk to the first, each just before its backward sweep: d_output_of(t0,
-/// t1, d) sets d to the cotangent (H, (t1 - t0) * B) of the outputs of steps
-/// t0 .. t1-1 (`chunk` is kept as d's storage). No cotangent of the whole
-/// sequence is formed: a loss evaluated this way (a training step,
+/// chunk to the first, as the backward sweep reaches it: d_output_of(t0, t1,
+/// d) sets d to the cotangent (H, (t1 - t0) * B) of the outputs of steps
+/// t0 .. t1-1 (d is storage kept in grads.output_chunks). No cotangent of the
+/// whole sequence is formed: a loss evaluated this way (a training step,
 /// training/step.hpp) writes each chunk while the outputs it reads are in
-/// cache, and backward reads it from there, where the whole (H, T*B) cotangent
-/// went out to memory and back at T = 10,000. A chunk is one block of the
-/// cells' backward sweeps (backward_block_steps, counted from the last step as
-/// they are), so the gradients are those of bptt with the whole cotangent,
-/// operation for operation.
+/// cache, and backward reads it from there, where the whole (H, T*B)
+/// cotangent went out to memory and back at T = 10,000. A chunk is one block
+/// of the cells' backward sweeps (backward_in_blocks, cells/cell.hpp), so the
+/// gradients are those of bptt with the whole cotangent, operation for
+/// operation. When the sweep is pipelined (a batch of fewer than 16), the
+/// next chunk is produced on another thread while a block's steps run:
+/// d_output_of must write only d and what it alone owns, and is called for
+/// one chunk at a time, in order.
 template <class Cell, class F>
 void bptt_chunked(const Cell& cell, const typename Cell::Cache& cache, F&& d_output_of,
-                  typename Cell::Gradients& grads, Mat<typename Cell::Scalar>& chunk) {
+                  typename Cell::Gradients& grads) {
   using S = typename Cell::Scalar;
   const Index T = cache.steps, B = cache.batch, steps = backward_block_steps(B);
   reset_gradients(cell, cache, grads);
-  Mat<S> d_state;  // empty: no cotangent reaches the final state
-  for (Index end = T; end > 0; end -= steps) {
-    const Index begin = std::max<Index>(0, end - steps);
-    d_output_of(begin, end, chunk);
-    check_shape("d_output", chunk, cell.output_size(), (end - begin) * B);
-    d_state = cell.backward_range(cache, chunk, d_state, begin, end, grads);
+  if constexpr (requires { cell.backward_range(cache, OutputCotangent<S>(), Mat<S>(), Index{}, Index{}, grads); }) {
+    OutputCotangent<S> d_output;
+    d_output.chunk = [&](Index t0, Index t1, Mat<S>& d) { d_output_of(t0, t1, d); };
+    grads.d_state0 = cell.backward_range(cache, d_output, Mat<S>(), 0, T, grads);
+  } else {  // a composite (a stack): one backward_range a chunk
+    Mat<S> d_state;  // empty: no cotangent reaches the final state
+    Mat<S>& chunk = grads.output_chunks[0];
+    for (Index end = T; end > 0; end -= steps) {
+      const Index begin = std::max<Index>(0, end - steps);
+      d_output_of(begin, end, chunk);
+      check_shape("d_output", chunk, cell.output_size(), (end - begin) * B);
+      d_state = cell.backward_range(cache, chunk, d_state, begin, end, grads);
+    }
+    grads.d_state0 = d_state;
   }
-  grads.d_state0 = d_state;
 }
 
 /// The same, returning new gradients.
