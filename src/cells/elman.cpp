@@ -102,14 +102,7 @@ Mat<S> Elman<S>::backward_range(const Cache& c, const OutputCotangent<S>& d_outp
       },
       [&](Index begin, Index end, const auto& delta) {
         const Index m = (end - begin) * B;
-        add_product_transposed(grads.params.weight_ih, delta, c.input.middleCols(begin * B, m));
-        add_product_transposed(grads.params.weight_hh, delta, c.states.middleCols(begin * B, m));
-        if (params.bias_ih.size() > 0) {
-          const Vec<S> db = delta.rowwise().sum();
-          grads.params.bias_ih += db;
-          grads.params.bias_hh += db;
-        }
-        add_input_gradient(grads, begin * B, params.weight_ih, delta);
+        add_block_gradients(grads, params, begin * B, delta, c.input.middleCols(begin * B, m), c.states.middleCols(begin * B, m));
       });
   return g;
 }

@@ -136,14 +136,7 @@ Mat<S> LSTM<S>::backward_range(const Cache& c, const OutputCotangent<S>& d_outpu
       },
       [&](Index begin, Index end, const auto& dz) {
         const Index m = (end - begin) * B;
-        add_product_transposed(grads.params.weight_ih, dz, c.input.middleCols(begin * B, m));
-        add_product_transposed(grads.params.weight_hh, dz, c.states.middleCols(begin * B, m).topRows(H));
-        if (params.bias_ih.size() > 0) {
-          const Vec<S> db = dz.rowwise().sum();
-          grads.params.bias_ih += db;
-          grads.params.bias_hh += db;
-        }
-        add_input_gradient(grads, begin * B, params.weight_ih, dz);
+        add_block_gradients(grads, params, begin * B, dz, c.input.middleCols(begin * B, m), c.states.middleCols(begin * B, m).topRows(H));
       });
   return d;
 }

@@ -375,6 +375,23 @@ void add_input_gradient(G& grads, Index col, const W& weight_ih, const D& delta)
   assign_product(grads.d_input.middleCols(col, delta.cols()), weight_ih.transpose(), delta, true);
 }
 
+/// The weight gradients of one backward block of a cell whose two biases add
+/// (Elman, CT-RNN, LSTM), one GEMM each: dW_ih += delta x^T,
+/// dW_hh += delta h_prev^T, db_ih and db_hh += delta 1, and d_input += W_ih^T
+/// delta from column `col` (the block's first) when the input gradient is wanted.
+template <class G, class P, class D, class X, class Hp>
+void add_block_gradients(G& grads, const P& params, Index col, const D& delta, const X& x, const Hp& h_prev) {
+  using S = typename std::decay_t<D>::Scalar;
+  add_product_transposed(grads.params.weight_ih, delta, x);
+  add_product_transposed(grads.params.weight_hh, delta, h_prev);
+  if (params.bias_ih.size() > 0) {
+    const Vec<S> db = delta.rowwise().sum();
+    grads.params.bias_ih += db;
+    grads.params.bias_hh += db;
+  }
+  add_input_gradient(grads, col, params.weight_ih, delta);
+}
+
 /// The shape check of grads.d_input that backward_range does before it writes
 /// into it: (I, T*B) when the input gradient is wanted.
 template <class G>

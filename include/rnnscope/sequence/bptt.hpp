@@ -110,13 +110,14 @@ template <class Cell, class F>
 void bptt_chunked(const Cell& cell, const typename Cell::Cache& cache, F&& d_output_of,
                   typename Cell::Gradients& grads) {
   using S = typename Cell::Scalar;
-  const Index T = cache.steps, B = cache.batch, steps = backward_block_steps(B);
+  const Index T = cache.steps;
   reset_gradients(cell, cache, grads);
   if constexpr (requires { cell.backward_range(cache, OutputCotangent<S>(), Mat<S>(), Index{}, Index{}, grads); }) {
     OutputCotangent<S> d_output;
     d_output.chunk = [&](Index t0, Index t1, Mat<S>& d) { d_output_of(t0, t1, d); };
     grads.d_state0 = cell.backward_range(cache, d_output, Mat<S>(), 0, T, grads);
   } else {  // a composite (a stack): one backward_range a chunk
+    const Index B = cache.batch, steps = backward_block_steps(B);
     Mat<S> d_state;  // empty: no cotangent reaches the final state
     Mat<S>& chunk = grads.output_chunks[0];
     for (Index end = T; end > 0; end -= steps) {
