@@ -270,6 +270,39 @@ TEST(SpectralNorm, MatchesTheSvdOnHardCases) {
   EXPECT_NEAR(log10_spectral_norm(qr.householderQ() * Mat<double>::Identity(30, 30)), 0.0, 1e-15);
 }
 
+// The k-th largest eigenvalue of a symmetric tridiagonal matrix by bisection
+// equals that of Eigen's dense eigensolver, with no guess of it and with
+// guesses that are close (the previous Lanczos step's Ritz value), a little
+// off, far off, outside the spectrum or not finite: a guess only narrows the
+// starting bracket where the Sturm count confirms it.
+TEST(SpectralNorm, TridiagonalEigenvalueWithAndWithoutAGuess) {
+  Rng rng(83);
+  for (const Index n : {Index{1}, Index{2}, Index{9}, Index{40}}) {
+    const Vec<double> d = rng.normal_matrix<double>(n, 1);
+    const Vec<double> e = n > 1 ? Vec<double>(rng.normal_matrix<double>(n - 1, 1)) : Vec<double>();
+    Mat<double> t = Mat<double>::Zero(n, n);
+    t.diagonal() = d;
+    if (n > 1) {
+      t.diagonal(1) = e;
+      t.diagonal(-1) = e;
+    }
+    const Vec<double> eig = Eigen::SelfAdjointEigenSolver<Mat<double>>(t, Eigen::EigenvaluesOnly).eigenvalues();
+    // Both are backward stable: each is within a small multiple of n eps ||T|| of the truth.
+    const double eps = std::numeric_limits<double>::epsilon();
+    const double dense_tol = double(n) * eps * t.cwiseAbs().rowwise().sum().maxCoeff();
+    for (const Index k : {Index{1}, std::min<Index>(n, 2)}) {
+      const double want = eig(n - k), plain = detail::tridiagonal_eigenvalue_from_top(d, e, k);
+      EXPECT_NEAR(plain, want, dense_tol) << "n " << n << " k " << k;
+      // A guess changes only the bracket the bisection starts from: the same
+      // eigenvalue to the width the bisection stops at (2 eps relative).
+      for (const double guess : {want, want * (1 + 3e-9), want * (1 - 5e-6), want + 1.0, -want, 1e9,
+                                 std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()})
+        EXPECT_NEAR(detail::tridiagonal_eigenvalue_from_top(d, e, k, guess), plain, 4 * eps * std::abs(plain))
+            << "n " << n << " k " << k << " guess " << guess;
+    }
+  }
+}
+
 // SpectralNorm started from a guess: a good one (the answer itself), a bad one
 // (orthogonal to the answer: the fixed spread vector added to every start
 // brings the answer in), and non-finite or wrongly sized ones (ignored); and a

@@ -90,11 +90,13 @@ TYPED_TEST(ThreadCount, OneThreadEqualsThree) {
 TYPED_TEST(ThreadCount, PipelinedSweepsEqualOneThread) {
   Rng rng(43);
   const Index I = 6, H = 40, B = 5;
-  const Index T = 3 * backward_block_steps(B) + 7;  // backward: 4 blocks, the first one partial
-  ASSERT_GT(T, 2 * forward_block_steps(H, B, sizeof(double)));  // forward: 3 blocks or more
-  EXPECT_TRUE(with_threads(2, [&] { return pipelined_sweep(B, 4); }));
-  EXPECT_FALSE(with_threads(1, [&] { return pipelined_sweep(B, 4); }));
-  EXPECT_FALSE(with_threads(2, [&] { return pipelined_sweep(16, 4); }));
+  // backward: kMinPipelinedBlocks + 1 blocks, the first one partial; forward as many or more
+  const Index T = kMinPipelinedBlocks * backward_block_steps(B) + 7;
+  ASSERT_GT(T, kMinPipelinedBlocks * forward_block_steps(H, B, sizeof(double)));
+  EXPECT_TRUE(with_threads(2, [&] { return pipelined_sweep(B, kMinPipelinedBlocks); }));
+  EXPECT_FALSE(with_threads(2, [&] { return pipelined_sweep(B, kMinPipelinedBlocks - 1); }));  // too short
+  EXPECT_FALSE(with_threads(1, [&] { return pipelined_sweep(B, kMinPipelinedBlocks); }));
+  EXPECT_FALSE(with_threads(2, [&] { return pipelined_sweep(16, kMinPipelinedBlocks); }));
   const auto cell = check::make_cell<TypeParam>(I, H, rng);
   const Mat<double> x = rng.normal_matrix<double>(I, T * B);
   const Mat<double> dy = rng.normal_matrix<double>(H, T * B);
@@ -173,7 +175,7 @@ TEST(PipelineRounds, EveryRoundRunsBothStagesInOrderAndAnExceptionEndsThem) {
 // pipelined backward sweep gives the error, not a hang or a terminate.
 TEST(PipelineRounds, AFailingCotangentChunkIsReported) {
   Rng rng(53);
-  const Index I = 3, H = 4, B = 2, T = 3 * backward_block_steps(B);
+  const Index I = 3, H = 4, B = 2, T = kMinPipelinedBlocks * backward_block_steps(B);  // pipelined with 2 threads
   const auto cell = check::make_cell<Elman<double>>(I, H, rng);
   const auto cache = cell.forward(rng.normal_matrix<double>(I, T * B), B);
   for (const int threads : {1, 2}) {

@@ -24,6 +24,29 @@ std::string eigen_name() {
   return fmt::format("Eigen {}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
 }
 
+/// Vector width in bits of Eigen's kernels in this build (-march decides).
+constexpr int eigen_vector_bits() {
+#if defined(__AVX512F__)
+  return 512;
+#elif defined(__AVX2__) && defined(__FMA__)
+  return 256;
+#else
+  return 128;
+#endif
+}
+
+/// Vector width in bits of OpenBLAS's kernel set `core` (openblas_get_corename):
+/// 512 for its AVX-512 sets, 256 for its AVX2 and AVX sets, 128 for the rest,
+/// among them "Prescott", the generic x86-64 set it runs on a CPU it does not
+/// recognise.
+int openblas_vector_bits(const std::string& core) {
+  for (const char* c : {"SkylakeX", "Cooperlake", "SapphireRapids"})
+    if (core == c) return 512;
+  for (const char* c : {"Haswell", "Zen", "Sandybridge", "Bulldozer", "Piledriver", "Steamroller", "Excavator"})
+    if (core == c) return 256;
+  return 128;
+}
+
 KernelChoice choose() {
   KernelChoice c;
   const char* env = std::getenv("RNNSCOPE_GEMM");
@@ -31,12 +54,16 @@ KernelChoice choose() {
 #ifdef RNNSCOPE_HAVE_OPENBLAS
   const std::string core = openblas_get_corename();
   const std::string blas = fmt::format("OpenBLAS ({} kernels)", core);
-  // Prescott is OpenBLAS's generic x86-64 kernel set: what it runs on a CPU it
-  // does not recognise. Eigen's AVX2/AVX-512 kernels are faster than those.
-  const bool generic = core == "Prescott" && __builtin_cpu_supports("avx2");
+  // OpenBLAS's kernels can be narrower than the CPU: its generic "Prescott"
+  // set on a CPU it does not recognise, or AVX2 kernels on an AVX-512 CPU
+  // (OPENBLAS_CORETYPE=Haswell, set where OpenBLAS 0.3.21 misdetects the CPU).
+  // Eigen's kernels, built for this CPU, are then faster for every product of
+  // a training step (docs/performance.md).
+  const int blas_bits = openblas_vector_bits(core), eigen_bits = eigen_vector_bits();
+  const bool narrower = blas_bits < eigen_bits;
   if (forced == "eigen") {
     c.description = eigen_name() + " (RNNSCOPE_GEMM=eigen)";
-  } else if (forced == "openblas" || !generic) {
+  } else if (forced == "openblas" || !narrower) {
     // One OpenBLAS thread per call. In OpenBLAS's OpenMP build this also sets
     // OpenMP's thread count (omp_set_num_threads), which is rnnscope's own
     // setting (--threads, OMP_NUM_THREADS): restore it.
@@ -50,7 +77,8 @@ KernelChoice choose() {
     c.kernel = GemmKernel::openblas;
     c.description = blas + (forced == "openblas" ? " (RNNSCOPE_GEMM=openblas)" : "");
   } else {
-    c.description = eigen_name() + ": " + blas + " would run its generic kernels on this CPU";
+    c.description = fmt::format("{} ({}-bit kernels): {} runs {}-bit kernels on this CPU", eigen_name(), eigen_bits,
+                                blas, blas_bits);
   }
 #else
   c.description = eigen_name() + (forced == "openblas" ? " (built without OpenBLAS)" : "");

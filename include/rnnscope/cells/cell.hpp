@@ -76,7 +76,8 @@ inline constexpr Index kPipelinedBatch = 16;
 /// A batch of fewer than kPipelinedBatch columns takes blocks of about 256
 /// columns: its sweep overlaps one block's steps with another's GEMMs
 /// (backward_in_blocks), which gains only when a sequence has several blocks
-/// (4 at T = 100, B = 8). The blocks do not depend on the thread count.
+/// (kMinPipelinedBlocks; 4 at T = 100, B = 8, too few). The blocks do not
+/// depend on the thread count.
 inline Index backward_block_steps(Index batch) {
   const Index b = std::max<Index>(1, batch);
   return std::max<Index>(1, (b < kPipelinedBatch ? 256 : 1024) / b);
@@ -169,12 +170,22 @@ void for_batch_slices(Index B, F&& f) {
   for_slices(B, 8, std::forward<F>(f));
 }
 
+/// The fewest blocks a sweep is pipelined over (pipelined_sweep). A pipeline
+/// leaves one block's side work exposed at each end, costs a barrier a block,
+/// and moves each block's data from one core's cache to the other's; over a
+/// short sequence that all fits in one core's cache this costs more than it
+/// saves. Elman tanh, B = 8, I = 16, H = 64, float, Eigen's kernels, one
+/// thread against two pipelined: T = 100 (4 blocks) 0.273 against 0.336 ms,
+/// T = 200 (7 blocks) 0.730 against 0.591 ms, T = 10,000 31.1 against 27.9 ms
+/// (docs/performance.md).
+inline constexpr Index kMinPipelinedBlocks = 6;
+
 /// Whether a sweep of `blocks` blocks over a batch of B runs as a pipeline
 /// (pipeline_rounds): when its time loop would run on one thread, another is
-/// free, and there is more than one block to overlap.
+/// free, and there are at least kMinPipelinedBlocks blocks to overlap.
 inline bool pipelined_sweep(Index B, Index blocks) {
 #ifdef _OPENMP
-  return blocks > 1 && B < kPipelinedBatch && omp_get_max_threads() >= 2 && !omp_in_parallel();
+  return blocks >= kMinPipelinedBlocks && B < kPipelinedBatch && omp_get_max_threads() >= 2 && !omp_in_parallel();
 #else
   (void)B;
   (void)blocks;

@@ -10,8 +10,10 @@
 //             more than it saves.
 //
 // OpenBLAS 0.3.21 (Debian 12) falls back to its generic "Prescott" kernels on
-// CPUs it does not know, five times slower than Eigen's; rnnscope then keeps
-// Eigen's. RNNSCOPE_GEMM=eigen or RNNSCOPE_GEMM=openblas in the environment
+// CPUs it does not know, five times slower than Eigen's, and runs its AVX2
+// kernels on an AVX-512 CPU when OPENBLAS_CORETYPE=Haswell says so; whenever
+// its kernels are narrower than the vectors Eigen was built for, rnnscope
+// keeps Eigen's. RNNSCOPE_GEMM=eigen or RNNSCOPE_GEMM=openblas in the environment
 // overrides the choice (another value is ignored, and the description says
 // so). rnnscope runs OpenBLAS on one thread per call: the
 // threads are rnnscope's own, which split the products (cells/cell.hpp).

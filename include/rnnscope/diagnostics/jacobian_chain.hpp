@@ -99,8 +99,16 @@ namespace detail {
 /// Gershgorin bounds; it stops when the interval is one rounding wide, as
 /// accurate as the QR iteration, at O(n) a step for the one eigenvalue wanted
 /// instead of O(n^2) for all of them.
+///
+/// near (optional, finite) is a guess of the eigenvalue, such as the previous
+/// Lanczos step's Ritz value: the bisection then starts from the narrowest of
+/// [near (1 -+ 1e-8)], [near (1 -+ 1e-4)] and the Gershgorin interval whose
+/// ends the Sturm count confirms on each side, and needs about half the steps
+/// once the iteration has nearly converged. The result does not depend on
+/// near beyond the last rounding step of the bisection.
 template <class D, class E>
-double tridiagonal_eigenvalue_from_top(const D& d, const E& e, Index k = 1) {
+double tridiagonal_eigenvalue_from_top(const D& d, const E& e, Index k = 1,
+                                       double near = std::numeric_limits<double>::quiet_NaN()) {
   const Index n = d.size();
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (Index i = 0; i < n; ++i) {
@@ -120,6 +128,18 @@ double tridiagonal_eigenvalue_from_top(const D& d, const E& e, Index k = 1) {
     return count;
   };
   const double eps = std::numeric_limits<double>::epsilon();
+  if (std::isfinite(near) && near > lo && near < hi) {
+    // Narrow the bracket around the guess where the Sturm count confirms it:
+    // the k-th largest eigenvalue is >= x when fewer than n - k + 1 lie below x.
+    for (const double width : {1e-8, 1e-4}) {
+      const double a = near - width * std::abs(near), b = near + width * std::abs(near);
+      if (a > lo && b < hi && below(a) < n - k + 1 && below(b) >= n - k + 1) {
+        lo = a;
+        hi = b;
+        break;
+      }
+    }
+  }
   while (hi - lo > 2.0 * eps * std::max(std::abs(lo), std::abs(hi)) && hi - lo > tiny) {
     const double mid = 0.5 * (lo + hi);
     if (mid <= lo || mid >= hi) break;
@@ -141,21 +161,33 @@ double largest_tridiagonal_eigenvalue(const D& d, const E& e) {
 /// eigenvalue theta, by two steps of inverse iteration: solves of
 /// (T - theta I) y' = y by Gaussian elimination with partial pivoting (the
 /// algorithm of LAPACK's dgtsv), zero pivots replaced by eps ||T||.
-inline void tridiagonal_eigenvector(const Vec<double>& d, const Vec<double>& e, double theta, Vec<double>& y) {
+/// The factorisation's storage, kept from call to call (no allocation a Lanczos step).
+struct TridiagonalWork {
+  Vec<double> dd, du, dl, du2, fact;
+  std::vector<char> swapped;
+};
+
+template <class D, class E>
+void tridiagonal_eigenvector(const D& d, const E& e, double theta, Vec<double>& y, TridiagonalWork& work) {
   const Index n = d.size();
   const double eps = std::numeric_limits<double>::epsilon();
   const double floor = eps * std::max(d.cwiseAbs().maxCoeff() + 2.0 * (n > 1 ? e.cwiseAbs().maxCoeff() : 0.0),
                                       std::numeric_limits<double>::min() / eps);
-  y = Vec<double>::Ones(n) / std::sqrt(static_cast<double>(n));
+  y.setConstant(n, 1.0 / std::sqrt(static_cast<double>(n)));
   if (n == 1) return;
-  Vec<double> dd(n), du(n), dl(n), du2(n);
+  Vec<double>&dd = work.dd, &du = work.du, &dl = work.dl, &du2 = work.du2, &fact = work.fact;
+  dd.resize(n);
+  du.resize(n);
+  dl.resize(n);
+  du2.resize(n);
   // Factor once: L U of P (T - theta I); the multipliers and swaps are kept to apply to each right side.
   dd = d.array() - theta;
   du.head(n - 1) = e;
   dl.head(n - 1) = e;
   du2.setZero();
-  std::vector<char> swapped(static_cast<size_t>(n), 0);
-  Vec<double> fact = Vec<double>::Zero(n);
+  std::vector<char>& swapped = work.swapped;
+  swapped.assign(static_cast<size_t>(n), 0);
+  fact.setZero(n);
   for (Index i = 0; i + 1 < n; ++i) {
     if (std::abs(dd(i)) >= std::abs(dl(i))) {
       if (std::abs(dd(i)) < floor) dd(i) = floor;
@@ -258,12 +290,22 @@ class SpectralNorm {
     if (guess.size() == n && guess.allFinite() && guess.norm() > 0) q0 = guess / guess.norm() + 1e-3 * q0;
     q0 /= q0.norm();
     const double tol = 1e-14;
+    double theta = std::numeric_limits<double>::quiet_NaN();
     for (Index j = 0; j < kmax; ++j) {
       steps_ = j + 1;
       // w = G q_j without forming G: two matrix-vector products (4 n^2 flops against n^3 for G)
       if (left_) {
-        t_.noalias() = u.transpose() * q_.col(j);
-        w_.noalias() = u * t_;
+        // U U^T q in one pass over U: t = U^T q and w = U t column block by
+        // column block, each block (about 16 KiB) still in the first-level
+        // cache for its second product; two whole products read U twice.
+        const Index cols = u.cols(), block = std::max<Index>(4, 2048 / std::max<Index>(1, u.rows()));
+        t_.resize(cols);
+        w_.setZero(u.rows());
+        for (Index c = 0; c < cols; c += block) {
+          const Index nc = std::min(block, cols - c);
+          t_.segment(c, nc).noalias() = u.middleCols(c, nc).transpose() * q_.col(j);
+          w_.noalias() += u.middleCols(c, nc) * t_.segment(c, nc);
+        }
       } else {
         t_.noalias() = u * q_.col(j);
         w_.noalias() = u.transpose() * t_;
@@ -278,8 +320,9 @@ class SpectralNorm {
       }
       beta_(j) = w_.norm();
       const auto d = alpha_.head(j + 1), e = beta_.head(j);
-      const double theta = detail::tridiagonal_eigenvalue_from_top(d, e, 1);
-      detail::tridiagonal_eigenvector(Vec<double>(d), Vec<double>(e), theta, y_);
+      // The top Ritz value grows with j (interlacing): the last one is a close guess.
+      theta = detail::tridiagonal_eigenvalue_from_top(d, e, 1, theta);
+      detail::tridiagonal_eigenvector(d, e, theta, y_, work_);
       const double r = beta_(j) * std::abs(y_(j));  // ||G x - theta x|| for the Ritz vector x = Q y
       if (r <= tol * theta) {
         vector_.noalias() = q_.leftCols(j + 1) * y_;
@@ -301,6 +344,7 @@ class SpectralNorm {
   const Mat<double>* m_ = nullptr;  // the matrix of the current call: the argument, or u_
   Mat<double> u_, g_, q_;
   Vec<double> w_, t_, h_, alpha_, beta_, y_, vector_;
+  detail::TridiagonalWork work_;
   Index steps_ = 0;
   bool left_ = true;  // G = U U^T (else U^T U, for a tall matrix)
 };
