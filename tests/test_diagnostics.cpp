@@ -270,6 +270,25 @@ TEST(SpectralNorm, MatchesTheSvdOnHardCases) {
   EXPECT_NEAR(log10_spectral_norm(qr.householderQ() * Mat<double>::Identity(30, 30)), 0.0, 1e-15);
 }
 
+// A workspace kept from call to call (ChainWorkspace) gives the norms of a
+// fresh call, identical, for a second sequence after a first and for a cell of
+// another size after that.
+TEST(JacobianChain, AReusedWorkspaceGivesTheNormsOfAFreshCall) {
+  Rng rng(89);
+  ChainWorkspace workspace;
+  for (const Index H : {Index{12}, Index{12}, Index{7}}) {
+    Elman<double> cell(3, H, Activation::tanh);
+    cell.init_uniform(rng);
+    const auto cache = cell.forward(rng.normal_matrix<double>(3, 23 * 2), 2);
+    for (const Index b : {Index{0}, Index{1}}) {
+      const ChainNorms fresh = jacobian_chain_norms(cell, cache, b);
+      const ChainNorms reused = jacobian_chain_norms(cell, cache, b, false, &workspace);
+      EXPECT_EQ(reused.log10_spectral, fresh.log10_spectral) << "H " << H << " b " << b;
+      EXPECT_EQ(reused.log10_frobenius, fresh.log10_frobenius) << "H " << H << " b " << b;
+    }
+  }
+}
+
 // The k-th largest eigenvalue of a symmetric tridiagonal matrix by bisection
 // equals that of Eigen's dense eigensolver, with no guess of it and with
 // guesses that are close (the previous Lanczos step's Ritz value), a little

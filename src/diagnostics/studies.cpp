@@ -246,8 +246,9 @@ LayerAnalysis analyse_layer(const Cell& cell, const typename Cell::Cache& cache,
   LayerAnalysis a;
   const Index T = cache.steps, nb = std::min(cache.batch, o.max_batch);
   std::vector<std::vector<double>> chains, lyap;
+  ChainWorkspace workspace;
   for (Index b = 0; b < nb; ++b) {
-    auto c = jacobian_chain_norms(cell, cache, b).log10_spectral;
+    auto c = jacobian_chain_norms(cell, cache, b, false, &workspace).log10_spectral;
     for (auto& v : c) v = floored(v);
     chains.push_back(std::move(c));
     lyap.push_back(lyapunov_spectrum(cell, cache, b, o.lyapunov_k, T / 10));

@@ -40,6 +40,15 @@ void renormalise(V& v, double& log10_scale) {
 }
 }  // namespace detail
 
+/// The matrices for_each_chain works in: the chain, the next one and the
+/// step Jacobian (a float cell's in double). A caller that forms chains again
+/// and again keeps them (ChainWorkspace): fresh matrices of 128 KiB (H = 128)
+/// come from mmap and page-fault on every first touch, 280 times a call at
+/// T = 100, H = 128 with the ring and the norms' storage.
+struct ChainBuffers {
+  Mat<double> chain, next, jacobian;
+};
+
 /// Runs top() then bottom(): the default schedule of for_each_chain's two half products.
 struct SequentialHalves {
   template <class Top, class Bottom>
@@ -55,16 +64,29 @@ struct SequentialHalves {
 /// halves(top, bottom) runs: one after the other by default, on two threads
 /// in jacobian_chain_norms. The split is made whoever runs the halves, so the
 /// chains do not depend on it.
+/// buffers (optional) holds the matrices it works in, kept by the caller.
 template <class Cell, class Visit, class Halves = SequentialHalves>
 void for_each_chain(const Cell& cell, const typename Cell::Cache& cache, Index b, Visit&& visit,
-                    Halves&& halves = Halves()) {
+                    Halves&& halves = Halves(), ChainBuffers* buffers = nullptr) {
   using S = typename Cell::Scalar;
   require(0 <= b && b < cache.batch, "jacobian chain: batch element out of range");
   const Index T = cache.steps, n = cell.state_size(), top_rows = n / 2;
-  Mat<double> chain = Mat<double>::Identity(n, n);
-  Mat<double> next(n, n);
-  Mat<S> jacobian(n, n);  // reused: a fresh n x n matrix a step would page-fault each time
-  Mat<double> jacobian_double;  // its double copy, for a float cell
+  ChainBuffers own;
+  ChainBuffers& buf = buffers ? *buffers : own;
+  Mat<double>& chain = buf.chain;
+  chain.setIdentity(n, n);
+  Mat<double>& next = buf.next;
+  next.resize(n, n);
+  // Reused from step to step: a fresh n x n matrix a step would page-fault each time.
+  Mat<S> own_jacobian;
+  Mat<S>& jacobian = [&]() -> Mat<S>& {
+    if constexpr (std::is_same_v<S, double>)
+      return buf.jacobian;
+    else
+      return own_jacobian;
+  }();
+  jacobian.resize(n, n);
+  Mat<double>& jacobian_double = buf.jacobian;  // a float cell's step Jacobian in double
   double log10_scale = 0.0;
   visit(Index{0}, chain, log10_scale);
   for (Index t = T - 1; t >= 0; --t) {
@@ -356,6 +378,17 @@ inline double log10_spectral_norm(const Mat<double>& a) { return SpectralNorm().
 /// Largest singular value of A.
 inline double spectral_norm(const Mat<double>& a) { return std::pow(10.0, log10_spectral_norm(a)); }
 
+/// What jacobian_chain_norms works in, for a caller that computes chains
+/// again and again (several sequences, a benchmark): the chain matrices
+/// (ChainBuffers), the ring of chains waiting for their norms, and the
+/// norms' Lanczos storage. The results do not depend on what a workspace held
+/// before.
+struct ChainWorkspace {
+  ChainBuffers buffers;
+  std::vector<Mat<double>> ring;
+  std::vector<SpectralNorm> solvers;
+};
+
 struct ChainNorms {
   std::vector<double> log10_spectral;   // index L: log10 ||C_L||_2
   std::vector<double> log10_frobenius;  // index L: log10 ||C_L||_F
@@ -376,7 +409,7 @@ struct ChainNorms {
 /// same whatever the number of threads and their timing.
 template <class Cell>
 ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& cache, Index b,
-                                bool all_singular_values = false) {
+                                bool all_singular_values = false, ChainWorkspace* workspace = nullptr) {
   require(0 <= b && b < cache.batch, "jacobian chain: batch element out of range");
   constexpr Index kChainRing = 4;
   const Index count = cache.steps + 1;
@@ -384,14 +417,21 @@ ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& ca
   n.log10_frobenius.resize(static_cast<size_t>(count));
   n.log10_spectral.resize(static_cast<size_t>(count));
   if (all_singular_values) n.log10_singular_values.resize(static_cast<size_t>(count));
-  std::vector<Mat<double>> ring(kChainRing);
+  ChainWorkspace own;
+  ChainWorkspace& ws = workspace ? *workspace : own;
+  ws.ring.resize(kChainRing);
+  ws.solvers.resize(kChainRing);
+  std::vector<Mat<double>>& ring = ws.ring;
+  std::vector<SpectralNorm>& solvers = ws.solvers;
   std::vector<double> scales(kChainRing);
-  std::vector<SpectralNorm> solvers(kChainRing);
   const auto evaluate = [&](Index L) {  // the norms of chain L, held in slot L % kChainRing
     const auto s = static_cast<size_t>(L % kChainRing), l = static_cast<size_t>(L);
     const Mat<double>& c = ring[s];
     n.log10_frobenius[l] = std::log10(c.norm()) + scales[s];
-    n.log10_spectral[l] = solvers[s].log10_norm(c, solvers[s].vector()) + scales[s];
+    // The guess is the slot's previous chain's vector; none for the first chains
+    // (whatever a reused workspace's solver still holds).
+    n.log10_spectral[l] =
+        solvers[s].log10_norm(c, L < kChainRing ? Vec<double>() : solvers[s].vector()) + scales[s];
     if (all_singular_values) {
       const Eigen::BDCSVD<Mat<double>> svd(c);
       std::vector<double> sv;
@@ -408,10 +448,13 @@ ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& ca
   if (!omp_in_parallel()) threads = std::min<int>(omp_get_max_threads(), static_cast<int>(count));
 #endif
   if (threads < 2) {
-    for_each_chain(cell, cache, b, [&](Index L, const Mat<double>& c, double log10_scale) {
-      put(L, c, log10_scale);
-      evaluate(L);
-    });
+    for_each_chain(
+        cell, cache, b,
+        [&](Index L, const Mat<double>& c, double log10_scale) {
+          put(L, c, log10_scale);
+          evaluate(L);
+        },
+        SequentialHalves(), &ws.buffers);
     return n;
   }
   std::atomic<Index> produced{0}, taken{0};
@@ -472,7 +515,8 @@ ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& ca
             top();
             work_until([&] { return half_state.load(std::memory_order_acquire) == 3; });
             half_state.store(0, std::memory_order_relaxed);
-          });
+          },
+          &ws.buffers);
     }
     work_until([&] { return taken.load(std::memory_order_relaxed) >= count; });
   }  // the region's end waits for every evaluation
