@@ -44,7 +44,8 @@ void train_step_case(benchmark::State& state) {
 // T = 200 to 800 between them, where a small batch's sweeps start to be
 // pipelined (kMinPipelinedBlocks, cells/cell.hpp).
 const std::vector<std::vector<int64_t>> kShapes = {
-    {1, 100, 1, 32}, {32, 100, 32, 128}, {64, 200, 64, 256}, {8, 100, 16, 64}, {8, 10000, 16, 64}, {8, 200, 16, 64}, {8, 400, 16, 64}, {8, 800, 16, 64}};
+    {1, 100, 1, 32},   {32, 100, 32, 128}, {64, 200, 64, 256}, {8, 100, 16, 64},
+    {8, 10000, 16, 64}, {8, 200, 16, 64},   {8, 400, 16, 64},   {8, 800, 16, 64}};
 
 template <CellKind K>
 void register_cell() {

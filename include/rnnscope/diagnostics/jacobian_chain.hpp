@@ -179,16 +179,17 @@ double largest_tridiagonal_eigenvalue(const D& d, const E& e) {
   return tridiagonal_eigenvalue_from_top(d, e, 1);
 }
 
-/// A unit eigenvector y of the symmetric tridiagonal matrix (d, e) for its
-/// eigenvalue theta, by two steps of inverse iteration: solves of
-/// (T - theta I) y' = y by Gaussian elimination with partial pivoting (the
-/// algorithm of LAPACK's dgtsv), zero pivots replaced by eps ||T||.
 /// The factorisation's storage, kept from call to call (no allocation a Lanczos step).
 struct TridiagonalWork {
   Vec<double> dd, du, dl, du2, fact;
   std::vector<char> swapped;
 };
 
+/// A unit eigenvector y of the symmetric tridiagonal matrix (d, e) for its
+/// eigenvalue theta, by two steps of inverse iteration: solves of
+/// (T - theta I) y' = y by Gaussian elimination with partial pivoting (the
+/// algorithm of LAPACK's dgtsv), zero pivots replaced by eps ||T||; its
+/// storage is kept in work.
 template <class D, class E>
 void tridiagonal_eigenvector(const D& d, const E& e, double theta, Vec<double>& y, TridiagonalWork& work) {
   const Index n = d.size();
