@@ -123,6 +123,46 @@ TYPED_TEST(ThreadCount, PipelinedSweepsEqualOneThread) {
   EXPECT_TRUE(one.second == two.second);
 }
 
+// for_slices splits a range over the threads, except while a OneThreadScope
+// is active on the calling thread (a small batch's sweep that is not
+// pipelined): then f covers the whole range at once, and splitting resumes
+// when the scope ends. An inactive scope changes nothing.
+TEST(ForSlices, AnActiveOneThreadScopeKeepsTheSlicesOnTheCallingThread) {
+  const auto slices = [] {
+    std::atomic<Index> calls{0}, covered{0};
+    for_slices(256, 64, [&](Index, Index n) {
+      ++calls;
+      covered += n;
+    });
+    EXPECT_EQ(covered.load(), 256);
+    return calls.load();
+  };
+  with_threads(2, [&] {
+#ifdef _OPENMP
+    EXPECT_EQ(slices(), 2);
+#endif
+    {
+      const OneThreadScope alone(true);
+      EXPECT_EQ(slices(), 1);
+      {
+        const OneThreadScope nested(true);
+        EXPECT_EQ(slices(), 1);
+      }
+      EXPECT_EQ(slices(), 1);
+    }
+    {
+      const OneThreadScope inactive(false);
+#ifdef _OPENMP
+      EXPECT_EQ(slices(), 2);
+#endif
+    }
+#ifdef _OPENMP
+    EXPECT_EQ(slices(), 2);
+#endif
+    return 0;
+  });
+}
+
 // pipeline_rounds runs main(j) and helper(j) for every round, round after
 // round, on two threads or on one; an exception from a stage ends the rounds
 // (no later round starts) and reaches the caller, with one thread or two.

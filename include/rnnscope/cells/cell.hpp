@@ -83,9 +83,37 @@ inline Index backward_block_steps(Index batch) {
   return std::max<Index>(1, (b < kPipelinedBatch ? 256 : 1024) / b);
 }
 
+namespace detail {
+/// How many OneThreadScope objects the calling thread has alive.
+inline thread_local int one_thread_scopes = 0;
+}  // namespace detail
+
+/// While an active scope lives, for_slices runs on the calling thread alone.
+/// A small batch's sweep that is not pipelined keeps its block products on the
+/// thread that runs its steps (forward_in_blocks, backward_in_blocks): a
+/// product of one block of 256 columns split over two threads cost more in
+/// fork, join and moving the block to the other core's cache than it saved.
+/// GRU, B = 8, T = 100, I = 16, H = 64, float: 1.02 ms with the products split
+/// over two threads, 0.84 ms on one (docs/performance.md).
+class OneThreadScope {
+ public:
+  explicit OneThreadScope(bool active) : active_(active) {
+    if (active_) ++detail::one_thread_scopes;
+  }
+  ~OneThreadScope() {
+    if (active_) --detail::one_thread_scopes;
+  }
+  OneThreadScope(const OneThreadScope&) = delete;
+  OneThreadScope& operator=(const OneThreadScope&) = delete;
+
+ private:
+  bool active_;
+};
+
 /// Runs f(i0, n) on slices [i0, i0 + n) that together cover [0, count), one
 /// slice per OpenMP thread and at least `min_slice` long, or f(0, count) alone
-/// without OpenMP, inside a parallel region or when count is small. The slices
+/// without OpenMP, inside a parallel region, inside a OneThreadScope or when
+/// count is small. The slices
 /// are independent: no thread waits for another before the end. This is how
 /// rnnscope uses threads; Eigen's own parallel GEMM, whose threads wait on each
 /// other for every packed block, is switched off (EIGEN_DONT_PARALLELIZE).
@@ -94,7 +122,7 @@ template <class F>
 void for_slices(Index count, Index min_slice, F&& f) {
 #ifdef _OPENMP
   const Index threads = std::min<Index>(omp_get_max_threads(), count / std::max<Index>(1, min_slice));
-  if (threads > 1 && !omp_in_parallel()) {
+  if (threads > 1 && !omp_in_parallel() && detail::one_thread_scopes == 0) {
 #pragma omp parallel num_threads(static_cast<int>(threads))
     {
       const Index k = omp_get_thread_num(), n = omp_get_num_threads();
@@ -279,6 +307,7 @@ void forward_in_blocks(P&& projections, const W& weight_ih, const X& x, const V&
         [&](Index j) { if (j < blocks) project(j); });
     return;
   }
+  const OneThreadScope alone(B < kPipelinedBatch);
   for (Index j = 0; j < blocks; ++j) {
     project(j);
     steps(j);
@@ -360,6 +389,7 @@ void backward_in_blocks(const OutputCotangent<S>& dy, Index out_rows, Index delt
         });
     return;
   }
+  const OneThreadScope alone(B < kPipelinedBatch);
   for (Index j = 0; j < blocks; ++j) {
     produce(j);
     run_steps(j);
