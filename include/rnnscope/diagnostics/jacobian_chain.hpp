@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <type_traits>
 #include <thread>
@@ -49,28 +48,15 @@ struct ChainBuffers {
   Mat<double> chain, next, jacobian;
 };
 
-/// Runs top() then bottom(): the default schedule of for_each_chain's two half products.
-struct SequentialHalves {
-  template <class Top, class Bottom>
-  void operator()(Top&& top, Bottom&& bottom) const {
-    top();
-    bottom();
-  }
-};
-
 /// Calls visit(L, C_scaled, log10_scale) for L = 0..T with C_L = C_scaled * 10^log10_scale.
-/// Each product C_L J is formed as two products of half the rows of C_L each
-/// (through core/gemm.hpp, so on OpenBLAS where it is faster), which
-/// halves(top, bottom) runs: one after the other by default, on two threads
-/// in jacobian_chain_norms. The split is made whoever runs the halves, so the
-/// chains do not depend on it.
+/// Each product C_L J is one GEMM on the calling thread (core/gemm.hpp).
 /// buffers (optional) holds the matrices it works in, kept by the caller.
-template <class Cell, class Visit, class Halves = SequentialHalves>
+template <class Cell, class Visit>
 void for_each_chain(const Cell& cell, const typename Cell::Cache& cache, Index b, Visit&& visit,
-                    Halves&& halves = Halves(), ChainBuffers* buffers = nullptr) {
+                    ChainBuffers* buffers = nullptr) {
   using S = typename Cell::Scalar;
   require(0 <= b && b < cache.batch, "jacobian chain: batch element out of range");
-  const Index T = cache.steps, n = cell.state_size(), top_rows = n / 2;
+  const Index T = cache.steps, n = cell.state_size();
   ChainBuffers own;
   ChainBuffers& buf = buffers ? *buffers : own;
   Mat<double>& chain = buf.chain;
@@ -99,8 +85,7 @@ void for_each_chain(const Cell& cell, const typename Cell::Cache& cache, Index b
       J = &jacobian;
     else
       jacobian_double = jacobian.template cast<double>();
-    halves([&] { gemm(next.topRows(top_rows), chain.topRows(top_rows), *J, false); },
-           [&] { gemm(next.bottomRows(n - top_rows), chain.bottomRows(n - top_rows), *J, false); });
+    gemm(next, chain, *J, false);
     chain.swap(next);
     const double f = chain.norm();
     if (f > 0 && std::isfinite(f)) {
@@ -399,12 +384,14 @@ struct ChainNorms {
 /// Norms of every chain C_L, L = 0..T, for batch element b.
 ///
 /// The chains are formed one after the other (each is the last times a step
-/// Jacobian) by one thread, which offers the bottom half of each product to
-/// the other threads (for_each_chain) and puts each chain into a ring of
-/// kChainRing slots;
-/// the norms, independent of each other, are computed by every thread as soon
-/// as a chain is in the ring, so that forming the chains and their norms
-/// overlap. A slot is refilled only once its previous chain's norms are done,
+/// Jacobian) by one thread, which puts each chain into a ring of kChainRing
+/// slots; the norms, independent of each other, are computed by the other
+/// threads as soon as a chain is in the ring (and by the forming thread while
+/// it waits for a slot), so that forming the chains and their norms overlap.
+/// Splitting each product between two threads as well cost more than it saved:
+/// the chain and the step Jacobian crossed from one core's cache to the other's
+/// every step (tanh RNN, T = 100, H = 128, two threads: 10.2 ms split against
+/// 9.1 ms whole, docs/performance.md). A slot is refilled only once its previous chain's norms are done,
 /// and the spectral norm of chain L starts from the top singular vector found
 /// for chain L - kChainRing, its slot's previous chain: the results are the
 /// same whatever the number of threads and their timing.
@@ -455,24 +442,13 @@ ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& ca
           put(L, c, log10_scale);
           evaluate(L);
         },
-        SequentialHalves(), &ws.buffers);
+        &ws.buffers);
     return n;
   }
   std::atomic<Index> produced{0}, taken{0};
   std::vector<std::atomic<Index>> finished(kChainRing);  // 1 + the last chain evaluated in the slot (0: none)
   for (auto& f : finished) f.store(0);
-  // The bottom half of the current chain product, offered to any thread:
-  // 0 none, 1 offered, 2 being computed, 3 done.
-  std::atomic<int> half_state{0};
-  std::function<void()> half;
-  const auto take = [&] {  // runs the offered half product or evaluates one chain that is ready; false when there is none
-    int offered = 1;
-    if (half_state.load(std::memory_order_acquire) == 1 &&
-        half_state.compare_exchange_strong(offered, 2, std::memory_order_acq_rel)) {
-      half();
-      half_state.store(3, std::memory_order_release);
-      return true;
-    }
+  const auto take = [&] {  // evaluates one chain that is ready; false when there is none
     Index L = taken.load(std::memory_order_relaxed);
     while (L < produced.load(std::memory_order_acquire)) {
       if (taken.compare_exchange_weak(L, L + 1, std::memory_order_acq_rel)) {
@@ -509,13 +485,6 @@ ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& ca
             work_until([&] { return L < kChainRing || finished[s].load(std::memory_order_acquire) > L - kChainRing; });
             put(L, c, log10_scale);
             produced.store(L + 1, std::memory_order_release);
-          },
-          [&](auto&& top, auto&& bottom) {
-            half = bottom;
-            half_state.store(1, std::memory_order_release);
-            top();
-            work_until([&] { return half_state.load(std::memory_order_acquire) == 3; });
-            half_state.store(0, std::memory_order_relaxed);
           },
           &ws.buffers);
     }
