@@ -40,12 +40,13 @@ void train_step_case(benchmark::State& state) {
 }
 
 // The shapes of docs/performance.md: the diagnostic scale, two training scales,
-// T = 100 against T = 10,000 at the same (B, I, H) for the linearity in T, and
-// T = 200 to 800 between them, where a small batch's sweeps start to be
-// pipelined (kMinPipelinedBlocks, cells/cell.hpp).
+// T = 100 against T = 10,000 at the same (B, I, H) for the linearity in T (at
+// B = 32, and at B = 8 with T = 200 to 800 between, where a small batch's
+// sweeps start to be pipelined: kMinPipelinedBlocks, cells/cell.hpp).
 const std::vector<std::vector<int64_t>> kShapes = {
     {1, 100, 1, 32},   {32, 100, 32, 128}, {64, 200, 64, 256}, {8, 100, 16, 64},
-    {8, 10000, 16, 64}, {8, 200, 16, 64},   {8, 400, 16, 64},   {8, 800, 16, 64}};
+    {8, 10000, 16, 64}, {8, 200, 16, 64},   {8, 400, 16, 64},   {8, 800, 16, 64},
+    {32, 10000, 32, 128}};
 
 template <CellKind K>
 void register_cell() {
