@@ -437,7 +437,8 @@ def main():
         with open(args.json, "w") as f:
             json.dump(dict(started=started.isoformat(), quick=args.quick, machine=info, load_before=load_before,
                            load_after=load_after, sgemm=[sgemm, sgemm_end], training=rows, chains=chains,
-                           linearity=lin, linearity_small_batch=lin_small, memory=mem, rnnscope_context=RNNSCOPE_CONTEXT), f, indent=1)
+                           linearity=lin, linearity_small_batch=lin_small, memory=mem,
+                           rnnscope_context=RNNSCOPE_CONTEXT), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -391,10 +391,11 @@ struct ChainNorms {
 /// Splitting each product between two threads as well cost more than it saved:
 /// the chain and the step Jacobian crossed from one core's cache to the other's
 /// every step (tanh RNN, T = 100, H = 128, two threads: 10.2 ms split against
-/// 9.1 ms whole, docs/performance.md). A slot is refilled only once its previous chain's norms are done,
-/// and the spectral norm of chain L starts from the top singular vector found
-/// for chain L - kChainRing, its slot's previous chain: the results are the
-/// same whatever the number of threads and their timing.
+/// 9.1 ms whole, docs/performance.md). A slot is refilled only once its
+/// previous chain's norms are done, and the spectral norm of chain L starts
+/// from the top singular vector found for chain L - kChainRing, its slot's
+/// previous chain: the results are the same whatever the number of threads and
+/// their timing.
 template <class Cell>
 ChainNorms jacobian_chain_norms(const Cell& cell, const typename Cell::Cache& cache, Index b,
                                 bool all_singular_values = false, ChainWorkspace* workspace = nullptr) {
