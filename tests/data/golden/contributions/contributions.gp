@@ -1,0 +1,31 @@
+# rnnscope figure 'contributions'. Run: gnuplot contributions.gp (in this folder) to redraw contributions.png and contributions.svg
+# from contributions.dat.
+# How much of the BPTT gradient ∂L/∂W_hh comes from terms linking steps t − k apart, relative to the whole gradient (mean of log10 over seeds), for every cell.
+if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
+set encoding utf8
+datafile = 'contributions.dat'
+set title 'Contribution of each temporal distance to ∂L/∂Wₕₕ (mean over seeds)' noenhanced font ',15'
+set xlabel 'temporal distance t − k (steps)' noenhanced
+set ylabel '‖contribution‖ / ‖∂L/∂Wₕₕ‖'."\n".'(dimensionless)' noenhanced
+set key outside below center vertical maxrows 1 Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1
+set border 3 linecolor rgb '#404040'
+set tics nomirror out scale 0.75 textcolor rgb '#202020'
+set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
+set mxtics
+set mytics
+set autoscale xfix
+set offsets graph 0.02, graph 0.02, 0, 0
+set logscale y 10
+set format y '10^{%T}'
+unset mytics
+point_scale = 1.0
+set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
+set output 'contributions.png'.rnnscope_suffix
+plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 notitle, \
+     datafile index 0 every 10::0 using 1:2 with points linecolor rgb '#0072B2' pointtype 7 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#0072B2' linewidth 2 dashtype 1 pointtype 7 pointsize 1.1*point_scale title 'Elman tanh'
+point_scale = 0.8
+set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
+set output 'contributions.svg'.rnnscope_suffix
+replot
+unset output

@@ -1,0 +1,32 @@
+# rnnscope figure 'lookback_elman_sigmoid'. Run: gnuplot lookback_elman_sigmoid.gp (in this folder) to redraw lookback_elman_sigmoid.png and lookback_elman_sigmoid.svg
+# from lookback_elman_sigmoid.dat.
+# The share of the final gradient that reaches the state L steps back in the Elman sigmoid network, mean (line) and range (band) over seeds and sequences, with the bound (γ ‖Wₕₕ‖₂)ᴸ (dashed).
+if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
+set encoding utf8
+datafile = 'lookback_elman_sigmoid.dat'
+set title 'Look-back window: Elman sigmoid (xavier initialisation, H = 8, T = 30)' noenhanced font ',15'
+set xlabel 'look-back distance L (steps)' noenhanced
+set ylabel '‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖'."\n".'(dimensionless)' noenhanced
+set key outside below center horizontal Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1
+set border 3 linecolor rgb '#404040'
+set tics nomirror out scale 0.75 textcolor rgb '#202020'
+set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
+set mxtics
+set mytics
+set autoscale xfix
+set logscale y 10
+set format y '10^{%T}'
+unset mytics
+set yrange [1.4775113689285102e-23:10]
+point_scale = 1.0
+set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
+set output 'lookback_elman_sigmoid.png'.rnnscope_suffix
+plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder notitle, \
+     datafile index 1 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 title 'measured, mean over seeds and sequences', \
+     NaN with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder title 'measured, range over seeds and sequences', \
+     datafile index 2 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 title 'bound (γ ‖Wₕₕ‖₂)ᴸ'
+point_scale = 0.8
+set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
+set output 'lookback_elman_sigmoid.svg'.rnnscope_suffix
+replot
+unset output
