@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "cli_testing.hpp"
-#include "rnnscope/diagnostics/lookback.hpp"
+#include "rnnscope/training/init.hpp"
 #include "rnnscope/io/model_file.hpp"
 
 using namespace cli_testing;
@@ -119,7 +119,7 @@ TEST(Analyze, SavedModelMatchesTheLibrary) {
             "missing.safetensors"},
            {"--model " + (files / "m.safetensors").string() + " --input " + (files / "x.safetensors").string() +
                 " --top 99",
-            "--top"}}) {
+            "top must be at most the layer state size"}}) {
     const auto b = run("analyze --quiet " + bad + " --out " + bad_out.string());
     EXPECT_EQ(b.code, 2) << bad << "\n" << b.out;
     EXPECT_NE(b.out.find(expect), std::string::npos) << bad << "\n" << b.out;

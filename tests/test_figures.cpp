@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "rnnscope/core/error.hpp"
-#include "rnnscope/io/figures.hpp"
-#include "rnnscope/io/report.hpp"
+#include "rnnscope/report/figures.hpp"
+#include "rnnscope/report/html.hpp"
 
 using namespace rnnscope;
 namespace fs = std::filesystem;

@@ -13,7 +13,7 @@
 #include "rnnscope/cells/lstm.hpp"
 #include "rnnscope/diagnostics/contributions.hpp"
 #include "rnnscope/diagnostics/jacobian_chain.hpp"
-#include "rnnscope/diagnostics/lookback.hpp"
+#include "rnnscope/studies/lookback.hpp"
 #include "rnnscope/diagnostics/lstm_paths.hpp"
 #include "rnnscope/diagnostics/lyapunov.hpp"
 #include "rnnscope/training/init.hpp"

@@ -2,6 +2,7 @@
 // well formed, the key numbers right, the same seed giving the same numbers,
 // bad options and existing folders refused.
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 
 #include "cli_testing.hpp"
 
@@ -171,5 +172,37 @@ TEST(Report, ProgressGoesToStderrOneLinePerStageWhenNotATerminal) {
   EXPECT_EQ(err.find('\r'), std::string::npos) << err;
   fs::remove_all(dir);
   EXPECT_EQ(stderr_of("report --quick --quiet --out " + dir.string()), "");
+  fs::remove_all(dir);
+}
+
+TEST(Report, SubcommandsTakeOnlyOptionsThatAct) {
+  // activations has no randomness and no parallel work; a recurrent matrix's
+  // spectrum depends on neither the Euler step nor the forget-gate bias.
+  for (const std::string args : {"activations --seed 3", "activations --threads 2", "spectrum --dt 0.5",
+                                 "spectrum --forget-bias 1"}) {
+    const auto r = run(args + " --quiet --out " + fresh_dir("inert").string());
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(args.substr(args.find("--"), args.find(' ', args.find("--")) - args.find("--"))),
+              std::string::npos)
+        << r.out;
+  }
+}
+
+TEST(Report, WroteCountsOnlyFilesThatExist) {
+  // Without gnuplot on PATH the figures' data is written and their images are not: the count says so.
+  const auto dir = fresh_dir("nognuplot");
+  const std::string cmd = "env PATH=/nonexistent " + std::string(RNNSCOPE_CLI_PATH) +
+                          " lookback --hidden 4 --T 10 --seeds 1 --quiet --out " + dir.string() + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << out;
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename() != ".rnnscope-output.json") ++files;
+  EXPECT_FALSE(fs::exists(dir / "lookback.png"));
+  EXPECT_NE(out.find(fmt::format("wrote {} files", files)), std::string::npos) << out;
+  EXPECT_NE(out.find("figure not drawn"), std::string::npos) << out;
   fs::remove_all(dir);
 }

@@ -5,14 +5,22 @@
 #include <cmath>
 
 #include "rnnscope/core/error.hpp"
-#include "rnnscope/diagnostics/studies.hpp"
+#include "rnnscope/studies/analysis.hpp"
+#include "rnnscope/studies/contributions.hpp"
+#include "rnnscope/studies/conv.hpp"
+#include "rnnscope/studies/lstm_paths.hpp"
+#include "rnnscope/studies/lyapunov.hpp"
+#include "rnnscope/studies/spectrum.hpp"
+#include "rnnscope/studies/statistics.hpp"
+#include "rnnscope/training/init.hpp"
 
 using namespace rnnscope;
 
 namespace {
 
-LookbackSpec spec_for(CellKind cell, Index T = 40, Index H = 8) {
-  LookbackSpec s;
+template <class Spec = NetworkSpec>
+Spec spec_for(CellKind cell, Index T = 40, Index H = 8) {
+  Spec s;
   s.model.cell = cell;
   s.model.input_size = 3;
   s.model.hidden_size = H;
@@ -26,15 +34,16 @@ LookbackSpec spec_for(CellKind cell, Index T = 40, Index H = 8) {
 }  // namespace
 
 TEST(Studies, RecurrentBlocksAreSquareGateBlocks) {
-  auto s = spec_for(CellKind::lstm);
-  const auto lstm = spectrum_study(s, 5);
+  auto s = spec_for<SpectrumSpec>(CellKind::lstm);
+  s.max_power = 5;
+  const auto lstm = spectrum_study(s).blocks;
   ASSERT_EQ(lstm.size(), 4u);
   EXPECT_EQ(lstm[1].name, "weight_hh[f]");
   EXPECT_FALSE(lstm[0].has_conditions);
   s.model.cell = CellKind::gru;
-  EXPECT_EQ(spectrum_study(s, 5).size(), 3u);
+  EXPECT_EQ(spectrum_study(s).blocks.size(), 3u);
   s.model.cell = CellKind::rnn_sigmoid;
-  const auto elman = spectrum_study(s, 5);
+  const auto elman = spectrum_study(s).blocks;
   ASSERT_EQ(elman.size(), 1u);
   EXPECT_TRUE(elman[0].has_conditions);
   EXPECT_DOUBLE_EQ(elman[0].conditions.threshold, 4.0);
@@ -42,23 +51,25 @@ TEST(Studies, RecurrentBlocksAreSquareGateBlocks) {
 }
 
 TEST(Studies, OrthogonalSpectrumLiesOnTheUnitCircle) {
-  auto s = spec_for(CellKind::rnn_tanh);
+  auto s = spec_for<SpectrumSpec>(CellKind::rnn_tanh);
   s.init = Init::orthogonal;
-  const auto r = spectrum_study(s, 30);
+  s.max_power = 30;
+  const auto r = spectrum_study(s).blocks;
   for (const auto& e : r[0].spectrum.eigenvalues) EXPECT_NEAR(std::abs(e), 1.0, 1e-10);
   for (const double v : r[0].powers.log10_norm_power) EXPECT_NEAR(v, 0.0, 1e-10);
 }
 
 TEST(Studies, ContributionsSumToTheGradientAndFallWithDistance) {
-  auto s = spec_for(CellKind::rnn_sigmoid);
-  const auto r = contributions_study(s);
+  const auto r = contributions_study(spec_for<ContributionSpec>(CellKind::rnn_sigmoid));
   ASSERT_EQ(r.distance.size(), 40u);
   EXPECT_LT(r.max_sum_error, 1e-10);
   EXPECT_LT(r.mean_log10[20], r.mean_log10[1] - 5);  // sigmoid: at least (1/4 ||W||)^d
 }
 
 TEST(Studies, LyapunovSpectrumOfSigmoidIsNegative) {
-  const auto r = lyapunov_study(spec_for(CellKind::rnn_sigmoid), 3);
+  auto s = spec_for<LyapunovSpec>(CellKind::rnn_sigmoid);
+  s.top = 3;
+  const auto r = lyapunov_study(s);
   ASSERT_EQ(r.mean.size(), 3u);
   EXPECT_EQ(r.trajectories.size(), 4u);
   EXPECT_LT(r.mean[0], std::log(0.5));
@@ -66,7 +77,7 @@ TEST(Studies, LyapunovSpectrumOfSigmoidIsNegative) {
 }
 
 TEST(Studies, LstmForgetBiasKeepsTheCellPath) {
-  auto s = spec_for(CellKind::lstm, 60);
+  auto s = spec_for<LstmPathSpec>(CellKind::lstm, 60);
   s.forget_bias = 0;
   const auto low = lstm_path_study(s);
   s.forget_bias = 3;
@@ -85,6 +96,9 @@ TEST(Studies, ConvGradientIsExactlyZeroPastTheReceptiveField) {
   c.steps = 30;
   const auto r = conv_distance_study(c);
   EXPECT_EQ(r.receptive_field, 15);
+  EXPECT_TRUE(r.zero_past_receptive_field);
+  EXPECT_EQ(r.largest_norm_past_receptive_field, 0.0);
+  EXPECT_EQ(r.relative.front(), 1.0);
   for (Index d = 0; d < 30; ++d) {
     if (d < r.receptive_field)
       EXPECT_GT(r.norm[static_cast<size_t>(d)], 0) << d;
@@ -103,8 +117,8 @@ TEST(Studies, AnalyseModelGivesEveryLayer) {
   Rng rng(3);
   initialise_model(m, Init::pytorch, 1.0, 0.0, rng);
   const Index T = 12, B = 3;
-  const Mat<double> x = rng.normal_matrix<double>(3, T * B);
-  const auto layers = analyse_model(m, ms.cell, x, B, Mat<double>(), {});
+  AnalysisSpec spec{m, ms.cell, rng.normal_matrix<double>(3, T * B), B, {}, {}};
+  const auto layers = analyse_model(spec);
   ASSERT_EQ(layers.size(), 2u);
   EXPECT_EQ(layers[1].layer, 1);
   EXPECT_EQ(layers[0].distance.size(), 13u);
@@ -113,5 +127,18 @@ TEST(Studies, AnalyseModelGivesEveryLayer) {
   EXPECT_EQ(layers[0].spectra.size(), 3u);
   EXPECT_EQ(layers[0].lyapunov.size(), 5u);
   EXPECT_LT(layers[1].contributions.max_sum_error, 1e-10);
-  EXPECT_THROW(analyse_model(m, ms.cell, x, 5, Mat<double>(), {}), InvalidInput);
+  spec.batch = 5;
+  EXPECT_THROW(analyse_model(spec), InvalidInput);
+}
+
+TEST(Studies, OneZeroFloorForEveryStatistic) {
+  EXPECT_TRUE(is_zero_log10(kLog10Floor));
+  EXPECT_TRUE(is_zero_log10(floored(-INFINITY)));
+  EXPECT_FALSE(is_zero_log10(std::log10(4.9e-324)));  // the smallest double is not zero
+  const auto s = curve_statistics({{0.0, -1.0}, {2.0, -3.0}});
+  EXPECT_EQ(s.mean, (std::vector<double>{1.0, -2.0}));
+  EXPECT_EQ(s.std, (std::vector<double>{1.0, 1.0}));
+  EXPECT_EQ(s.min, (std::vector<double>{0.0, -3.0}));
+  EXPECT_EQ(s.max, (std::vector<double>{2.0, -1.0}));
+  EXPECT_THROW(curve_statistics({{1.0}, {1.0, 2.0}}), InvalidInput);
 }

@@ -6,13 +6,13 @@
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/core/gemm.hpp"
 #include "rnnscope/io/model_file.hpp"
-#include "sections.hpp"
 
 namespace rnnscope::cli {
 
 namespace {
 
 struct Options : RunOptions {
+  std::uint64_t seed = 1;
   std::string model, input;
   int max_batch = 8;
   int max_power = 50;
@@ -20,35 +20,29 @@ struct Options : RunOptions {
 };
 
 void run(const Options& o) {
-  apply_run_options(o);
-  require(o.max_batch >= 1, fmt::format("--max-batch must be >= 1, got {}", o.max_batch));
-  require(o.max_power >= 1, fmt::format("--max-power must be >= 1, got {}", o.max_power));
-  require(o.top >= 0, fmt::format("--top must be >= 0, got {}", o.top));
   // Everything is read and checked before the output folder is touched.
   const TensorFile model_file = read_safetensors(o.model);
   const TensorFile input_file = read_safetensors(o.input);
   const ModelSpec spec = read_model_spec(model_file);
-  const Model<double> model = load_model<double>(model_file);
+  AnalysisSpec analysis{load_model<double>(model_file), spec.cell, {}, 0, {}, {}};
   check_input_names(input_file);
   const NamedTensor& input = input_file.at("input");
   require(input.shape.size() == 3, fmt::format("input: expected a (T, B, I) tensor, got {}", input.shape_string()));
   const Index T = static_cast<Index>(input.shape[0]), B = static_cast<Index>(input.shape[1]);
   require(T > 0 && B > 0, fmt::format("input: empty sequence or batch, shape {}", input.shape_string()));
   check_tensor_shape(input, {T, B, spec.input_size});
-  const Mat<double> x = to_sequence<double>(input);
-  const Mat<double> state0 = state_from_pytorch<double>(model, input_file.find("h0"), input_file.find("c0"), B);
-  const Index state = spec.cell == CellKind::lstm ? 2 * spec.hidden_size : spec.hidden_size;
-  require(o.top <= state, fmt::format("--top must be at most the layer state size {}, got {}", state, o.top));
+  analysis.x = to_sequence<double>(input);
+  analysis.batch = B;
+  analysis.state0 = state_from_pytorch<double>(analysis.model, input_file.find("h0"), input_file.find("c0"), B);
+  analysis.options = {o.max_batch, o.max_power, o.top, o.seed};
+  analysis.validate();
 
-  OutputFolder out(o.out, o.force);
   Progress progress(o.quiet);
-  progress.begin(fmt::format("analysing {} layer(s) of {}", spec.num_layers, to_string(spec.cell)));
-  AnalysisOptions ao;
-  ao.max_batch = o.max_batch;
-  ao.max_power = o.max_power;
-  ao.lyapunov_k = o.top;
-  ao.seed = o.seed;
-  const auto layers = analyse_model(model, spec.cell, x, B, state0, ao);
+  const Execution e = execution(o, &progress);
+  OutputFolder out(o.out, o.force);
+  progress.begin(fmt::format("analysing {} layer(s) of {}", spec.num_layers, to_string(spec.cell)),
+                 static_cast<int>(spec.num_layers));
+  const auto layers = analyse_model(analysis, e);
   progress.end();
   progress.begin("writing tables and figures", static_cast<int>(layers.size()));
   std::vector<Section> sections;
@@ -73,8 +67,7 @@ void run(const Options& o) {
               fmt::format("{}, {} layer(s), H = {}, on an input of T = {} steps x B = {}", name, spec.num_layers,
                           spec.hidden_size, T, B),
               facts, sections);
-  for (const auto& s : sections) fmt::print("{}\n", s.screen);
-  fmt::print("{}\n", files_written(out));
+  print_sections(sections, out);
 }
 
 }  // namespace
@@ -90,6 +83,7 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("--max-batch", opts->max_batch, "batch elements analysed (the first ones)")->capture_default_str();
   cmd->add_option("--max-power", opts->max_power, "largest power n of W^n")->capture_default_str();
   cmd->add_option("--top", opts->top, "Lyapunov exponents per layer, largest first (0: all)")->capture_default_str();
+  add_seed_option(cmd, opts->seed);
   add_run_options(cmd, *opts, "rnnscope-analysis");
   cmd->callback([opts] { run(*opts); });
 }

@@ -7,7 +7,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "rnnscope/core/error.hpp"
-#include "rnnscope/diagnostics/lookback.hpp"
+#include "rnnscope/training/init.hpp"
 #include "rnnscope/io/model_file.hpp"
 
 namespace rnnscope::cli {

@@ -1,30 +1,37 @@
-// Options shared by the subcommands, and their translation to the library's specs.
+// Options shared by the subcommands, and their translation to the library's
+// specs and execution. The library validates the specs; the CLI only parses.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
 
-#include "rnnscope/diagnostics/lookback.hpp"
+#include "progress.hpp"
+#include "rnnscope/report/sections.hpp"
+#include "rnnscope/studies/execution.hpp"
+#include "rnnscope/studies/network.hpp"
 
 namespace rnnscope::cli {
 
 /// What every subcommand that writes a folder takes.
 struct RunOptions {
-  std::uint64_t seed = 1;
   std::string out;
-  int threads = 0;  // 0: Eigen's default
+  int threads = 0;  // 0: OMP_NUM_THREADS, else every core
   bool quiet = false;
   bool force = false;
 };
 
-/// Adds --seed --out --threads --quiet --force.
-void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& default_out);
+/// Adds --out --quiet --force, and --threads where the command has parallel work.
+void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& default_out, bool threads = true);
+/// Adds --seed.
+void add_seed_option(CLI::App* cmd, std::uint64_t& seed);
 
-/// Checks --threads and passes it to Eigen (InvalidInput if negative).
-void apply_run_options(const RunOptions& o);
+/// The library's execution for --threads, telling `progress` (validated: InvalidInput on a bad count).
+Execution execution(const RunOptions& o, ProgressSink* progress = nullptr);
 
-struct StudyOptions : RunOptions {
+/// The options of a study over random networks.
+struct NetworkOptions : RunOptions {
+  std::uint64_t seed = 1;
   std::string cell = "rnn_tanh";
   int hidden = 32;
   int input_size = 4;
@@ -37,16 +44,21 @@ struct StudyOptions : RunOptions {
   int batch = 4;
 };
 
-/// Adds --cell --hidden --init --scale --dt --forget-bias and the run options;
-/// with `sequences` also --input-size --T --seeds --batch (studies that run the network).
-void add_study_options(CLI::App* cmd, StudyOptions& o, const std::string& default_out, bool sequences = true);
+/// Adds --cell --hidden --init --scale --seed and the run options; with
+/// `sequences` (studies that run the network) also --dt --forget-bias
+/// --input-size --T --seeds --batch, which change only what the network does
+/// on sequences, not its recurrent matrices.
+void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& default_out, bool sequences = true);
 
 /// The model spec of a subcommand's --cell, --input-size, --hidden, --layers,
 /// --no-bias and --dt (InvalidInput naming an unknown cell).
 ModelSpec model_spec(const std::string& cell, int input_size, int hidden, int layers = 1, bool bias = true,
                      double dt = 0.1);
 
-/// Validates the options (InvalidInput naming the bad one) and builds the study spec.
-LookbackSpec to_lookback_spec(const StudyOptions& o);
+/// The network spec of the options, validated.
+NetworkSpec network_spec(const NetworkOptions& o);
+
+/// Prints each section's screen text and the files written.
+void print_sections(const std::vector<Section>& sections, const OutputFolder& out);
 
 }  // namespace rnnscope::cli

@@ -7,21 +7,23 @@
 #include <chrono>
 #include <string>
 
+#include "rnnscope/studies/execution.hpp"
+
 namespace rnnscope::cli {
 
-class Progress {
+class Progress : public ProgressSink {
  public:
   /// quiet: print nothing. Whether stderr is a terminal is read once, here.
   explicit Progress(bool quiet);
   /// The number of stages the command will run, shown as [i/n]; 0 hides it.
-  void set_stages(int count) { stages_ = count; }
+  void set_stages(int count) override { stages_ = count; }
   /// Starts a stage of `units` equal steps (finishing the previous one).
-  void begin(const std::string& what, int units = 1);
+  void begin(const std::string& what, int units = 1) override;
   /// Marks `n` more units of the current stage done.
-  void advance(int n = 1);
+  void advance(int n = 1) override;
   /// Finishes the current stage (no-op without one).
-  void end();
-  ~Progress();
+  void end() override;
+  ~Progress() override;
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 

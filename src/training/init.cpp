@@ -67,4 +67,23 @@ template Mat<double> random_orthogonal(Index, Rng&);
 template void init_matrix(Mat<float>&, Init, double, bool, Rng&);
 template void init_matrix(Mat<double>&, Init, double, bool, Rng&);
 
+template <Scalar S>
+void initialise_model(Model<S>& model, Init init, double scale, double forget_bias, Rng& rng) {
+  std::visit(
+      [&](auto& stack) {
+        for (Index l = 0; l < stack.num_layers(); ++l) {
+          auto& cell = stack.layer(l);
+          initialise(cell.params, init, scale, rng);
+          if constexpr (std::is_same_v<std::decay_t<decltype(cell)>, LSTM<S>>) {
+            const Index H = cell.output_size();
+            if (cell.params.bias_ih.size() > 0) cell.params.bias_ih.segment(H, H).array() += static_cast<S>(forget_bias);
+          }
+        }
+      },
+      model);
+}
+
+template void initialise_model(Model<float>&, Init, double, double, Rng&);
+template void initialise_model(Model<double>&, Init, double, double, Rng&);
+
 }  // namespace rnnscope

@@ -14,6 +14,7 @@
 
 #include "rnnscope/core/random.hpp"
 #include "rnnscope/core/tensor.hpp"
+#include "rnnscope/sequence/model.hpp"
 
 namespace rnnscope {
 
@@ -51,5 +52,10 @@ void initialise(Params& params, Init init, double scale, Rng& rng) {
     }
   });
 }
+
+/// Initialises every layer of a model by `init` (as initialise) and adds
+/// forget_bias to each LSTM layer's forget-gate bias (bias_ih's second block).
+template <Scalar S>
+void initialise_model(Model<S>& model, Init init, double scale, double forget_bias, Rng& rng);
 
 }  // namespace rnnscope

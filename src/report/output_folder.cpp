@@ -1,4 +1,4 @@
-#include "output.hpp"
+#include "rnnscope/report/output_folder.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 
 namespace fs = std::filesystem;
 
-namespace rnnscope::cli {
+namespace rnnscope {
 
 namespace {
 
@@ -88,4 +88,4 @@ void OutputFolder::report(const Report& report) {
   record({"index.html"});
 }
 
-}  // namespace rnnscope::cli
+}  // namespace rnnscope

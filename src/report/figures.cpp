@@ -1,4 +1,4 @@
-#include "rnnscope/io/figures.hpp"
+#include "rnnscope/report/figures.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

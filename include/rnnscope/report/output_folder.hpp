@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "rnnscope/io/figures.hpp"
+#include "rnnscope/report/figures.hpp"
 #include "rnnscope/io/files.hpp"
-#include "rnnscope/io/report.hpp"
+#include "rnnscope/report/html.hpp"
 
-namespace rnnscope::cli {
+namespace rnnscope {
 
 class OutputFolder {
  public:
@@ -46,4 +46,4 @@ class OutputFolder {
   std::vector<std::string> not_drawn_;
 };
 
-}  // namespace rnnscope::cli
+}  // namespace rnnscope

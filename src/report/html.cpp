@@ -1,4 +1,4 @@
-#include "rnnscope/io/report.hpp"
+#include "rnnscope/report/html.hpp"
 
 #include <fmt/format.h>
 

@@ -1,0 +1,80 @@
+// A study's result -> its tables, figures and a report section. Every front
+// end that writes results (the CLI's activations, lookback, spectrum,
+// lyapunov, contributions, report and analyze) goes through these functions,
+// so a study looks the same on its own and inside the report. They render
+// what a study returned (studies/) and compute nothing of their own.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "rnnscope/report/html.hpp"
+#include "rnnscope/report/output_folder.hpp"
+#include "rnnscope/studies/activations.hpp"
+#include "rnnscope/studies/analysis.hpp"
+#include "rnnscope/studies/contributions.hpp"
+#include "rnnscope/studies/conv.hpp"
+#include "rnnscope/studies/lookback.hpp"
+#include "rnnscope/studies/lstm_paths.hpp"
+#include "rnnscope/studies/lyapunov.hpp"
+#include "rnnscope/studies/spectrum.hpp"
+
+namespace rnnscope {
+
+/// What a study produced: its report section (figures and tables already
+/// written), its key numbers for summary.json, and a few lines for stdout.
+struct Section {
+  ReportSection html;
+  nlohmann::json summary;
+  std::string screen;
+};
+
+/// A study's spec and result with the name it has in legends and tables ("Elman tanh", "CT-RNN dt 1").
+template <class Spec, class Result>
+struct Labelled {
+  std::string label;
+  Spec spec;
+  Result result;
+};
+using LabelledLookback = Labelled<LookbackSpec, LookbackResult>;
+using LabelledLyapunov = Labelled<LyapunovSpec, LyapunovResult>;
+using LabelledContributions = Labelled<ContributionSpec, ContributionResult>;
+using LabelledLstmPaths = Labelled<LstmPathSpec, LstmPathResult>;
+using LabelledConv = Labelled<ConvSpec, ConvResult>;
+
+/// "Elman tanh", "LSTM", "CT-RNN dt 0.1", ...
+std::string cell_label(const ModelSpec& m);
+
+/// sigmoid' and tanh' with their order-n approximations; rho(eps)^T exact and approximate.
+Section activations_section(OutputFolder& out, const ActivationResult& result);
+/// ||dL/dh_{T-L}|| / ||dL/dh_T|| against L for each cell, with its bound.
+Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>& runs);
+
+struct LabelledSpectrum {
+  std::string label;
+  BlockSpectrum block;
+};
+/// Eigenvalues in the complex plane and ||W^n|| by powers and by eigendecomposition.
+/// `stem` prefixes the files ("spectrum" gives spectrum_eigenvalues.png, ...).
+Section spectrum_section(OutputFolder& out, const std::vector<LabelledSpectrum>& blocks, const std::string& stem,
+                         const std::string& what);
+/// The LSTM's cell path against its hidden path, for each run (LSTMs with different forget biases).
+Section lstm_paths_section(OutputFolder& out, const std::vector<LabelledLstmPaths>& runs);
+/// The Lyapunov spectrum of each run.
+Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>& runs);
+/// The gradient of W_hh by temporal distance for each run.
+Section contributions_section(OutputFolder& out, const std::vector<LabelledContributions>& runs);
+/// Conv1D stacks' input gradient against distance, beside an RNN's look-back curve.
+Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, const LabelledLookback& rnn);
+/// Every diagnostic of one layer of a given model (rnnscope analyze).
+Section layer_section(OutputFolder& out, const LayerAnalysis& layer, const std::string& cell_name);
+
+/// "wrote N files to DIR/ (open index.html)" and a line per figure gnuplot could not draw.
+std::string files_written(const OutputFolder& out);
+
+/// Writes summary.json ({"run": facts, "<section id>": summary, ...}) and index.html.
+void write_index(OutputFolder& out, const std::string& title, const std::string& subtitle,
+                 const nlohmann::json& run, const std::vector<Section>& sections);
+
+}  // namespace rnnscope

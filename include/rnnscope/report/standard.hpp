@@ -1,0 +1,47 @@
+// The standard gradient-flow report (rnnscope report): every study on every
+// cell, on one set of sizes, as one folder with index.html, summary.json, a
+// CSV per table and every figure as PNG and SVG.
+//
+// Computing and rendering are two calls: run_standard_studies returns the
+// results (numbers only), write_standard_report renders them.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "rnnscope/report/sections.hpp"
+#include "rnnscope/studies/execution.hpp"
+
+namespace rnnscope {
+
+struct StandardReportSpec {
+  Index steps = 200;  // T
+  Index hidden = 32;  // H
+  int seeds = 5;
+  Index batch = 4;
+  std::uint64_t seed = 1;
+  /// Throws InvalidInput naming the first field out of range. The limits keep
+  /// a run within minutes and memory on a laptop (the contributions cost
+  /// O(T^2 H^2), the chains O(T H^3)): T 1..10000, hidden 1..1024, seeds and batch 1..1000.
+  void validate() const;
+};
+
+/// The results of every study of the report.
+struct StandardResults {
+  ActivationResult activations;
+  std::vector<LabelledLookback> lookback;         // every recurrent cell
+  std::vector<LabelledSpectrum> spectra;          // Elman tanh's W_hh under four initialisations
+  std::vector<LabelledLstmPaths> lstm_paths;      // forget bias 0 and 1
+  std::vector<LabelledLyapunov> lyapunov;         // every recurrent cell
+  std::vector<LabelledContributions> contributions;  // every recurrent cell
+  std::vector<LabelledConv> convs;                // two dilated stacks, beside lookback[1] (Elman tanh)
+};
+
+/// Runs every study (7 stages, told to execution.progress).
+StandardResults run_standard_studies(const StandardReportSpec& spec, const Execution& execution = {});
+
+/// Writes every section, summary.json and index.html into out; returns the sections (for their screen text).
+std::vector<Section> write_standard_report(OutputFolder& out, const StandardReportSpec& spec,
+                                           const StandardResults& results);
+
+}  // namespace rnnscope

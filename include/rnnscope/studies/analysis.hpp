@@ -1,0 +1,67 @@
+// The diagnostics of a given model on a given input, layer by layer
+// (rnnscope analyze). Task: one layer; each task runs the stack forward and
+// analyses its layer, so the layers can be analysed anywhere.
+//
+// The random-projection loss of layer l is drawn from Rng(seed) after the
+// projections of layers 0..l-1, as if the layers were analysed in order.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "rnnscope/diagnostics/recurrent_blocks.hpp"
+#include "rnnscope/sequence/model.hpp"
+#include "rnnscope/studies/contributions.hpp"
+#include "rnnscope/studies/study.hpp"
+
+namespace rnnscope {
+
+struct AnalysisOptions {
+  Index max_batch = 8;    // batch elements analysed (the first ones)
+  int max_power = 50;     // W^n for n = 1..max_power
+  Index lyapunov_k = 0;   // 0: all exponents
+  std::uint64_t seed = 1; // for the random-projection loss
+};
+
+struct AnalysisSpec {
+  Model<double> model;
+  CellKind kind = CellKind::rnn_tanh;
+  Mat<double> x;       // (I, T*B)
+  Index batch = 1;     // B
+  Mat<double> state0;  // (L*S, B) or empty
+  AnalysisOptions options;
+  /// Throws InvalidInput on an input that holds no whole sequence, a
+  /// non-finite input, max_batch or max_power < 1, or lyapunov_k outside 0..state size.
+  void validate() const;
+};
+
+/// The diagnostics of one layer.
+struct LayerAnalysis {
+  Index layer = 0;
+  std::vector<Index> distance;  // L = 0..T
+  std::vector<double> chain_mean_log10, chain_min_log10, chain_max_log10;  // log10 ||ds_{T-1}/ds_{T-1-L}||_2 over batch
+  std::vector<double> bound_log10;  // L log10(c) (diagnostics/bounds.hpp); empty for gated cells
+  std::vector<BlockSpectrum> spectra;
+  std::vector<double> lyapunov;     // mean over the batch elements analysed, largest first
+  ContributionResult contributions;  // loss sum_t <r_t, h_t> on this layer's outputs, r drawn from seed
+};
+
+struct AnalysisStudy {
+  using Spec = AnalysisSpec;
+  struct Task {
+    std::size_t task = 0;  // the layer
+  };
+  struct Partial : TaskIndex {
+    LayerAnalysis layer;
+  };
+  using Result = std::vector<LayerAnalysis>;
+  static std::vector<Task> tasks(const Spec& spec);
+  static Partial run(const Spec& spec, const Task& task);
+  static Result reduce(const Spec& spec, std::vector<Partial> parts);
+};
+
+inline std::vector<LayerAnalysis> analyse_model(const AnalysisSpec& spec, const Execution& execution = {}) {
+  return run_study<AnalysisStudy>(spec, execution);
+}
+
+}  // namespace rnnscope

@@ -1,0 +1,41 @@
+// The BPTT gradient of W_hh split by temporal distance d = t - k
+// (diagnostics/contributions.hpp) for a random-projection loss
+// sum_t <r_t, h_t> on every step, as log10 of ||contribution_d|| / ||dL/dW_hh||;
+// statistics over seeds. Task: one seed (network, sequences, projection).
+#pragma once
+
+#include <vector>
+
+#include "rnnscope/studies/network.hpp"
+
+namespace rnnscope {
+
+struct ContributionSpec : NetworkSpec {
+  /// NetworkSpec's limits, and T <= 5000: the decomposition costs O(T^2) single-step backward passes.
+  void validate() const;
+};
+
+struct ContributionResult {
+  std::vector<Index> distance;  // d = 0..T-1
+  std::vector<double> mean_log10, std_log10;
+  double max_sum_error = 0;  // largest ||sum_d contribution_d - BPTT gradient|| / ||BPTT gradient|| over seeds
+};
+
+struct ContributionStudy {
+  using Spec = ContributionSpec;
+  using Task = SeedTask;
+  struct Partial : TaskIndex {
+    std::vector<double> curve;  // log10 relative contribution by distance, floored
+    double sum_error = 0;
+  };
+  using Result = ContributionResult;
+  static std::vector<Task> tasks(const Spec& spec);
+  static Partial run(const Spec& spec, const Task& task);
+  static Result reduce(const Spec& spec, std::vector<Partial> parts);
+};
+
+inline ContributionResult contributions_study(const ContributionSpec& spec, const Execution& execution = {}) {
+  return run_study<ContributionStudy>(spec, execution);
+}
+
+}  // namespace rnnscope

@@ -1,0 +1,55 @@
+#include "rnnscope/diagnostics/recurrent_blocks.hpp"
+
+#include <fmt/format.h>
+
+#include <type_traits>
+
+namespace rnnscope {
+
+namespace {
+template <class Cell>
+constexpr bool is_lstm = std::is_same_v<Cell, LSTM<double>> || std::is_same_v<Cell, LSTM<float>>;
+template <class Cell>
+constexpr bool is_gru = std::is_same_v<Cell, GRU<double>> || std::is_same_v<Cell, GRU<float>>;
+}  // namespace
+
+template <class Cell>
+std::vector<RecurrentBlock> recurrent_blocks(const Cell& cell) {
+  const Mat<double> w = cell.params.weight_hh.template cast<double>();
+  const Index H = w.cols();
+  std::vector<RecurrentBlock> blocks;
+  if constexpr (is_lstm<Cell> || is_gru<Cell>) {
+    const char* gates = is_lstm<Cell> ? "ifgo" : "rzn";
+    for (Index g = 0; gates[g] != '\0'; ++g)
+      blocks.push_back({fmt::format("weight_hh[{}]", gates[g]), w.middleRows(g * H, H)});
+  } else {
+    blocks.push_back({"weight_hh", w});
+  }
+  return blocks;
+}
+template std::vector<RecurrentBlock> recurrent_blocks(const Elman<double>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const CtRnn<double>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const LSTM<double>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const GRU<double>&);
+
+std::vector<BlockSpectrum> analyse_blocks(const std::vector<RecurrentBlock>& blocks, double gamma, int max_n) {
+  std::vector<BlockSpectrum> out;
+  for (const auto& b : blocks) {
+    BlockSpectrum s;
+    s.name = b.name;
+    s.spectrum = analyse_spectrum(b.weight);
+    s.powers = matrix_powers(b.weight, max_n);
+    if (gamma > 0) {
+      s.has_conditions = true;
+      s.conditions = pascanu_conditions(b.weight, gamma);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+double conditions_gamma(CellKind k) {
+  return k == CellKind::rnn_tanh || k == CellKind::rnn_relu || k == CellKind::rnn_sigmoid ? activation_gamma(k) : 0.0;
+}
+
+}  // namespace rnnscope

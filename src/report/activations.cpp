@@ -1,0 +1,141 @@
+// The activations section: sigmoid' against tanh' (studies/activations.hpp).
+
+#include "plot.hpp"
+
+namespace rnnscope {
+
+using namespace detail;
+
+Section activations_section(OutputFolder& out, const ActivationResult& result) {
+  const ActivationStudy& s = result.study;
+  const double eps = s.eps;
+  const int order = s.order;
+  CsvTable rho{{"T", "rho_exact_pow_T", "rho_approx_pow_T", "rho_first_order_pow_T"}, {}};
+  for (size_t i = 0; i < s.steps.size(); ++i)
+    rho.add_row({std::to_string(s.steps[i]), format_number(s.rho_pow[i]), format_number(s.rho_approx_pow[i]),
+                 format_number(s.rho_first_pow[i])});
+  out.table("activations.csv", rho);
+
+  CsvTable curves{{"x", "sigmoid_prime", "tanh_prime", "sigmoid_prime_approx", "tanh_prime_approx"}, {}};
+  const auto &x = result.x, &sp = result.sigmoid_prime, &tp = result.tanh_prime, &spa = result.sigmoid_prime_approx,
+             &tpa = result.tanh_prime_approx;
+  for (size_t i = 0; i < x.size(); ++i)
+    curves.add_row({format_number(x[i]), format_number(sp[i]), format_number(tp[i]), format_number(spa[i]),
+                    format_number(tpa[i])});
+  out.table("activation_curves.csv", curves);
+
+  nlohmann::json intervals = nlohmann::json::array();
+  for (const auto& iv : s.all_intervals) intervals.push_back({json_number(iv.lo), json_number(iv.hi)});
+  const nlohmann::json summary = {
+      {"eps", s.eps},
+      {"order", s.order},
+      {"sigmoid_prime", s.sigmoid_prime},
+      {"tanh_prime", s.tanh_prime},
+      {"sigmoid_prime_approx", json_number(s.sigmoid_prime_approx)},
+      {"tanh_prime_approx", json_number(s.tanh_prime_approx)},
+      {"rho", s.rho},
+      {"rho_approx", json_number(s.rho_approx)},
+      {"sigmoid_prime_first_order", s.sigmoid_prime_first},
+      {"tanh_prime_first_order", s.tanh_prime_first},
+      {"rho_first_order", s.rho_first},
+      {"rho_pow_T", json_number(s.rho_pow.back())},
+      {"rho_approx_pow_T", json_number(s.rho_approx_pow.back())},
+      {"interval_approx", {json_number(s.interval_approx.lo), json_number(s.interval_approx.hi)}},
+      {"intervals_approx", intervals},
+      {"interval_exact", {s.interval_exact.lo, s.interval_exact.hi}},
+      {"interval_exact_closed_form", exact_derivative_crossing_closed_form()}};
+  out.json("activations.json", summary);
+
+  Section sec;
+  Figure d;
+  d.name = "activation_derivatives";
+  d.title = fmt::format("sigmoid′ and tanh′ with their order-{} Maclaurin approximations", order);
+  d.xlabel = "pre-activation x (dimensionless)";
+  d.ylabel = "derivative f′(x) (dimensionless)";
+  d.caption = fmt::format(
+      "The exact derivatives sigmoid′(x) and tanh′(x) (solid) and their order-{} Maclaurin polynomials (dashed, "
+      "same colour), with the point x = ε = {} at which the ratio ρ(ε) = sigmoid′(ε)/tanh′(ε) is taken.",
+      order, eps);
+  // Each approximation in the colour of its exact curve, dashed.
+  Series tanh_exact = line("tanh′(x), exact", x, tp), sigmoid_exact = line("sigmoid′(x), exact", x, sp);
+  tanh_exact.colour = 0;
+  sigmoid_exact.colour = 1;
+  tanh_exact.dash = sigmoid_exact.dash = 1;
+  // Polynomials leave the plotted range quickly; clip them to it so the exact curves stay readable.
+  auto clip = [](std::vector<double> v) {
+    for (auto& y : v)
+      if (y < -0.25 || y > 1.25) y = kNaN;
+    return v;
+  };
+  Series tanh_approx = line(fmt::format("tanh′(x), order {}", order), x, clip(tpa), Series::Style::dashed);
+  Series sigmoid_approx = line(fmt::format("sigmoid′(x), order {}", order), x, clip(spa), Series::Style::dashed);
+  tanh_approx.colour = 0;
+  sigmoid_approx.colour = 1;
+  tanh_approx.dash = sigmoid_approx.dash = 2;
+  // x = eps: a grey dotted vertical line across the plotted range of f'.
+  Series at_eps = line(fmt::format("x = ε = {}", eps), {eps, eps}, {-0.05, 1.1});
+  at_eps.colour = Series::grey;
+  at_eps.dash = 3;
+  d.series = {tanh_exact, tanh_approx, sigmoid_exact, sigmoid_approx, at_eps};
+  d.ymin = -0.05;
+  d.ymax = 1.1;
+  d.key_rows = 2;
+  add_figure(out, sec, d);
+
+  Figure r;
+  r.name = "activation_rho_power";
+  r.title = fmt::format("ρ(ε)ᵀ = (sigmoid′(ε) / tanh′(ε))ᵀ at ε = {}", eps);
+  r.xlabel = "number of steps T";
+  r.ylabel = "ρ(ε)ᵀ (dimensionless)";
+  r.logy = true;
+  r.caption = fmt::format(
+      "How much less a chain of T sigmoid steps passes back than a chain of T tanh steps at ε = {}: ρ(ε)ᵀ exactly "
+      "and from the order-{} approximation.",
+      eps, order);
+  // The two nearly coincide: the exact values as a line, the approximation as open circles on it.
+  r.series.push_back(line("exact", as_doubles(s.steps), s.rho_pow));
+  r.series.push_back(line(fmt::format("order-{} approximation (circles)", order), as_doubles(s.steps),
+                          s.rho_approx_pow, Series::Style::points));
+  r.series.back().point = 6;
+  add_figure(out, sec, r);
+
+  sec.html.id = "activations";
+  sec.html.title = "Activations: sigmoid' against tanh'";
+  sec.html.reading = fmt::format(
+      "At eps = {} one sigmoid step passes rho = {:.6f} of what a tanh step passes (order-{} approximation {:.6f}); "
+      "after T = {} steps the ratio is {:.3e} exactly against {:.3e} approximated. sigmoid' <= tanh' exactly for "
+      "|eps| <= {:.4f}.",
+      eps, s.rho, order, s.rho_approx, s.steps.back(), s.rho_pow.back(), s.rho_approx_pow.back(),
+      s.interval_exact.hi);
+  sec.html.tables = {"activations.csv", "activation_curves.csv", "activations.json"};
+  sec.summary = summary;
+  std::string& o = sec.screen;
+  o += fmt::format("activation study at eps = {}, Maclaurin order {}\n\n", eps, order);
+  // The first-order column (1/4 and 1, the textbook approximation) beside order n when n != 1.
+  const bool first = order != 1;
+  auto row = [&](const char* name, double exact, double approx, double first_order) {
+    o += fmt::format("{:<16}{:>16.6g}{:>16.6g}", name, exact, approx);
+    o += first ? fmt::format("{:>16.6g}\n", first_order) : std::string("\n");
+  };
+  o += fmt::format("{:<16}{:>16}{:>16}", "", "exact", fmt::format("order {}", order));
+  o += first ? fmt::format("{:>16}\n", "order 1") : std::string("\n");
+  row("sigmoid'(eps)", s.sigmoid_prime, s.sigmoid_prime_approx, s.sigmoid_prime_first);
+  row("tanh'(eps)", s.tanh_prime, s.tanh_prime_approx, s.tanh_prime_first);
+  row("rho(eps)", s.rho, s.rho_approx, s.rho_first);
+  o += "\n";
+  auto interval_text = [](const Interval& iv) {
+    return iv.unbounded() ? std::string("every eps") : fmt::format("|eps| <= {:.10g}", iv.hi);
+  };
+  o += fmt::format("sigmoid' <= tanh' for {} exactly, for {} at order {}\n\n", interval_text(s.interval_exact),
+                   interval_text(s.interval_approx), order);
+  o += fmt::format("{:>5}{:>16}{:>16}{:>14}", "T", "rho^T exact", fmt::format("rho^T order {}", order), "ratio");
+  o += first ? fmt::format("{:>16}\n", "rho^T order 1") : std::string("\n");
+  for (const size_t i : screen_rows(s.steps.size(), 20)) {
+    o += fmt::format("{:>5}{:>16.6e}{:>16.6e}{:>14.6g}", s.steps[i], s.rho_pow[i], s.rho_approx_pow[i],
+                     s.rho_pow[i] / s.rho_approx_pow[i]);
+    o += first ? fmt::format("{:>16.6e}\n", s.rho_first_pow[i]) : std::string("\n");
+  }
+  return sec;
+}
+
+}  // namespace rnnscope

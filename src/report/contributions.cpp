@@ -1,0 +1,57 @@
+// The contributions section: dL/dW_hh by temporal distance (studies/contributions.hpp).
+
+#include "plot.hpp"
+
+namespace rnnscope {
+
+using namespace detail;
+
+Section contributions_section(OutputFolder& out, const std::vector<LabelledContributions>& specs) {
+  CsvTable t{{"model", "distance", "mean_log10_relative", "std_log10_relative"}, {}};
+  Figure f;
+  f.name = "contributions";
+  f.title = "Contribution of each temporal distance to ∂L/∂Wₕₕ (mean over seeds)";
+  f.xlabel = "temporal distance t − k (steps)";
+  f.ylabel = "‖contribution‖ / ‖∂L/∂Wₕₕ‖ (dimensionless)";
+  f.logy = true;
+  f.caption =
+      "How much of the BPTT gradient ∂L/∂W_hh comes from terms linking steps t − k apart, relative to the whole "
+      "gradient (mean of log10 over seeds), for every cell.";
+  Section sec;
+  sec.html.id = "contributions";
+  sec.html.title = "BPTT contributions by temporal distance";
+  sec.summary = nlohmann::json::object();
+  sec.screen = fmt::format("{:<16}{:>12}{:>12}{:>12}{:>14}\n", "model", "d = 1", "d = 10", "d = T-1", "sum check");
+  auto at = [](const std::vector<double>& v, size_t i) { return i < v.size() ? fixed(v[i]) : std::string("-"); };
+  double worst = 0;
+  std::string reading;
+  for (const auto& [label, spec, r] : specs) {
+    for (size_t i = 0; i < r.distance.size(); ++i)
+      t.add_row({label, std::to_string(r.distance[i]), format_number(r.mean_log10[i]), format_number(r.std_log10[i])});
+    f.series.push_back(line(label, as_doubles(r.distance), unlog(r.mean_log10), Series::Style::linespoints));
+    f.series.back().dash = 1;
+    f.series.back().markers = 10;
+    sec.summary[label] = {{"spec", spec_json(spec)},
+                          {"max_sum_error", r.max_sum_error},
+                          {"mean_log10_relative", json_array(r.mean_log10)}};
+    sec.screen += fmt::format("{:<16}{:>12}{:>12}{:>12}{:>14.1e}\n", label, at(r.mean_log10, 1),
+                              at(r.mean_log10, 10), fixed(r.mean_log10.back()), r.max_sum_error);
+    worst = std::max(worst, r.max_sum_error);
+    if (r.mean_log10.size() > 10)
+      reading += fmt::format("{}{} 1e{:.1f}", reading.empty() ? "" : ", ", label, r.mean_log10[10]);
+  }
+  show_coincident(f);
+  f.key_rows = static_cast<int>((f.series.size() + 1) / 2);
+  add_figure(out, sec, f);
+  out.table("contributions.csv", t);
+  out.json("contributions.json", sec.summary);
+  sec.html.reading = fmt::format(
+      "dL/dW_hh = sum over (t, k) of the terms carrying the loss at step t back to step k; grouped by distance t - "
+      "k, they show how little of the gradient comes from far back{}. The groups add up to the BPTT gradient to "
+      "{:.1e} relative.",
+      reading.empty() ? "" : " (at distance 10: " + reading + ")", worst);
+  sec.html.tables = {"contributions.csv", "contributions.json"};
+  return sec;
+}
+
+}  // namespace rnnscope

@@ -1,0 +1,127 @@
+// The analyze section: every diagnostic of one layer of a given model (studies/analysis.hpp).
+
+#include "plot.hpp"
+
+namespace rnnscope {
+
+using namespace detail;
+
+Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::string& cell_name) {
+  const std::string p = fmt::format("layer{}", a.layer);
+  Section sec;
+  sec.html.id = p;
+  sec.html.title = fmt::format("Layer {} ({})", a.layer, cell_name);
+  sec.summary = nlohmann::json::object();
+
+  CsvTable chains{{"L", "mean_log10_norm", "min_log10_norm", "max_log10_norm", "bound_log10"}, {}};
+  const auto L = as_doubles(a.distance);
+  for (size_t i = 0; i < a.distance.size(); ++i)
+    chains.add_row({std::to_string(a.distance[i]), format_number(a.chain_mean_log10[i]),
+                    format_number(a.chain_min_log10[i]), format_number(a.chain_max_log10[i]),
+                    a.bound_log10.empty() ? "" : format_number(a.bound_log10[i])});
+  out.table(p + "_chains.csv", chains);
+  const std::string prefix = fmt::format("Layer {} ({}): ", a.layer, cell_name);
+  Figure cf;
+  cf.name = p + "_chains";
+  cf.title = prefix + "Jacobian chain norms ‖∂s(T−1) / ∂s(T−1−L)‖₂";
+  cf.xlabel = "distance L (steps)";
+  cf.ylabel = "spectral norm of the chain (dimensionless)";
+  cf.logy = true;
+  Series m = line("mean over batch elements", L, unlog(a.chain_mean_log10));
+  m.y_low = unlog(a.chain_min_log10);
+  m.y_high = unlog(a.chain_max_log10);
+  m.band_label = "range over batch elements";
+  fit_log_y(cf, {&m.y_low, &m.y_high, &m.y});
+  cf.series.push_back(std::move(m));
+  if (!a.bound_log10.empty()) {
+    const auto b = unlog(a.bound_log10);
+    cf.series.push_back(line("bound cᴸ" + bound_note(L, b, cf.ymax), L, b, Series::Style::dashed));
+    cf.series.back().dash = 2;
+  }
+  cf.caption = fmt::format(
+      "The spectral norm of the exact Jacobian chain of layer {} over L steps on the given input, mean (line) and "
+      "range (band) over the batch elements analysed{}.",
+      a.layer, a.bound_log10.empty() ? std::string(" (the gated cell has no closed-form bound)")
+                                     : std::string(", with the bound cᴸ (dashed)"));
+  add_figure(out, sec, cf);
+  sec.html.tables.push_back(p + "_chains.csv");
+
+  std::vector<LabelledSpectrum> blocks;
+  for (const auto& b : a.spectra) blocks.push_back({b.name, b});
+  Section spec;
+  spec.summary = nlohmann::json::object();
+  spectrum_files(out, blocks, p + "_spectrum", "the recurrent matrices", spec, prefix);
+  sec.html.figures.insert(sec.html.figures.end(), spec.html.figures.begin(), spec.html.figures.end());
+  sec.html.captions.insert(spec.html.captions.begin(), spec.html.captions.end());
+  sec.html.tables.insert(sec.html.tables.end(), spec.html.tables.begin(), spec.html.tables.end());
+
+  CsvTable ly{{"index", "exponent"}, {}};
+  std::vector<double> idx;
+  for (size_t i = 0; i < a.lyapunov.size(); ++i) {
+    idx.push_back(static_cast<double>(i + 1));
+    ly.add_row({std::to_string(i + 1), format_number(a.lyapunov[i])});
+  }
+  out.table(p + "_lyapunov.csv", ly);
+  Figure lf = lyapunov_figure(p + "_lyapunov", prefix + "Lyapunov spectrum on the input");
+  std::string lyapunov_key = "mean over batch elements";
+  if (cell_name == cell_label(ModelSpec{.cell = CellKind::lstm})) {
+    // The LSTM's state is (h, c): 2H exponents, H the size of a gate block.
+    const size_t wide = 2 * a.spectra.front().spectrum.eigenvalues.size();
+    lyapunov_key += a.lyapunov.size() == wide
+                        ? fmt::format("; LSTM state (h, c): 2H = {} exponents", wide)
+                        : fmt::format("; LSTM state (h, c): top {} of 2H = {} exponents", a.lyapunov.size(), wide);
+  }
+  lf.series.push_back(line(lyapunov_key, idx, a.lyapunov, Series::Style::linespoints));
+  clip_lyapunov(lf);
+  lf.caption = fmt::format(
+      "The Lyapunov spectrum of layer {} along its trajectory on the given input, largest exponent first (mean over "
+      "the batch elements analysed).",
+      a.layer);
+  add_figure(out, sec, lf);
+  sec.html.tables.push_back(p + "_lyapunov.csv");
+
+  CsvTable ct{{"distance", "log10_relative"}, {}};
+  for (size_t i = 0; i < a.contributions.distance.size(); ++i)
+    ct.add_row({std::to_string(a.contributions.distance[i]), format_number(a.contributions.mean_log10[i])});
+  out.table(p + "_contributions.csv", ct);
+  Figure kf;
+  kf.name = p + "_contributions";
+  kf.title = prefix + "contribution of each temporal distance to ∂L/∂Wₕₕ";
+  kf.xlabel = "temporal distance t − k (steps)";
+  kf.ylabel = "‖contribution‖ / ‖∂L/∂Wₕₕ‖ (dimensionless)";
+  kf.logy = true;
+  kf.series.push_back(line("random-projection loss on every step", as_doubles(a.contributions.distance),
+                           unlog(a.contributions.mean_log10), Series::Style::linespoints));
+  kf.caption = fmt::format(
+      "How much of layer {}'s gradient ∂L/∂W_hh comes from terms linking steps t − k apart, relative to the whole "
+      "gradient, for a random-projection loss on the layer's outputs.",
+      a.layer);
+  add_figure(out, sec, kf);
+  sec.html.tables.push_back(p + "_contributions.csv");
+
+  const double at_t = a.chain_mean_log10.back();
+  sec.summary = {{"chain_mean_log10", json_array(a.chain_mean_log10)},
+                 {"chain_mean_log10_at_T", json_number(at_t)},
+                 {"bound_log10_at_T", a.bound_log10.empty() ? nlohmann::json(nullptr) : json_number(a.bound_log10.back())},
+                 {"spectra", spec.summary},
+                 {"lyapunov", json_array(a.lyapunov)},
+                 {"contributions_log10_relative", json_array(a.contributions.mean_log10)},
+                 {"contributions_sum_error", a.contributions.max_sum_error}};
+  sec.screen = fmt::format("layer {}: log10 ||chain|| at L = {}: {}, bound {}, lambda_1 = {:.4f}, contributions add "
+                           "up to {:.1e}\n",
+                           a.layer, a.distance.back(), fixed(at_t),
+                           a.bound_log10.empty() ? std::string("-") : fixed(a.bound_log10.back()), a.lyapunov.front(),
+                           a.contributions.max_sum_error);
+  sec.screen += spectrum_screen_header(a.spectra.front().powers.n.back()) + spec.screen;
+  sec.html.reading = fmt::format(
+      "The exact Jacobian chains of this layer on the given input fall to 1e{:.1f} over {} steps{}; the largest "
+      "Lyapunov exponent is {:.3f} per step. The recurrent matrices' spectra, W^n, and the gradient of W_hh by "
+      "temporal distance follow.",
+      at_t, a.distance.back(),
+      a.bound_log10.empty() ? std::string("")
+                            : fmt::format(" (bound 1e{:.1f})", a.bound_log10.back()),
+      a.lyapunov.front());
+  return sec;
+}
+
+}  // namespace rnnscope

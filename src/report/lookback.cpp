@@ -1,0 +1,147 @@
+// The look-back section: the gradient reaching L steps back, with its bound (studies/lookback.hpp).
+
+#include "plot.hpp"
+
+namespace rnnscope {
+
+using namespace detail;
+
+Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>& specs) {
+  CsvTable t{{"model", "L", "mean_log10_ratio", "std_log10_ratio", "min_log10_ratio", "max_log10_ratio",
+              "bound_log10"},
+             {}};
+  Figure all;
+  all.name = "lookback";
+  all.title = "Gradient reaching the state L steps back (mean over seeds and sequences)";
+  all.xlabel = "look-back distance L (steps)";
+  all.ylabel = "‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖ (dimensionless)";
+  all.logy = true;
+  Section sec;
+  sec.html.id = "lookback";
+  sec.html.title = "The look-back window";
+  sec.summary = nlohmann::json::object();
+  sec.screen = fmt::format("look-back study: log10 ||dL/dh_(T-L)|| / ||dL/dh_T||, mean over seeds x sequences\n\n");
+  sec.screen += fmt::format("{:<16}{:>6}{:>14}{:>10}{:>14}{:>14}\n", "model", "L", "mean log10", "std",
+                            "bound log10", "Lyapunov max");
+  std::string reading;
+  std::vector<Series> bounds;  // drawn after every measured curve
+  std::string last_bound;      // the formula of the last bound, for a legend with one
+  std::vector<std::vector<double>> measured;
+  std::vector<std::string> per_cell;
+  for (const auto& [label, spec, r] : specs) {
+    const auto L = as_doubles(r.distance);
+    for (size_t i = 0; i < r.distance.size(); ++i)
+      t.add_row({label, std::to_string(r.distance[i]), format_number(r.mean_log10[i]), format_number(r.std_log10[i]),
+                 format_number(r.min_log10[i]), format_number(r.max_log10[i]),
+                 r.bound_log10.empty() ? "" : format_number(r.bound_log10[i])});
+    // Measured: solid with markers; bounds: dashed in the same colour, no markers.
+    const int colour = static_cast<int>(all.series.size() % 7);
+    Series mean = line(label, L, unlog(r.mean_log10), Series::Style::linespoints);
+    mean.colour = colour;
+    mean.dash = 1;
+    mean.markers = 10;
+    all.series.push_back(mean);
+    measured.push_back(all.series.back().y);
+    const std::string bound_name = r.bound == BoundKind::ctrnn ? "(|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ" : "(γ ‖Wₕₕ‖₂)ᴸ";
+    if (!r.bound_log10.empty()) {
+      last_bound = bound_name;
+      Series b = line("", L, unlog(r.bound_log10), Series::Style::dashed);
+      b.colour = colour;
+      b.dash = 2;
+      bounds.push_back(b);
+    }
+
+    Figure one;
+    one.name = "lookback_" + slug(label);
+    one.title = fmt::format("Look-back window: {} ({} initialisation, H = {}, T = {})", label, to_string(spec.init),
+                            spec.model.hidden_size, spec.steps);
+    one.xlabel = all.xlabel;
+    one.ylabel = all.ylabel;
+    one.logy = true;
+    Series m = line("measured, mean over seeds and sequences", L, unlog(r.mean_log10));
+    m.y_low = unlog(r.min_log10);
+    m.y_high = unlog(r.max_log10);
+    m.band_label = "measured, range over seeds and sequences";
+    // The range follows the measurement; a bound far above it leaves the plot, and its legend entry says where.
+    fit_log_y(one, {&m.y_low, &m.y_high, &m.y});
+    one.series.push_back(std::move(m));
+    if (!r.bound_log10.empty()) {
+      const auto b = unlog(r.bound_log10);
+      one.series.push_back(line("bound " + bound_name + bound_note(L, b, one.ymax), L, b, Series::Style::dashed));
+      one.series.back().dash = 2;
+    }
+    one.caption = fmt::format(
+        "The share of the final gradient that reaches the state L steps back in the {} network, mean (line) and "
+        "range (band) over seeds and sequences{}.",
+        label,
+        r.bound_log10.empty() ? std::string(" (the gated cell has no closed-form bound)")
+                              : fmt::format(", with the bound {} (dashed)", bound_name));
+    per_cell.push_back(one.name);
+    out.figure(one);
+    sec.html.captions[one.name] = plain(one.caption);
+
+    const double lyap = r.lyapunov_top_mean;
+    const double at_t = r.mean_log10.back();
+    const double bound_t = r.bound_log10.empty() ? kNaN : r.bound_log10.back();
+    sec.summary[label] = {{"spec", spec_json(spec)},
+                          {"mean_log10_ratio_at_T", json_number(at_t)},
+                          {"std_log10_ratio_at_T", json_number(r.std_log10.back())},
+                          {"bound_log10_at_T", json_number(bound_t)},
+                          {"mean_log10_ratio", json_array(r.mean_log10)},
+                          {"bound_log10", json_array(r.bound_log10)},
+                          {"lyapunov_top_mean", json_number(lyap)}};
+    // One model: the curve at up to 12 distances; several: each at L = T.
+    for (const size_t i : specs.size() == 1 ? screen_rows(r.distance.size(), 12) : std::vector<size_t>{r.distance.size() - 1})
+      sec.screen += fmt::format("{:<16}{:>6}{:>14}{:>10}{:>14}{:>14}\n", label, r.distance[i], fixed(r.mean_log10[i]),
+                                fixed(r.std_log10[i]), r.bound_log10.empty() ? "-" : fixed(r.bound_log10[i]),
+                                i + 1 == r.distance.size() ? fixed(lyap, 4) : "");
+    reading += fmt::format("{}{} {}", reading.empty() ? "" : ", ", label,
+                           !is_zero_log10(at_t) ? fmt::format("1e{:.1f}", at_t) : std::string("exactly 0"));
+  }
+  show_coincident(all);
+  all.key_rows = static_cast<int>((all.series.size() + (bounds.empty() ? 0 : 1) + 1) / 2);
+  if (!bounds.empty()) {
+    // The bounds of every cell that has one; the range follows the measured curves, so a bound above 1 leaves the plot.
+    std::vector<const std::vector<double>*> curves;
+    for (const auto& c : measured) curves.push_back(&c);
+    fit_log_y(all, curves);
+    all.series.insert(all.series.end(), bounds.begin(), bounds.end());
+    Series key;
+    key.label = bounds.size() == 1 ? "dashed: bound " + last_bound : "dashed: bounds, in the cell's colour";
+    key.key_only = true;
+    key.colour = Series::grey;
+    key.dash = 2;
+    all.series.push_back(key);
+  }
+  all.caption =
+      "The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and "
+      "sequences), with the closed-form bounds of the Elman cells, (γ ‖Wₕₕ‖₂)ᴸ, and the CT-RNN, "
+      "(|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ, dashed.";
+  out.figure(all);
+  sec.html.figures.push_back(all.name);
+  sec.html.captions[all.name] = plain(all.caption);
+  sec.html.figures.insert(sec.html.figures.end(), per_cell.begin(), per_cell.end());
+  out.table("lookback.csv", t);
+  out.json("lookback.json", sec.summary);
+  const Index T = specs.front().spec.steps;
+  bool tanh = false, ct1 = false;
+  for (const auto& [label, spec, result] : specs) {
+    tanh = tanh || spec.model.cell == CellKind::rnn_tanh;
+    ct1 = ct1 || (spec.model.cell == CellKind::ctrnn && spec.model.dt == 1.0);
+  }
+  const std::string coincide = tanh && ct1 ? " The CT-RNN with dt 1 is exactly the Elman tanh cell, so with the "
+                                             "same seed their curves coincide; it is drawn as open circles over "
+                                             "the Elman tanh curve."
+                                           : "";
+  sec.html.reading = fmt::format(
+      "The share of the final gradient that survives L steps back, measured exactly through the cells' step "
+      "Jacobians (mean over seeds; in the per-cell figures the band is the range). After L = {} steps: {}. Dashed: "
+      "the bound where the cell has one, (γ ‖W_hh‖₂)^L for the Elman cells and (|1 − dt| + dt ‖W_hh‖₂)^L for the "
+      "CT-RNN; a bound above 1 guarantees nothing, and the plots end a little above the measured values, so such a "
+      "bound leaves them at the top.{}",
+      T, reading, coincide);
+  sec.html.tables = {"lookback.csv", "lookback.json"};
+  return sec;
+}
+
+}  // namespace rnnscope

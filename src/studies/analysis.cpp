@@ -1,0 +1,96 @@
+#include "rnnscope/studies/analysis.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "contribution_curve.hpp"
+#include "rnnscope/core/error.hpp"
+#include "rnnscope/diagnostics/bounds.hpp"
+#include "rnnscope/diagnostics/jacobian_chain.hpp"
+#include "rnnscope/diagnostics/lyapunov.hpp"
+#include "rnnscope/studies/statistics.hpp"
+
+namespace rnnscope {
+
+namespace {
+
+template <class Cell>
+LayerAnalysis analyse_layer(const Cell& cell, const typename Cell::Cache& cache, CellKind kind,
+                            const AnalysisOptions& o, Rng& rng) {
+  LayerAnalysis a;
+  const Index T = cache.steps, nb = std::min(cache.batch, o.max_batch);
+  std::vector<std::vector<double>> chains, lyap;
+  ChainWorkspace workspace;
+  for (Index b = 0; b < nb; ++b) {
+    auto c = jacobian_chain_norms(cell, cache, b, false, &workspace).log10_spectral;
+    for (auto& v : c) v = floored(v);
+    chains.push_back(std::move(c));
+    lyap.push_back(lyapunov_spectrum(cell, cache, b, o.lyapunov_k, T / 10));
+  }
+  for (Index L = 0; L <= T; ++L) a.distance.push_back(L);
+  CurveStatistics s = curve_statistics(chains);
+  a.chain_mean_log10 = std::move(s.mean);
+  a.chain_min_log10 = std::move(s.min);
+  a.chain_max_log10 = std::move(s.max);
+  if (const auto c = step_bound(cell))
+    for (Index L = 0; L <= T; ++L) a.bound_log10.push_back(static_cast<double>(L) * std::log10(*c));
+  a.lyapunov = curve_statistics(lyap).mean;
+  a.spectra = analyse_blocks(recurrent_blocks(cell), conditions_gamma(kind), o.max_power);
+  const Mat<double> proj = rng.normal_matrix<double>(cell.output_size(), T * cache.batch);
+  a.contributions.mean_log10 = detail::contribution_curve(cell, cache, proj, a.contributions.max_sum_error);
+  a.contributions.std_log10.assign(a.contributions.mean_log10.size(), 0.0);
+  for (Index d = 0; d < T; ++d) a.contributions.distance.push_back(d);
+  return a;
+}
+
+Index layers_of(const Model<double>& model) {
+  return std::visit([](const auto& stack) { return stack.num_layers(); }, model);
+}
+
+}  // namespace
+
+void AnalysisSpec::validate() const {
+  require(batch >= 1 && x.cols() > 0 && x.cols() % batch == 0, "analyse_model: the input holds no whole sequence");
+  require(options.max_batch >= 1, fmt::format("max-batch must be >= 1, got {}", options.max_batch));
+  require(options.max_power >= 1, fmt::format("max-power must be >= 1, got {}", options.max_power));
+  const Index state = std::visit([](const auto& stack) { return stack.layer(0).state_size(); }, model);
+  require(options.lyapunov_k >= 0, fmt::format("top must be >= 0, got {}", options.lyapunov_k));
+  require(options.lyapunov_k <= state,
+          fmt::format("top must be at most the layer state size {}, got {}", state, options.lyapunov_k));
+  check_finite("input", x);
+}
+
+std::vector<AnalysisStudy::Task> AnalysisStudy::tasks(const Spec& spec) {
+  spec.validate();
+  std::vector<Task> tasks;
+  for (Index l = 0; l < layers_of(spec.model); ++l) tasks.push_back({static_cast<std::size_t>(l)});
+  return tasks;
+}
+
+AnalysisStudy::Partial AnalysisStudy::run(const Spec& spec, const Task& task) {
+  const Index l = static_cast<Index>(task.task);
+  Partial p;
+  p.task = task.task;
+  std::visit(
+      [&](const auto& stack) {
+        const auto cache = stack.forward(spec.x, spec.batch, spec.state0);
+        Rng rng(spec.options.seed);
+        // The projections of the layers before this one, drawn and set aside.
+        for (Index k = 0; k < l; ++k) (void)rng.normal_matrix<double>(stack.layer(k).output_size(), spec.x.cols());
+        p.layer = analyse_layer(stack.layer(l), stack.layer_cache(cache, l), spec.kind, spec.options, rng);
+        p.layer.layer = l;
+      },
+      spec.model);
+  return p;
+}
+
+std::vector<LayerAnalysis> AnalysisStudy::reduce(const Spec& spec, std::vector<Partial> parts) {
+  order_by_task(parts, static_cast<std::size_t>(layers_of(spec.model)));
+  std::vector<LayerAnalysis> out;
+  for (auto& p : parts) out.push_back(std::move(p.layer));
+  return out;
+}
+
+}  // namespace rnnscope

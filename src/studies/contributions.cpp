@@ -1,0 +1,53 @@
+#include "rnnscope/studies/contributions.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "contribution_curve.hpp"
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope {
+
+void ContributionSpec::validate() const {
+  NetworkSpec::validate();
+  require(steps <= 5000, fmt::format("T must be <= 5000 for the contributions (O(T^2) cost), got {}", steps));
+}
+
+std::vector<SeedTask> ContributionStudy::tasks(const Spec& spec) {
+  spec.validate();
+  return seed_tasks(spec);
+}
+
+ContributionStudy::Partial ContributionStudy::run(const Spec& spec, const Task& task) {
+  Rng rng = seed_rng(spec, task.task);
+  const DrawnNetwork d = draw_network(spec, rng);
+  Partial p;
+  p.task = task.task;
+  std::visit(
+      [&](const auto& stack) {
+        const auto& cell = stack.layer(0);
+        const auto cache = cell.forward(d.x, spec.batch);
+        const Mat<double> proj = rng.normal_matrix<double>(cell.output_size(), spec.steps * spec.batch);
+        p.curve = detail::contribution_curve(cell, cache, proj, p.sum_error);
+      },
+      d.model);
+  return p;
+}
+
+ContributionResult ContributionStudy::reduce(const Spec& spec, std::vector<Partial> parts) {
+  order_by_task(parts, static_cast<std::size_t>(spec.seeds));
+  std::vector<std::vector<double>> curves;
+  ContributionResult r;
+  for (auto& p : parts) {
+    curves.push_back(std::move(p.curve));
+    r.max_sum_error = std::max(r.max_sum_error, p.sum_error);
+  }
+  for (Index i = 0; i < spec.steps; ++i) r.distance.push_back(i);
+  CurveStatistics s = curve_statistics(curves);
+  r.mean_log10 = std::move(s.mean);
+  r.std_log10 = std::move(s.std);
+  return r;
+}
+
+}  // namespace rnnscope

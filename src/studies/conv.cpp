@@ -1,0 +1,58 @@
+#include "rnnscope/studies/conv.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "rnnscope/cells/conv1d.hpp"
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope {
+
+void ConvSpec::validate() const {
+  require(steps >= 1 && steps <= 100000, fmt::format("conv study: T must be in 1..100000, got {}", steps));
+  require(!dilations.empty(), "conv study: needs at least one layer (dilation)");
+}
+
+std::vector<ConvStudy::Task> ConvStudy::tasks(const Spec& spec) {
+  spec.validate();
+  return {Task{0}};
+}
+
+ConvStudy::Partial ConvStudy::run(const Spec& spec, const Task& task) {
+  std::vector<CausalConvSpec> layers;
+  for (const Index dil : spec.dilations) layers.push_back({spec.channels, spec.kernel_size, dil});
+  ConvStack<double> stack(spec.input_size, layers, spec.nonlinearity);
+  Rng rng(spec.seed);
+  stack.init_uniform(rng);
+  const Index T = spec.steps;
+  const Mat<double> x = rng.normal_matrix<double>(spec.input_size, T);
+  const auto cache = stack.forward(x, 1);
+  Mat<double> dy = Mat<double>::Zero(stack.out_channels(), T);
+  dy.col(T - 1) = rng.normal_matrix<double>(stack.out_channels(), 1);
+  auto grads = stack.zero_gradients(cache);
+  stack.backward(cache, dy, grads);
+  Partial p;
+  p.task = task.task;
+  ConvResult& r = p.result;
+  r.receptive_field = stack.receptive_field();
+  for (Index d = 0; d < T; ++d) {
+    r.distance.push_back(d);
+    r.norm.push_back(grads.d_input.col(T - 1 - d).norm());
+  }
+  for (size_t i = 0; i < r.norm.size(); ++i) {
+    r.relative.push_back(r.norm[i] / r.norm.front());
+    if (r.distance[i] >= r.receptive_field) {
+      r.largest_norm_past_receptive_field = std::max(r.largest_norm_past_receptive_field, r.norm[i]);
+      r.zero_past_receptive_field = r.zero_past_receptive_field && r.norm[i] == 0;
+    }
+  }
+  return p;
+}
+
+ConvResult ConvStudy::reduce(const Spec&, std::vector<Partial> parts) {
+  order_by_task(parts, 1);
+  return std::move(parts.front().result);
+}
+
+}  // namespace rnnscope

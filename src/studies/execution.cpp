@@ -1,0 +1,39 @@
+#include "rnnscope/studies/execution.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <fmt/format.h>
+
+#include <Eigen/Core>
+
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope {
+
+void Execution::validate() const {
+  require(threads >= 0 && threads <= 1024, fmt::format("threads must be in 0..1024, got {}", threads));
+}
+
+ThreadScope::ThreadScope(const Execution& execution) {
+  execution.validate();
+  if (execution.threads == 0) return;
+  applied_ = true;
+  previous_eigen_ = Eigen::nbThreads();
+  Eigen::setNbThreads(execution.threads);
+#ifdef _OPENMP
+  previous_omp_ = omp_get_max_threads();
+  omp_set_num_threads(execution.threads);  // the threads of for_slices (cells/batch_schedule.hpp)
+#endif
+}
+
+ThreadScope::~ThreadScope() {
+  if (!applied_) return;
+  Eigen::setNbThreads(previous_eigen_);
+#ifdef _OPENMP
+  omp_set_num_threads(previous_omp_);
+#endif
+}
+
+}  // namespace rnnscope

@@ -1,0 +1,68 @@
+#include "rnnscope/studies/lookback.hpp"
+
+#include <cmath>
+
+#include "rnnscope/diagnostics/jacobian_chain.hpp"
+#include "rnnscope/diagnostics/lyapunov.hpp"
+#include "rnnscope/studies/statistics.hpp"
+
+namespace rnnscope {
+
+std::vector<SeedTask> LookbackStudy::tasks(const Spec& spec) {
+  spec.validate();
+  return seed_tasks(spec);
+}
+
+LookbackStudy::Partial LookbackStudy::run(const Spec& spec, const Task& task) {
+  Rng rng = seed_rng(spec, task.task);
+  const DrawnNetwork d = draw_network(spec, rng);
+  Partial p;
+  p.task = task.task;
+  std::visit(
+      [&](const auto& stack) {
+        const auto& cell = stack.layer(0);
+        const auto cache = cell.forward(d.x, spec.batch);
+        for (Index b = 0; b < spec.batch; ++b) {
+          Vec<double> g = Vec<double>::Zero(cell.state_size());
+          g.head(cell.output_size()) = rng.normal_matrix<double>(cell.output_size(), 1);
+          p.curves.push_back(lookback_log10_ratios(cell, cache, b, g));
+        }
+        if (const auto c = step_bound(cell)) p.bound_factor.push_back(*c);
+        p.lyapunov_top = lyapunov_spectrum(cell, cache, 0, 1)[0];
+      },
+      d.model);
+  return p;
+}
+
+LookbackResult LookbackStudy::reduce(const Spec& spec, std::vector<Partial> parts) {
+  order_by_task(parts, static_cast<std::size_t>(spec.seeds));
+  std::vector<std::vector<double>> curves;  // one per (seed, batch element), floored
+  std::vector<double> bound_factors;
+  LookbackResult r;
+  r.bound = bound_kind(spec.model.cell);
+  for (auto& p : parts) {
+    for (auto& c : p.curves) {
+      for (auto& v : c) v = floored(v);
+      curves.push_back(std::move(c));
+    }
+    bound_factors.insert(bound_factors.end(), p.bound_factor.begin(), p.bound_factor.end());
+    r.lyapunov_top.push_back(p.lyapunov_top);
+  }
+  CurveStatistics s = curve_statistics(curves);
+  r.mean_log10 = std::move(s.mean);
+  r.std_log10 = std::move(s.std);
+  r.min_log10 = std::move(s.min);
+  r.max_log10 = std::move(s.max);
+  for (Index L = 0; L <= spec.steps; ++L) {
+    r.distance.push_back(L);
+    if (!bound_factors.empty()) {
+      double b = 0;
+      for (const double c : bound_factors) b += static_cast<double>(L) * std::log10(c);
+      r.bound_log10.push_back(b / static_cast<double>(bound_factors.size()));
+    }
+  }
+  for (const double v : r.lyapunov_top) r.lyapunov_top_mean += v / static_cast<double>(r.lyapunov_top.size());
+  return r;
+}
+
+}  // namespace rnnscope

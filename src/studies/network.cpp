@@ -1,0 +1,44 @@
+#include "rnnscope/studies/network.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope {
+
+void NetworkSpec::validate() const {
+  require(model.hidden_size >= 1 && model.hidden_size <= 1024,
+          fmt::format("hidden must be in 1..1024, got {}", model.hidden_size));
+  require(model.input_size >= 1 && model.input_size <= 65536,
+          fmt::format("input-size must be in 1..65536, got {}", model.input_size));
+  require(steps >= 1 && steps <= 100000, fmt::format("T must be in 1..100000, got {}", steps));
+  require(seeds >= 1 && seeds <= 1000, fmt::format("seeds must be in 1..1000, got {}", seeds));
+  require(batch >= 1 && batch <= 1000, fmt::format("batch must be in 1..1000, got {}", batch));
+  require(std::isfinite(scale), "scale must be finite");
+  require(std::isfinite(model.dt) && model.dt > 0, fmt::format("dt must be a positive number, got {}", model.dt));
+  require(std::isfinite(forget_bias), "forget-bias must be finite");
+  require(std::isfinite(input_scale), "input scale must be finite");
+}
+
+std::vector<SeedTask> seed_tasks(const NetworkSpec& spec) {
+  std::vector<SeedTask> tasks;
+  for (int s = 0; s < spec.seeds; ++s) tasks.push_back({static_cast<std::size_t>(s)});
+  return tasks;
+}
+
+Rng seed_rng(const NetworkSpec& spec, std::size_t s) {
+  return Rng(spec.seed + static_cast<std::uint64_t>(s) * 0x9E3779B97F4A7C15ULL);
+}
+
+DrawnNetwork draw_network(const NetworkSpec& spec, Rng& rng) {
+  ModelSpec ms = spec.model;
+  ms.num_layers = 1;
+  DrawnNetwork d{make_model<double>(ms), {}};
+  initialise_model(d.model, spec.init, spec.scale, spec.forget_bias, rng);
+  d.x = rng.normal_matrix<double>(ms.input_size, spec.steps * spec.batch, spec.input_scale);
+  return d;
+}
+
+}  // namespace rnnscope

@@ -1,0 +1,34 @@
+#include "rnnscope/studies/spectrum.hpp"
+
+#include <fmt/format.h>
+
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope {
+
+void SpectrumSpec::validate() const {
+  NetworkSpec::validate();
+  require(max_power >= 1 && max_power <= 100000, fmt::format("max-power must be in 1..100000, got {}", max_power));
+}
+
+std::vector<SeedTask> SpectrumStudy::tasks(const Spec& spec) {
+  spec.validate();
+  return {SeedTask{0}};
+}
+
+SpectrumStudy::Partial SpectrumStudy::run(const Spec& spec, const Task& task) {
+  Rng rng = seed_rng(spec, task.task);
+  const DrawnNetwork d = draw_network(spec, rng);
+  const auto blocks = std::visit([](const auto& stack) { return recurrent_blocks(stack.layer(0)); }, d.model);
+  Partial p;
+  p.task = task.task;
+  p.blocks = analyse_blocks(blocks, conditions_gamma(spec.model.cell), spec.max_power);
+  return p;
+}
+
+SpectrumResult SpectrumStudy::reduce(const Spec&, std::vector<Partial> parts) {
+  order_by_task(parts, 1);
+  return {std::move(parts.front().blocks)};
+}
+
+}  // namespace rnnscope
