@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
 # Installs what rnnscope needs from Debian's packages (only what is missing) and
 # builds it in build/ (Release). Run as root, or with sudo available.
+#
+#   scripts/setup.sh           the library and the rnnscope command
+#   scripts/setup.sh --tests   also the test suite and the benchmarks, with what
+#                              the tests use (Chromium for the report's rendering test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) tests=1 ;;
+    *) echo "setup.sh: unknown option '$arg' (expected --tests)" >&2; exit 2 ;;
+  esac
+done
+
 packages=(build-essential cmake libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libbenchmark-dev gnuplot-nox
-          libopenblas-openmp-dev)
+          libopenblas-openmp-dev python3)
+((tests)) && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,4 +34,8 @@ fi
 
 # Warnings are errors unless RNNSCOPE_WERROR=OFF is set.
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRNNSCOPE_WERROR="${RNNSCOPE_WERROR:-ON}" >/dev/null
-cmake --build build -j "$(nproc)"
+if ((tests)); then
+  cmake --build build -j "$(nproc)"
+else
+  cmake --build build -j "$(nproc)" --target rnnscope
+fi
