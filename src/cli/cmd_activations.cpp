@@ -17,17 +17,12 @@ void register_activations(CLI::App& app) {
   cmd->add_option("--order", opts->spec.order, "order of the Maclaurin approximations")->capture_default_str();
   add_run_options(cmd, *opts, "rnnscope-activations", /*threads=*/false);
   cmd->callback([opts] {
-    const Options& o = *opts;
-    o.spec.validate();  // before the output folder is touched
-    OutputFolder out(o.out, o.force);
-    Progress progress(o.quiet);
-    progress.begin("activations: sigmoid' against tanh'", 1);
-    const ActivationResult r = activations_study(o.spec, execution(o, &progress));
-    progress.end();
-    const Section s = activations_section(out, r);
-    write_index(out, "rnnscope activations", "sigmoid' against tanh'", {{"eps", o.spec.eps}, {"order", o.spec.order}},
-                {s});
-    print_sections({s}, out);
+    const ActivationSpec& spec = opts->spec;
+    run_one_study<ActivationsStudy>(*opts, spec, "activations: sigmoid' against tanh'", "rnnscope activations",
+                                    "sigmoid' against tanh'", {{"eps", spec.eps}, {"order", spec.order}},
+                                    [](OutputFolder& out, const ActivationResult& r) {
+                                      return activations_section(out, r);
+                                    });
   });
 }
 

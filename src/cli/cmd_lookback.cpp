@@ -11,17 +11,12 @@ void register_lookback(CLI::App& app) {
                                  "mean and spread over seeds, with the bound (gamma ||W_hh||)^L");
   add_network_options(cmd, *opts, "rnnscope-lookback");
   cmd->callback([opts] {
-    const NetworkOptions& o = *opts;
-    const LookbackSpec spec = network_spec(o);
-    Progress progress(o.quiet);
-    const Execution e = execution(o, &progress);
-    OutputFolder out(o.out, o.force);
-    progress.begin("look-back window", spec.seeds);
-    const LookbackResult r = lookback_study(spec, e);
-    progress.end();
-    const Section s = lookback_section(out, {{cell_label(spec.model), spec, r}});
-    write_index(out, "rnnscope lookback", "The look-back window of one cell", {{"seed", o.seed}}, {s});
-    print_sections({s}, out);
+    const LookbackSpec spec = network_spec(*opts);
+    run_one_study<LookbackStudy>(*opts, spec, "look-back window", "rnnscope lookback",
+                                 "The look-back window of one cell", {{"seed", spec.seed}},
+                                 [&](OutputFolder& out, const LookbackResult& r) {
+                                   return lookback_section(out, {{cell_label(spec.model), spec, r}});
+                                 });
   });
 }
 

@@ -15,20 +15,14 @@ void register_lyapunov(CLI::App& app) {
   add_network_options(cmd, *opts, "rnnscope-lyapunov");
   cmd->add_option("--top", opts->top, "number of exponents, largest first (0: all)")->capture_default_str();
   cmd->callback([opts] {
-    const Options& o = *opts;
     LyapunovSpec spec;
-    static_cast<NetworkSpec&>(spec) = network_spec(o);
-    spec.top = o.top;
-    spec.validate();
-    Progress progress(o.quiet);
-    const Execution e = execution(o, &progress);
-    OutputFolder out(o.out, o.force);
-    progress.begin("Lyapunov spectra", spec.seeds);
-    const LyapunovResult r = lyapunov_study(spec, e);
-    progress.end();
-    const Section s = lyapunov_section(out, {{cell_label(spec.model), spec, r}});
-    write_index(out, "rnnscope lyapunov", "The Lyapunov spectrum of one cell", {{"seed", o.seed}}, {s});
-    print_sections({s}, out);
+    static_cast<NetworkSpec&>(spec) = network_spec(*opts);
+    spec.top = opts->top;
+    run_one_study<LyapunovStudy>(*opts, spec, "Lyapunov spectra", "rnnscope lyapunov",
+                                 "The Lyapunov spectrum of one cell", {{"seed", spec.seed}},
+                                 [&](OutputFolder& out, const LyapunovResult& r) {
+                                   return lyapunov_section(out, {{cell_label(spec.model), spec, r}});
+                                 });
   });
 }
 

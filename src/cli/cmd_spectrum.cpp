@@ -22,19 +22,15 @@ void register_spectrum(CLI::App& app) {
     SpectrumSpec spec;
     static_cast<NetworkSpec&>(spec) = network_spec(o);
     spec.max_power = o.max_power;
-    spec.validate();
-    Progress progress(o.quiet);
-    const Execution e = execution(o, &progress);
-    OutputFolder out(o.out, o.force);
-    progress.begin("spectra of the recurrent matrices", 1);
-    std::vector<LabelledSpectrum> blocks;
-    for (auto& b : spectrum_study(spec, e).blocks) blocks.push_back({b.name, b});
-    progress.end();
     const std::string what = fmt::format("W_hh of the {} ({}, scale {}, H = {})", cell_label(spec.model), o.init,
                                          o.scale, o.hidden);
-    const Section s = spectrum_section(out, blocks, "spectrum", what);
-    write_index(out, "rnnscope spectrum", "Spectra of " + what, {{"seed", o.seed}}, {s});
-    print_sections({s}, out);
+    run_one_study<SpectrumStudy>(o, spec, "spectra of the recurrent matrices", "rnnscope spectrum",
+                                 "Spectra of " + what, {{"seed", spec.seed}},
+                                 [&](OutputFolder& out, const SpectrumResult& r) {
+                                   std::vector<LabelledSpectrum> blocks;
+                                   for (const auto& b : r.blocks) blocks.push_back({b.name, b});
+                                   return spectrum_section(out, blocks, "spectrum", what);
+                                 });
   });
 }
 

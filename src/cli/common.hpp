@@ -61,4 +61,24 @@ NetworkSpec network_spec(const NetworkOptions& o);
 /// Prints each section's screen text and the files written.
 void print_sections(const std::vector<Section>& sections, const OutputFolder& out);
 
+/// What a one-study subcommand does: validates the spec (before the output
+/// folder is touched), prepares the folder, runs the study with progress on
+/// stderr, renders its result with render(out, result), writes index.html and
+/// summary.json, and prints the section.
+template <StudyType Study, class Render>
+void run_one_study(const RunOptions& o, const typename Study::Spec& spec, const std::string& stage,
+                   const std::string& title, const std::string& subtitle, const nlohmann::json& facts,
+                   Render&& render) {
+  const auto tasks = Study::tasks(spec);
+  Progress progress(o.quiet);
+  const Execution e = execution(o, &progress);
+  OutputFolder out(o.out, o.force);
+  progress.begin(stage, static_cast<int>(tasks.size()));
+  const auto result = run_study<Study>(spec, e);
+  progress.end();
+  const Section s = render(out, result);
+  write_index(out, title, subtitle, facts, {s});
+  print_sections({s}, out);
+}
+
 }  // namespace rnnscope::cli

@@ -20,18 +20,12 @@ std::vector<SeedTask> ContributionStudy::tasks(const Spec& spec) {
 }
 
 ContributionStudy::Partial ContributionStudy::run(const Spec& spec, const Task& task) {
-  Rng rng = seed_rng(spec, task.task);
-  const DrawnNetwork d = draw_network(spec, rng);
   Partial p;
   p.task = task.task;
-  std::visit(
-      [&](const auto& stack) {
-        const auto& cell = stack.layer(0);
-        const auto cache = cell.forward(d.x, spec.batch);
-        const Mat<double> proj = rng.normal_matrix<double>(cell.output_size(), spec.steps * spec.batch);
-        p.curve = detail::contribution_curve(cell, cache, proj, p.sum_error);
-      },
-      d.model);
+  with_seed_network(spec, task.task, [&](const auto& cell, const auto& cache, Rng& rng) {
+    const Mat<double> proj = rng.normal_matrix<double>(cell.output_size(), spec.steps * spec.batch);
+    p.curve = detail::contribution_curve(cell, cache, proj, p.sum_error);
+  });
   return p;
 }
 

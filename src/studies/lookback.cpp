@@ -14,23 +14,17 @@ std::vector<SeedTask> LookbackStudy::tasks(const Spec& spec) {
 }
 
 LookbackStudy::Partial LookbackStudy::run(const Spec& spec, const Task& task) {
-  Rng rng = seed_rng(spec, task.task);
-  const DrawnNetwork d = draw_network(spec, rng);
   Partial p;
   p.task = task.task;
-  std::visit(
-      [&](const auto& stack) {
-        const auto& cell = stack.layer(0);
-        const auto cache = cell.forward(d.x, spec.batch);
-        for (Index b = 0; b < spec.batch; ++b) {
-          Vec<double> g = Vec<double>::Zero(cell.state_size());
-          g.head(cell.output_size()) = rng.normal_matrix<double>(cell.output_size(), 1);
-          p.curves.push_back(lookback_log10_ratios(cell, cache, b, g));
-        }
-        if (const auto c = step_bound(cell)) p.bound_factor.push_back(*c);
-        p.lyapunov_top = lyapunov_spectrum(cell, cache, 0, 1)[0];
-      },
-      d.model);
+  with_seed_network(spec, task.task, [&](const auto& cell, const auto& cache, Rng& rng) {
+    for (Index b = 0; b < spec.batch; ++b) {
+      Vec<double> g = Vec<double>::Zero(cell.state_size());
+      g.head(cell.output_size()) = rng.normal_matrix<double>(cell.output_size(), 1);
+      p.curves.push_back(lookback_log10_ratios(cell, cache, b, g));
+    }
+    if (const auto c = step_bound(cell)) p.bound_factor.push_back(*c);
+    p.lyapunov_top = lyapunov_spectrum(cell, cache, 0, 1)[0];
+  });
   return p;
 }
 

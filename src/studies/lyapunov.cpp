@@ -21,18 +21,12 @@ std::vector<SeedTask> LyapunovStudy::tasks(const Spec& spec) {
 }
 
 LyapunovStudy::Partial LyapunovStudy::run(const Spec& spec, const Task& task) {
-  Rng rng = seed_rng(spec, task.task);
-  const DrawnNetwork d = draw_network(spec, rng);
   Partial p;
   p.task = task.task;
-  std::visit(
-      [&](const auto& stack) {
-        const auto& cell = stack.layer(0);
-        const auto cache = cell.forward(d.x, spec.batch);
-        for (Index b = 0; b < spec.batch; ++b)
-          p.trajectories.push_back(lyapunov_spectrum(cell, cache, b, spec.top, spec.steps / 10));
-      },
-      d.model);
+  with_seed_network(spec, task.task, [&](const auto& cell, const auto& cache, Rng&) {
+    for (Index b = 0; b < spec.batch; ++b)
+      p.trajectories.push_back(lyapunov_spectrum(cell, cache, b, spec.top, spec.steps / 10));
+  });
   return p;
 }
 

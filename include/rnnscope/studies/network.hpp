@@ -56,4 +56,20 @@ struct DrawnNetwork {
 };
 DrawnNetwork draw_network(const NetworkSpec& spec, Rng& rng);
 
+/// Seed s's network run forward over its input: calls f(cell, cache, rng) with
+/// the single layer (any cell type), its forward cache and seed s's generator,
+/// ready for the study's next draws.
+template <class F>
+void with_seed_network(const NetworkSpec& spec, std::size_t s, F&& f) {
+  Rng rng = seed_rng(spec, s);
+  const DrawnNetwork d = draw_network(spec, rng);
+  std::visit(
+      [&](const auto& stack) {
+        const auto& cell = stack.layer(0);
+        const auto cache = cell.forward(d.x, spec.batch);
+        f(cell, cache, rng);
+      },
+      d.model);
+}
+
 }  // namespace rnnscope
