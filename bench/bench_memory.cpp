@@ -50,7 +50,7 @@ long long cache_bytes(const Cache& c) {
 template <CellKind K>
 int run(Index B, Index T, Index I, Index H) {
   Rng rng(1);
-  auto cell = make_cell<K, float>(I, H, rng);
+  auto cell = make_bench_cell<K, float>(I, H, rng);
   const Mat<float> x = rng.normal_matrix<float>(I, T * B);
   const Mat<float> target = rng.normal_matrix<float>(H, T * B);
   long long params = 0;
@@ -67,7 +67,7 @@ int run(Index B, Index T, Index I, Index H) {
       "{\"cell\": \"%s\", \"B\": %ld, \"T\": %ld, \"I\": %ld, \"H\": %ld, \"loss\": %g, "
       "\"rss_before\": %lld, \"hwm_before\": %lld, \"hwm_after\": %lld, \"step_peak_bytes\": %lld, "
       "\"cache_bytes\": %lld, \"param_bytes\": %lld, \"stated_bytes\": %lld, \"ratio\": %.4f}\n",
-      std::string(cell_name(K)).c_str(), static_cast<long>(B), static_cast<long>(T), static_cast<long>(I),
+      cell_name(K).c_str(), static_cast<long>(B), static_cast<long>(T), static_cast<long>(I),
       static_cast<long>(H), static_cast<double>(loss), rss_before, hwm_before, hwm_after, step, cache, params,
       stated, double(step) / double(stated));
   return 0;
@@ -86,10 +86,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_memory: B, T, I and H must be positive\n");
     return 2;
   }
-  if (kind == "elman") return run<CellKind::elman>(B, T, I, H);
-  if (kind == "lstm") return run<CellKind::lstm>(B, T, I, H);
-  if (kind == "gru") return run<CellKind::gru>(B, T, I, H);
-  if (kind == "ctrnn") return run<CellKind::ctrnn>(B, T, I, H);
+  if (kind == cell_name(CellKind::rnn_tanh)) return run<CellKind::rnn_tanh>(B, T, I, H);
+  if (kind == cell_name(CellKind::lstm)) return run<CellKind::lstm>(B, T, I, H);
+  if (kind == cell_name(CellKind::gru)) return run<CellKind::gru>(B, T, I, H);
+  if (kind == cell_name(CellKind::ctrnn)) return run<CellKind::ctrnn>(B, T, I, H);
   std::fprintf(stderr, "bench_memory: unknown cell '%s'\n", argv[1]);
   return 2;
 }

@@ -21,7 +21,7 @@ template <CellKind K>
 void train_step_case(benchmark::State& state) {
   const Index B = state.range(0), T = state.range(1), I = state.range(2), H = state.range(3);
   Rng rng(1);
-  auto cell = make_cell<K, float>(I, H, rng);
+  auto cell = make_bench_cell<K, float>(I, H, rng);
   const Mat<float> x = rng.normal_matrix<float>(I, T * B);
   const Mat<float> target = rng.normal_matrix<float>(H, T * B);
   TrainingStep<decltype(cell)> step;  // a training loop's buffers, reused from step to step
@@ -42,7 +42,7 @@ void train_step_case(benchmark::State& state) {
 // The shapes of docs/performance.md: the diagnostic scale, two training scales,
 // T = 100 against T = 10,000 at the same (B, I, H) for the linearity in T (at
 // B = 32, and at B = 8 with T = 200 to 800 between, where a small batch's
-// sweeps start to be pipelined: kMinPipelinedBlocks, cells/cell.hpp).
+// sweeps start to be pipelined: kMinPipelinedBlocks, cells/batch_schedule.hpp).
 const std::vector<std::vector<int64_t>> kShapes = {
     {1, 100, 1, 32},   {32, 100, 32, 128}, {64, 200, 64, 256}, {8, 100, 16, 64},
     {8, 10000, 16, 64}, {8, 200, 16, 64},   {8, 400, 16, 64},   {8, 800, 16, 64},
@@ -50,7 +50,7 @@ const std::vector<std::vector<int64_t>> kShapes = {
 
 template <CellKind K>
 void register_cell() {
-  const std::string name = "train/" + std::string(cell_name(K));
+  const std::string name = "train/" + cell_name(K);
   auto* b = benchmark::RegisterBenchmark(name.c_str(), train_step_case<K>);
   b->ArgNames({"B", "T", "I", "H"})->Unit(benchmark::kMillisecond)->UseRealTime();
   for (const auto& s : kShapes) b->Args(s);
@@ -100,7 +100,7 @@ void sgemm_case(benchmark::State& state) {
 
 const bool registered = [] {
   benchmark::AddCustomContext("matrix_kernel", gemm_kernel_description());
-  register_cell<CellKind::elman>();
+  register_cell<CellKind::rnn_tanh>();
   register_cell<CellKind::lstm>();
   register_cell<CellKind::gru>();
   register_cell<CellKind::ctrnn>();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "rnnscope/cells/cell.hpp"
@@ -142,6 +143,41 @@ BruteForceGradients brute_force_bptt(Cell& cell, Mat<double> x, Index batch, con
   }
   g.d_state0 = u[0];
   return g;
+}
+
+/// Whether backward_range rejects gradients of a wrong shape, one tensor at a
+/// time (a row too many), with InvalidInput naming it and both shapes
+/// ("grads.weight_hh: expected shape (4, 4), got (5, 4)"), and accepts the
+/// gradients zero_gradients makes. Returns the first failure, or "" if none.
+template <class Cell>
+std::string gradient_shape_failure(const Cell& cell, const typename Cell::Cache& c) {
+  const auto grads = cell.zero_gradients(c);
+  const auto message = [&](typename Cell::Gradients wrong) {
+    try {
+      cell.backward_range(c, Mat<typename Cell::Scalar>(), Mat<typename Cell::Scalar>(), 0, c.steps, wrong);
+    } catch (const InvalidInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  if (message(grads) != "no error") return "zero gradients rejected: " + message(grads);
+  std::string failure;
+  grads.params.for_each([&](const char* name, const auto& t) {
+    auto wrong = grads;
+    bool done = false;
+    wrong.params.for_each([&](const char* other, auto& w) {
+      if (std::string(other) == name && !done) {
+        w.resize(t.rows() + 1, t.cols());
+        done = true;
+      }
+    });
+    const std::string expected = "grads." + std::string(name) + ": expected shape (" + std::to_string(t.rows()) +
+                                 ", " + std::to_string(t.cols()) + "), got (" + std::to_string(t.rows() + 1) +
+                                 ", " + std::to_string(t.cols()) + ")";
+    const std::string got = message(wrong);
+    if (failure.empty() && got != expected) failure = "expected \"" + expected + "\", got \"" + got + "\"";
+  });
+  return failure;
 }
 
 /// Normwise relative difference ||a - b|| / max(||a||, ||b||, tiny).

@@ -426,3 +426,31 @@ TEST(ConvStack, BadInputIsRejectedWithANamedError) {
   EXPECT_EQ(message_of([&] { stack.backward(c, Mat<double>::Zero(2, 8), g); }),
             "d_output: expected shape (2, 10), got (2, 8)");
 }
+
+TEST(Conv1d, WronglyShapedGradientsAreRejectedWithTheirNames) {
+  // backward accumulates into grads: each tensor must have its parameter's shape.
+  Conv1d<double> conv(3, 4, 2);
+  Rng rng(2);
+  conv.init_uniform(rng);
+  const auto c = conv.forward(rng.normal_matrix<double>(3, 10), 2);
+  const Mat<double> dy = rng.normal_matrix<double>(4, c.out_steps * 2);
+  const auto grads = conv.zero_gradients(c);
+  auto message = [&](auto wrong) {
+    try {
+      conv.backward(c, dy, wrong);
+    } catch (const InvalidInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(grads), "no error");
+  auto wrong = grads;
+  wrong.params.weight = Mat<double>::Zero(4, 3);
+  EXPECT_EQ(message(wrong), "d_weight: expected shape (4, 6), got (4, 3)");
+  wrong = grads;
+  wrong.params.bias = Vec<double>::Zero(3);
+  EXPECT_EQ(message(wrong), "d_bias: expected shape (4, 1), got (3, 1)");
+  wrong = grads;
+  wrong.d_input = Mat<double>::Zero(3, 8);
+  EXPECT_EQ(message(wrong), "d_input: expected shape (3, 10), got (3, 8)");
+}

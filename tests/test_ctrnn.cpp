@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <limits>
 
 #include "cell_testing.hpp"
@@ -261,3 +262,10 @@ TEST(CtRnn, BadInputIsRejectedWithANamedError) {
 }
 
 static_assert(RecurrentCell<CtRnn<float>> && RecurrentCell<CtRnn<double>>);
+
+TEST(CtRnn, WronglyShapedGradientsAreRejectedWithTheirNames) {
+  // backward_range accumulates into grads: each tensor must have its parameter's shape.
+  Rng rng(2);
+  const auto cell = check::make_cell<CtRnn<double>>(3, 4, rng);
+  EXPECT_EQ(check::gradient_shape_failure(cell, cell.forward(rng.normal_matrix<double>(3, 10), 2)), "");
+}

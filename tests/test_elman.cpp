@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "cell_testing.hpp"
 #include "rnnscope/cells/elman.hpp"
@@ -306,4 +307,11 @@ TEST(Elman, BadInputIsRejectedWithANamedError) {
   EXPECT_THROW(bptt(cell, c, Mat<double>(), Mat<double>(), -1), InvalidInput);
   EXPECT_THROW(parse_activation("swish"), InvalidInput);
   EXPECT_THROW(Elman<double>(0, 4, Activation::tanh), InvalidInput);
+}
+
+TEST(Elman, WronglyShapedGradientsAreRejectedWithTheirNames) {
+  // backward_range accumulates into grads: each tensor must have its parameter's shape.
+  Rng rng(2);
+  const auto cell = check::make_cell<Elman<double>>(3, 4, rng);
+  EXPECT_EQ(check::gradient_shape_failure(cell, cell.forward(rng.normal_matrix<double>(3, 10), 2)), "");
 }

@@ -1,4 +1,4 @@
-// A cell's forward pass runs in blocks of steps (cells/cell.hpp,
+// A cell's forward pass runs in blocks of steps (cells/batch_schedule.hpp,
 // forward_in_blocks): each block's input projections are computed just before
 // its steps. A sequence long enough for several blocks, the last one partial,
 // gives the states of the same sequence run one step at a time (one forward
@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "cell_testing.hpp"
+#include "rnnscope/cells/batch_schedule.hpp"
 #include "rnnscope/cells/ctrnn.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/gru.hpp"

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "cell_testing.hpp"
 #include "rnnscope/cells/gru.hpp"
@@ -343,3 +344,10 @@ TEST(GRU, BadInputIsRejectedWithANamedError) {
 }
 
 static_assert(RecurrentCell<GRU<float>> && RecurrentCell<GRU<double>>);
+
+TEST(GRU, WronglyShapedGradientsAreRejectedWithTheirNames) {
+  // backward_range accumulates into grads: each tensor must have its parameter's shape.
+  Rng rng(2);
+  const auto cell = check::make_cell<GRU<double>>(3, 4, rng);
+  EXPECT_EQ(check::gradient_shape_failure(cell, cell.forward(rng.normal_matrix<double>(3, 10), 2)), "");
+}

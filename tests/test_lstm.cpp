@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "cell_testing.hpp"
 #include "rnnscope/cells/lstm.hpp"
@@ -31,7 +32,7 @@ double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
 // The LSTM written out entry by entry from its equations: returns the states
 // [h_t; c_t] of every step, (2H, T*B).
-Mat<double> reference_forward(const LSTMParams<double>& p, const Mat<double>& x, Index B,
+Mat<double> reference_forward(const LSTM<double>::Params& p, const Mat<double>& x, Index B,
                               const Mat<double>& state0) {
   const Index H = p.weight_hh.cols(), I = p.weight_ih.cols(), T = x.cols() / B;
   Mat<double> out(2 * H, T * B);
@@ -369,4 +370,11 @@ TEST(LSTM, BadInputIsRejectedWithANamedError) {
   EXPECT_THROW(bptt(cell, c, Mat<double>(), Mat<double>(), -1), InvalidInput);
   EXPECT_EQ(message([] { LSTM<double>(0, 4); }), "LSTM: input and hidden sizes must be positive");
   EXPECT_EQ(message([] { LSTM<double>(3, 0); }), "LSTM: input and hidden sizes must be positive");
+}
+
+TEST(LSTM, WronglyShapedGradientsAreRejectedWithTheirNames) {
+  // backward_range accumulates into grads: each tensor must have its parameter's shape.
+  Rng rng(2);
+  const auto cell = check::make_cell<LSTM<double>>(3, 4, rng);
+  EXPECT_EQ(check::gradient_shape_failure(cell, cell.forward(rng.normal_matrix<double>(3, 10), 2)), "");
 }

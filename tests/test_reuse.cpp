@@ -1,4 +1,4 @@
-// Buffers reused from one call to the next (cells/cell.hpp, training/step.hpp)
+// Buffers reused from one call to the next (cells/batch_schedule.hpp, training/step.hpp)
 // give the results of fresh ones: a forward pass into a cache last used for
 // another shape, BPTT into gradients of another shape (and into a stack's
 // gradients, whose layers share one scratch), and a loop of training steps
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cell_testing.hpp"
+#include "rnnscope/cells/batch_schedule.hpp"
 #include "rnnscope/cells/ctrnn.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/gru.hpp"

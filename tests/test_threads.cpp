@@ -15,6 +15,7 @@
 #endif
 
 #include "cell_testing.hpp"
+#include "rnnscope/cells/batch_schedule.hpp"
 #include "rnnscope/cells/ctrnn.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/gru.hpp"
@@ -82,7 +83,7 @@ TYPED_TEST(ThreadCount, OneThreadEqualsThree) {
 }
 
 // A batch of fewer than 16 columns runs its time loops on one thread, and
-// with two threads its sweeps are pipelined (cells/cell.hpp, pipeline_rounds):
+// with two threads its sweeps are pipelined (cells/batch_schedule.hpp, pipeline_rounds):
 // the next forward block's projections, the weight gradients of the backward
 // block after and the next chunk of the loss are computed on the second thread
 // while a block's steps run. They are the operations one thread does, in the

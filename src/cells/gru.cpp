@@ -1,70 +1,27 @@
+// The GRU's equations (gru.hpp): forward, backward and step Jacobian, called
+// by RecurrentCellBase once it has checked their arguments.
 #include "rnnscope/cells/gru.hpp"
 
-#include <algorithm>
-#include <cmath>
-
-#include "rnnscope/core/error.hpp"
+#include "recurrent_cell.hpp"
+#include "rnnscope/cells/batch_schedule.hpp"
 
 namespace rnnscope {
 
 template <Scalar S>
-GRU<S>::GRU(Index input_size, Index hidden_size, bool bias) {
-  require(input_size > 0 && hidden_size > 0, "GRU: input and hidden sizes must be positive");
-  params.weight_ih = Mat<S>::Zero(3 * hidden_size, input_size);
-  params.weight_hh = Mat<S>::Zero(3 * hidden_size, hidden_size);
-  if (bias) {
-    params.bias_ih = Vec<S>::Zero(3 * hidden_size);
-    params.bias_hh = Vec<S>::Zero(3 * hidden_size);
-  }
-}
-
-template <Scalar S>
-void GRU<S>::init_uniform(Rng& rng) {
-  const double k = 1.0 / std::sqrt(static_cast<double>(state_size()));
-  params.for_each([&](const char*, auto& t) { t = rng.uniform_matrix<S>(t.rows(), t.cols(), -k, k); });
-}
-
-template <Scalar S>
-void GRU<S>::validate() const {
-  const Index H = params.weight_hh.cols(), I = params.weight_ih.cols();
-  check_shape("weight_hh", params.weight_hh, 3 * H, H);
-  check_shape("weight_ih", params.weight_ih, 3 * H, I);
-  require((params.bias_ih.size() > 0) == (params.bias_hh.size() > 0),
-          "GRU: bias_ih and bias_hh must both be present or both absent");
-  if (params.bias_ih.size() > 0) {
-    check_shape("bias_ih", params.bias_ih, 3 * H, 1);
-    check_shape("bias_hh", params.bias_hh, 3 * H, 1);
-  }
-  params.for_each([](const char* name, const auto& t) { check_finite(name, t); });
-}
-
-template <Scalar S>
-void GRU<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& c) const {
-  validate();
-  const Index H = state_size(), B = batch;
-  const Index T = check_sequence("input", x, input_size(), B);
-  c.steps = T;
-  c.batch = B;
-  c.input = x;
-  c.states.resize(H, (T + 1) * B);
-  if (h0.size() == 0) {
-    c.states.leftCols(B).setZero();
-  } else {
-    check_shape("h0", h0, H, B);
-    check_finite("h0", h0);
-    c.states.leftCols(B) = h0;
-  }
-  c.hidden_n.resize(H, T * B);
+void forward_steps(const GRU<S>& cell, const Mat<S>& x, GRUCache<S>& c) {
+  const auto& params = cell.params;
+  const Index T = c.steps, H = cell.state_size(), B = c.batch;
   // b_hr and b_hz add to b_ir and b_iz; b_hn cannot, it is scaled by r.
-  c.gates.resize(3 * H, T * B);
   Vec<S> bias, b_hn = Vec<S>::Zero(H);
   if (params.bias_ih.size() > 0) {
     bias = params.bias_ih;
     bias.head(2 * H) += params.bias_hh.head(2 * H);
     b_hn = params.bias_hh.tail(H);
   }
+  c.gates.resize(3 * H, T * B);
+  c.hidden_n.resize(H, T * B);
   Mat<S> hidden_pre_all(3 * H, B);  // W_hh h_{t-1} of one step; each slice its own columns
-  // Blocks of steps (cell.hpp): the input projections of a block in one GEMM,
+  // Blocks of steps (batch_schedule.hpp): the input projections of a block in one GEMM,
   // written where the gates will be, then the hidden side step by step.
   forward_in_blocks(
       c.gates, params.weight_ih, x, bias, B,
@@ -92,26 +49,44 @@ void GRU<S>::forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& c) c
       });
 }
 
-template <Scalar S>
-typename GRU<S>::Gradients GRU<S>::zero_gradients(const Cache& c) const {
-  Gradients g;
-  g.params = params;
-  g.params.for_each([](const char*, auto& t) { t.setZero(); });
-  g.d_input = Mat<S>::Zero(input_size(), c.steps * c.batch);
-  g.d_state0 = Mat<S>::Zero(state_size(), c.batch);
-  return g;
+namespace {
+/// Column col of the cache (step t of one batch element) as the gates of
+///   n_t = tanh(a_n),  a_n = W_in x_t + b_in + r_t * m_t,  h_t = (1 - z_t) n_t + z_t h_{t-1},
+/// with the local derivatives of that step, which backward_range applies to
+/// the cotangent g of h_t (and d_an) and step_jacobian to ones, which gives
+/// each coefficient itself to the bit.
+template <class Gate, class Column>
+struct GruStep {
+  using S = typename Gate::Scalar;
+  Gate r, z, n;   // reset, update, candidate
+  Column m;       // m_t = W_hn h_{t-1} + b_hn
+  Column h_prev;  // h_{t-1}
+
+  /// h_t = (1 - z) n + ... with n = tanh(a_n): d_an = (1 - z)(1 - n^2) g.
+  template <class D> auto candidate(const D& g) const { return (S(1) - z) * (S(1) - n.square()) * g; }
+  /// a_n = ... + r m with r = sigmoid(a_r): d_ar = r (1 - r) m d_an.
+  template <class D> auto reset(const D& d_an) const { return r * (S(1) - r) * m * d_an; }
+  /// h_t = (1 - z) n + z h_{t-1} with z = sigmoid(a_z): d_az = z (1 - z) (h_{t-1} - n) g.
+  template <class D> auto update(const D& g) const { return z * (S(1) - z) * (h_prev - n) * g; }
+  /// a_n = ... + r (W_hn h_{t-1} + b_hn): the cotangent of W_hn h_{t-1} + b_hn is r d_an.
+  template <class D> auto through_reset(const D& d_an) const { return r * d_an; }
+};
+
+template <class S>
+auto gru_step(const GRUCache<S>& c, Index col, Index H) {
+  const auto gate = c.gates.col(col);
+  return GruStep{gate.head(H).array(), gate.segment(H, H).array(), gate.tail(H).array(),
+                 c.hidden_n.col(col).array(), c.states.col(col).array()};
 }
+}  // namespace
 
 template <Scalar S>
-Mat<S> GRU<S>::backward_range(const Cache& c, const OutputCotangent<S>& d_output, const Mat<S>& d_state,
-                              Index t0, Index t1, Gradients& grads) const {
-  const Index H = state_size(), B = c.batch;
-  require(0 <= t0 && t0 < t1 && t1 <= c.steps, "GRU::backward_range: bad step range");
-  Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(H, B);
-  check_shape("d_state", g, H, B);
-  check_input_gradient(grads, input_size(), c.steps * B);
-  // Blocks of steps (cell.hpp): the cotangents of one block, (6H, block*B),
-  // feed that block's weight-gradient GEMMs. Their rows are
+void backward_steps(const GRU<S>& cell, const GRUCache<S>& c, const OutputCotangent<S>& d_output, Mat<S>& g,
+                    Index t0, Index t1, RecurrentGradients<S>& grads) {
+  const auto& params = cell.params;
+  const Index H = cell.state_size(), B = c.batch;
+  // Blocks of steps (batch_schedule.hpp): the cotangents of one block,
+  // (6H, block*B), feed that block's weight-gradient GEMMs. Their rows are
   // dL/d(W_ih x_t + b_ih) = [d_ar; d_az; d_an] and, below them,
   // dL/d(W_hh h_{t-1} + b_hh) = [d_ar; d_az; r d_an].
   backward_in_blocks(
@@ -124,22 +99,18 @@ Mat<S> GRU<S>::backward_range(const Cache& c, const OutputCotangent<S>& d_output
           if (dy.size() > 0) g_slice += dy.middleCols((t - begin) * B + b0, nb);
           for (Index b = b0; b < b0 + nb; ++b) {
             const Index col = t * B + b, k = (t - begin) * B + b;
-            const auto gate = c.gates.col(col);
-            const auto r = gate.head(H).array();
-            const auto z = gate.segment(H, H).array();
-            const auto n = gate.tail(H).array();
-            const auto m_t = c.hidden_n.col(col).array();
-            const auto h_prev = c.states.col(col).array();
+            const auto step = gru_step(c, col, H);
             auto g_b = g.col(b).array();
             auto d_in = d_input_pre.col(k);
             auto d_hid = d_hidden_pre.col(k);
-            d_in.tail(H).array() = (S(1) - z) * (S(1) - n.square()) * g_b;
-            d_in.head(H).array() = r * (S(1) - r) * m_t * d_in.tail(H).array();
-            d_in.segment(H, H).array() = z * (S(1) - z) * (h_prev - n) * g_b;
+            d_in.tail(H).array() = step.candidate(g_b);
+            d_in.head(H).array() = step.reset(d_in.tail(H).array());
+            d_in.segment(H, H).array() = step.update(g_b);
             d_hid.head(2 * H) = d_in.head(2 * H);
-            d_hid.tail(H).array() = r * d_in.tail(H).array();
-            g_b *= z;  // the direct path h_t = ... + z h_{t-1}
+            d_hid.tail(H).array() = step.through_reset(d_in.tail(H).array());
+            g_b *= step.z;  // the direct path h_t = ... + z h_{t-1}
           }
+          // [a_r; a_z; r m] = ... + W_hh h_{t-1} + b_hh: dL/dh_{t-1} += W_hh^T d_hid
           gemm(g_slice, params.weight_hh.transpose(), d_hidden_pre.middleCols((t - begin) * B + b0, nb), true);
         }
       },
@@ -154,31 +125,25 @@ Mat<S> GRU<S>::backward_range(const Cache& c, const OutputCotangent<S>& d_output
         }
         add_input_gradient(grads, begin * B, params.weight_ih, d_in_block);
       });
-  return g;
 }
 
 template <Scalar S>
-void GRU<S>::step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const {
-  require(0 <= t && t < c.steps && 0 <= b && b < c.batch, "step_jacobian: step or batch out of range");
-  const Index H = state_size(), col = t * c.batch + b;
-  const auto gate = c.gates.col(col);
-  const auto r = gate.head(H).array();
-  const auto z = gate.segment(H, H).array();
-  const auto n = gate.tail(H).array();
-  const auto m = c.hidden_n.col(col).array();
-  const auto h_prev = c.states.col(col).array();
-  const Vec<S> through_n = (S(1) - z) * (S(1) - n.square());  // dh_t/da_n
-  const Vec<S> via_z = (h_prev - n) * z * (S(1) - z);
-  const Vec<S> via_n = through_n.array() * r;
-  const Vec<S> via_r = through_n.array() * m * r * (S(1) - r);
+void step_jacobian_of(const GRU<S>& cell, const GRUCache<S>& c, Index t, Index b, Mat<S>& J) {
+  const Index H = cell.state_size();
+  const auto step = gru_step(c, t * c.batch + b, H);
+  const auto one = Eigen::Array<S, Eigen::Dynamic, 1>::Ones(H);
+  const Vec<S> through_n = step.candidate(one);  // dh_t/da_n
+  const Vec<S> via_z = step.update(one);
+  const Vec<S> via_n = step.through_reset(through_n.array());
+  const Vec<S> via_r = step.reset(through_n.array());
   J.resize(H, H);
-  J.noalias() = via_z.asDiagonal() * params.weight_hh.middleRows(H, H);
-  J.noalias() += via_n.asDiagonal() * params.weight_hh.bottomRows(H);
-  J.noalias() += via_r.asDiagonal() * params.weight_hh.topRows(H);
-  J.diagonal() += gate.segment(H, H);
+  J.noalias() = via_z.asDiagonal() * cell.params.weight_hh.middleRows(H, H);
+  J.noalias() += via_n.asDiagonal() * cell.params.weight_hh.bottomRows(H);
+  J.noalias() += via_r.asDiagonal() * cell.params.weight_hh.topRows(H);
+  J.diagonal() += step.z.matrix();
 }
 
-template class GRU<float>;
-template class GRU<double>;
+template class RecurrentCellBase<GRU<float>, float, GRUCache<float>>;
+template class RecurrentCellBase<GRU<double>, double, GRUCache<double>>;
 
 }  // namespace rnnscope

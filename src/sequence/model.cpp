@@ -37,27 +37,19 @@ Model<S> make_model(const ModelSpec& spec) {
   require(spec.input_size > 0 && spec.hidden_size > 0,
           fmt::format("input and hidden sizes must be positive, got {} and {}", spec.input_size, spec.hidden_size));
   require(spec.num_layers >= 1, fmt::format("num_layers must be >= 1, got {}", spec.num_layers));
-  auto build = [&]<class Cell>(auto make) {
+  auto build = [&]<class Cell>() {
     std::vector<Cell> layers;
-    for (Index l = 0; l < spec.num_layers; ++l) layers.push_back(make(l == 0 ? spec.input_size : spec.hidden_size));
+    for (Index l = 0; l < spec.num_layers; ++l)
+      layers.push_back(make_cell<Cell>(spec, l == 0 ? spec.input_size : spec.hidden_size));
     return Model<S>(Stack<Cell>(std::move(layers)));
   };
-  const Index H = spec.hidden_size;
   switch (spec.cell) {
     case CellKind::rnn_tanh:
     case CellKind::rnn_relu:
-    case CellKind::rnn_sigmoid: {
-      const Activation f = spec.cell == CellKind::rnn_tanh   ? Activation::tanh
-                           : spec.cell == CellKind::rnn_relu ? Activation::relu
-                                                             : Activation::sigmoid;
-      return build.template operator()<Elman<S>>([&](Index in) { return Elman<S>(in, H, f, spec.bias); });
-    }
-    case CellKind::lstm:
-      return build.template operator()<LSTM<S>>([&](Index in) { return LSTM<S>(in, H, spec.bias); });
-    case CellKind::gru:
-      return build.template operator()<GRU<S>>([&](Index in) { return GRU<S>(in, H, spec.bias); });
-    case CellKind::ctrnn:
-      return build.template operator()<CtRnn<S>>([&](Index in) { return CtRnn<S>(in, H, spec.dt, spec.bias); });
+    case CellKind::rnn_sigmoid: return build.template operator()<Elman<S>>();
+    case CellKind::lstm: return build.template operator()<LSTM<S>>();
+    case CellKind::gru: return build.template operator()<GRU<S>>();
+    case CellKind::ctrnn: return build.template operator()<CtRnn<S>>();
   }
   throw InvalidInput("unknown cell kind");
 }

@@ -153,22 +153,10 @@ struct ConvStackCache {
   std::vector<Conv1dCache<S>> layers;
 };
 
+/// Per layer (layers), the same shapes as the parameters, visited as weight_l0, bias_l0, ...
 template <Scalar S>
-struct ConvStackGradients {
-  std::vector<Conv1dParams<S>> layers;  // per layer, same shapes as the parameters
-  Mat<S> d_input;                       // (C_in, T*B)
-
-  /// Visits every tensor as f(name, tensor) with names weight_l0, bias_l0, weight_l1, ...
-  template <class F> void for_each(F&& f) {
-    for (size_t l = 0; l < layers.size(); ++l)
-      layers[l].for_each([&](const char* name, auto& t) {
-        const std::string full = layer_name(name, static_cast<int>(l));
-        f(full.c_str(), t);
-      });
-  }
-  template <class F> void for_each(F&& f) const {
-    const_cast<ConvStackGradients*>(this)->for_each([&](const char* name, const auto& t) { f(name, t); });
-  }
+struct ConvStackGradients : LayerParams<Conv1dParams<S>> {
+  Mat<S> d_input;  // (C_in, T*B)
 };
 
 /// L causal Conv1d layers with f between them (none after the last):
@@ -207,11 +195,7 @@ class ConvStack {
 
   /// Visits every parameter as f(name, tensor) with names weight_l0, bias_l0, weight_l1, ...
   template <class F> void for_each(F&& f) {
-    for (size_t l = 0; l < layers.size(); ++l)
-      layers[l].params.for_each([&](const char* name, auto& t) {
-        const std::string full = layer_name(name, static_cast<int>(l));
-        f(full.c_str(), t);
-      });
+    for_each_layer_param(layers, [](auto& layer) -> auto& { return layer.params; }, f);
   }
 
   std::vector<Conv1d<S>> layers;

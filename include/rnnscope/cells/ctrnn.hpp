@@ -23,94 +23,31 @@
 #pragma once
 
 #include "rnnscope/cells/cell.hpp"
-#include "rnnscope/core/random.hpp"
+#include "rnnscope/cells/recurrent_params.hpp"
 
 namespace rnnscope {
 
+/// RecurrentCache (its states x_{-1}, the initial state, then x_0 .. x_{T-1},
+/// (H, (T+1)*B)) and the drive.
 template <Scalar S>
-struct CtRnnParams {
-  Mat<S> weight_ih;  // (H, I)
-  Mat<S> weight_hh;  // (H, H)
-  Vec<S> bias_ih;    // (H), or empty for a cell without bias
-  Vec<S> bias_hh;    // (H), or empty
-
-  /// Visits every tensor as f(name, tensor), in PyTorch's order; empty biases are skipped.
-  template <class F> void for_each(F&& f) {
-    f("weight_ih", weight_ih);
-    f("weight_hh", weight_hh);
-    if (bias_ih.size() > 0) f("bias_ih", bias_ih);
-    if (bias_hh.size() > 0) f("bias_hh", bias_hh);
-  }
-  template <class F> void for_each(F&& f) const {
-    const_cast<CtRnnParams*>(this)->for_each([&](const char* name, const auto& t) { f(name, t); });
-  }
+struct CtRnnCache : RecurrentCache<S> {
+  Mat<S> drive;  // (H, T*B): y_t = tanh(a_t); kept because recovering it as
+                 // (x_t - (1-dt) x_{t-1}) / dt cancels catastrophically for small dt
 };
 
+/// Params (recurrent_params.hpp): weight_ih (H, I), weight_hh (H, H), bias_ih
+/// (H), bias_hh (H). The step Jacobian is (1 - dt) I + dt diag(1 - y_t^2) W_hh.
 template <Scalar S>
-struct CtRnnCache {
-  Index steps = 0;   // T
-  Index batch = 0;   // B
-  Mat<S> input;      // (I, T*B)
-  Mat<S> states;     // (H, (T+1)*B): x_{-1} (the initial state) then x_0 .. x_{T-1}
-  Mat<S> drive;      // (H, T*B): y_t = tanh(a_t); kept because recovering it as
-                     // (x_t - (1-dt) x_{t-1}) / dt cancels catastrophically for small dt
-};
-
-template <Scalar S>
-class CtRnn {
+class CtRnn : public RecurrentCellBase<CtRnn<S>, S, CtRnnCache<S>> {
  public:
-  using Scalar = S;
-  using Params = CtRnnParams<S>;
-  using Cache = CtRnnCache<S>;
-  using Gradients = CellGradients<Params, S>;
+  static constexpr RecurrentLayout kLayout{"CtRnn", 1, 1, "x0"};
 
   /// A cell with zero weights and Euler step dt (> 0 and finite; dt = 1 is
   /// the Elman tanh cell); `bias` false drops both bias vectors.
   CtRnn(Index input_size, Index hidden_size, double dt = 0.1, bool bias = true);
 
-  /// PyTorch's nn.RNN initialisation: every tensor uniform on [-1/sqrt(H), 1/sqrt(H)].
-  void init_uniform(Rng& rng);
-
-  Index input_size() const { return params.weight_ih.cols(); }
-  Index output_size() const { return params.weight_hh.rows(); }
-  Index state_size() const { return params.weight_hh.rows(); }
   /// The Euler step.
   double dt() const { return dt_; }
-
-  /// Checks every parameter's shape and finiteness; throws InvalidInput naming the tensor.
-  void validate() const;
-
-  /// Runs the sequence u (I, T*B); x0 (H, B) or empty for zeros.
-  Cache forward(const Mat<S>& u, Index batch, const Mat<S>& x0 = {}) const {
-    Cache c;
-    forward(u, batch, x0, c);
-    return c;
-  }
-  /// The same into `into`, whose storage is reused when the shapes repeat.
-  void forward(const Mat<S>& u, Index batch, const Mat<S>& x0, Cache& into) const;
-  auto output(const Cache& c) const { return c.states.rightCols(c.steps * c.batch); }
-  auto final_state(const Cache& c) const { return c.states.rightCols(c.batch); }
-
-  /// Gradients with the right shapes, all zero.
-  Gradients zero_gradients(const Cache& c) const;
-  /// See cell.hpp.
-  Mat<S> backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state, Index t0,
-                        Index t1, Gradients& grads) const {
-    return backward_range(c, OutputCotangent<S>::of(d_output), d_state, t0, t1, grads);
-  }
-  /// The same with the output cotangent whole, written block by block, or none (cell.hpp).
-  Mat<S> backward_range(const Cache& c, const OutputCotangent<S>& d_output, const Mat<S>& d_state, Index t0,
-                        Index t1, Gradients& grads) const;
-  /// d x_t / d x_{t-1} for batch element b: (1 - dt) I + dt diag(1 - y_t^2) W_hh, (H, H).
-  Mat<S> step_jacobian(const Cache& c, Index t, Index b) const {
-    Mat<S> J;
-    step_jacobian(c, t, b, J);
-    return J;
-  }
-  /// The same into J, whose storage is reused when it has the shape (S, S).
-  void step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const;
-
-  Params params;
 
  private:
   double dt_;
@@ -118,5 +55,7 @@ class CtRnn {
 
 extern template class CtRnn<float>;
 extern template class CtRnn<double>;
+extern template class RecurrentCellBase<CtRnn<float>, float, CtRnnCache<float>>;
+extern template class RecurrentCellBase<CtRnn<double>, double, CtRnnCache<double>>;
 
 }  // namespace rnnscope

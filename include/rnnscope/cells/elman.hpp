@@ -12,96 +12,32 @@
 
 #include "rnnscope/activations/activation.hpp"
 #include "rnnscope/cells/cell.hpp"
-#include "rnnscope/core/random.hpp"
+#include "rnnscope/cells/recurrent_params.hpp"
 
 namespace rnnscope {
 
+/// RecurrentCache: the states are h_{-1} (the initial state) then h_0 .. h_{T-1}, (H, (T+1)*B).
 template <Scalar S>
-struct ElmanParams {
-  Mat<S> weight_ih;  // (H, I)
-  Mat<S> weight_hh;  // (H, H)
-  Vec<S> bias_ih;    // (H), or empty for a cell without bias
-  Vec<S> bias_hh;    // (H), or empty
+using ElmanCache = RecurrentCache<S>;
 
-  /// Visits every tensor as f(name, tensor), in PyTorch's order; empty biases are skipped.
-  template <class F> void for_each(F&& f) {
-    f("weight_ih", weight_ih);
-    f("weight_hh", weight_hh);
-    if (bias_ih.size() > 0) f("bias_ih", bias_ih);
-    if (bias_hh.size() > 0) f("bias_hh", bias_hh);
-  }
-  template <class F> void for_each(F&& f) const {
-    const_cast<ElmanParams*>(this)->for_each([&](const char* name, const auto& t) { f(name, t); });
-  }
-};
-
+/// Params (recurrent_params.hpp): weight_ih (H, I), weight_hh (H, H), bias_ih
+/// (H), bias_hh (H). The step Jacobian is diag(f'(a_t)) W_hh.
 template <Scalar S>
-struct ElmanCache {
-  Index steps = 0;   // T
-  Index batch = 0;   // B
-  Mat<S> input;      // (I, T*B)
-  Mat<S> states;     // (H, (T+1)*B): h_{-1} (the initial state) then h_0 .. h_{T-1}
-};
-
-template <Scalar S>
-class Elman {
+class Elman : public RecurrentCellBase<Elman<S>, S, ElmanCache<S>> {
  public:
-  using Scalar = S;
-  using Params = ElmanParams<S>;
-  using Cache = ElmanCache<S>;
-  using Gradients = CellGradients<Params, S>;
+  static constexpr RecurrentLayout kLayout{"Elman", 1, 1, "h0"};
 
-  /// A cell with zero weights; `bias` false drops both bias vectors.
-  Elman(Index input_size, Index hidden_size, Activation f, bool bias = true);
+  /// A cell with zero weights and nonlinearity f; `bias` false drops both bias vectors.
+  Elman(Index input_size, Index hidden_size, Activation f, bool bias = true)
+      : RecurrentCellBase<Elman<S>, S, ElmanCache<S>>(input_size, hidden_size, bias), f_(f) {}
 
-  /// PyTorch's default initialisation: every tensor uniform on [-1/sqrt(H), 1/sqrt(H)].
-  void init_uniform(Rng& rng);
-
-  Index input_size() const { return params.weight_ih.cols(); }
-  Index output_size() const { return params.weight_hh.rows(); }
-  Index state_size() const { return params.weight_hh.rows(); }
   Activation nonlinearity() const { return f_; }
-
-  /// Checks every parameter's shape and finiteness; throws InvalidInput naming the tensor.
-  void validate() const;
-
-  /// Runs the sequence x (I, T*B); h0 (H, B) or empty for zeros.
-  Cache forward(const Mat<S>& x, Index batch, const Mat<S>& h0 = {}) const {
-    Cache c;
-    forward(x, batch, h0, c);
-    return c;
-  }
-  /// The same into `into`, whose storage is reused when the shapes repeat.
-  void forward(const Mat<S>& x, Index batch, const Mat<S>& h0, Cache& into) const;
-  auto output(const Cache& c) const { return c.states.rightCols(c.steps * c.batch); }
-  auto final_state(const Cache& c) const { return c.states.rightCols(c.batch); }
-
-  /// Gradients with the right shapes, all zero.
-  Gradients zero_gradients(const Cache& c) const;
-  /// See cell.hpp.
-  Mat<S> backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state, Index t0,
-                        Index t1, Gradients& grads) const {
-    return backward_range(c, OutputCotangent<S>::of(d_output), d_state, t0, t1, grads);
-  }
-  /// The same with the output cotangent whole, written block by block, or none (cell.hpp).
-  Mat<S> backward_range(const Cache& c, const OutputCotangent<S>& d_output, const Mat<S>& d_state, Index t0,
-                        Index t1, Gradients& grads) const;
-  /// d h_t / d h_{t-1} for batch element b: diag(f'(a_t)) W_hh, (H, H).
-  Mat<S> step_jacobian(const Cache& c, Index t, Index b) const {
-    Mat<S> J;
-    step_jacobian(c, t, b, J);
-    return J;
-  }
-  /// The same into J, whose storage is reused when it has the shape (S, S).
-  void step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const;
-
-  Params params;
 
  private:
   Activation f_;
 };
 
-extern template class Elman<float>;
-extern template class Elman<double>;
+extern template class RecurrentCellBase<Elman<float>, float, ElmanCache<float>>;
+extern template class RecurrentCellBase<Elman<double>, double, ElmanCache<double>>;
 
 }  // namespace rnnscope

@@ -33,103 +33,40 @@
 #pragma once
 
 #include "rnnscope/cells/cell.hpp"
-#include "rnnscope/core/random.hpp"
+#include "rnnscope/cells/recurrent_params.hpp"
 
 namespace rnnscope {
 
+/// RecurrentCache (its states [h; c], s_{-1} the initial state then s_0 ..
+/// s_{T-1}, (2H, (T+1)*B)) and the gates.
 template <Scalar S>
-struct LSTMParams {
-  Mat<S> weight_ih;  // (4H, I): [W_ii; W_if; W_ig; W_io]
-  Mat<S> weight_hh;  // (4H, H): [W_hi; W_hf; W_hg; W_ho]
-  Vec<S> bias_ih;    // (4H): [b_ii; b_if; b_ig; b_io], or empty for a cell without bias
-  Vec<S> bias_hh;    // (4H): [b_hi; b_hf; b_hg; b_ho], or empty
-
-  /// Visits every tensor as f(name, tensor), in PyTorch's order; empty biases are skipped.
-  template <class F> void for_each(F&& f) {
-    f("weight_ih", weight_ih);
-    f("weight_hh", weight_hh);
-    if (bias_ih.size() > 0) f("bias_ih", bias_ih);
-    if (bias_hh.size() > 0) f("bias_hh", bias_hh);
-  }
-  template <class F> void for_each(F&& f) const {
-    const_cast<LSTMParams*>(this)->for_each([&](const char* name, const auto& t) { f(name, t); });
-  }
-};
-
-template <Scalar S>
-struct LSTMCache {
-  Index steps = 0;   // T
-  Index batch = 0;   // B
-  Mat<S> input;      // (I, T*B)
-  Mat<S> states;     // (2H, (T+1)*B): [h; c] columns, s_{-1} (the initial state) then s_0 .. s_{T-1}
+struct LSTMCache : RecurrentCache<S> {
   Mat<S> gates;      // (4H, T*B): i_t, f_t, g_t, o_t stacked (after their nonlinearities)
   Mat<S> tanh_cell;  // (H, T*B): tanh(c_t)
 };
 
+/// Params (recurrent_params.hpp): weight_ih (4H, I) = [W_ii; W_if; W_ig; W_io],
+/// weight_hh (4H, H) = [W_hi; W_hf; W_hg; W_ho], bias_ih (4H) = [b_ii; b_if; b_ig; b_io],
+/// bias_hh (4H) = [b_hi; b_hf; b_hg; b_ho]. The state and the step Jacobian,
+/// (2H, 2H), are [h; c] with the blocks above; the output is h.
 template <Scalar S>
-class LSTM {
+class LSTM : public RecurrentCellBase<LSTM<S>, S, LSTMCache<S>> {
  public:
-  using Scalar = S;
-  using Params = LSTMParams<S>;
-  using Cache = LSTMCache<S>;
-  using Gradients = CellGradients<Params, S>;
+  static constexpr RecurrentLayout kLayout{"LSTM", 4, 2, "state0"};
 
-  /// A cell with zero weights; `bias` false drops both bias vectors.
-  LSTM(Index input_size, Index hidden_size, bool bias = true);
+  /// LSTM(input_size, hidden_size, bias = true): zero weights; `bias` false drops both bias vectors.
+  using RecurrentCellBase<LSTM<S>, S, LSTMCache<S>>::RecurrentCellBase;
 
-  /// PyTorch's default initialisation: every tensor uniform on [-1/sqrt(H), 1/sqrt(H)].
-  void init_uniform(Rng& rng);
-
-  Index input_size() const { return params.weight_ih.cols(); }
-  Index output_size() const { return params.weight_hh.cols(); }
-  Index state_size() const { return 2 * params.weight_hh.cols(); }
-
-  /// Checks every parameter's shape and finiteness; throws InvalidInput naming the tensor.
-  void validate() const;
-
-  /// Runs the sequence x (I, T*B); state0 (2H, B) = [h0; c0] or empty for zeros.
-  Cache forward(const Mat<S>& x, Index batch, const Mat<S>& state0 = {}) const {
-    Cache c;
-    forward(x, batch, state0, c);
-    return c;
-  }
-  /// The same into `into`, whose storage is reused when the shapes repeat.
-  void forward(const Mat<S>& x, Index batch, const Mat<S>& state0, Cache& into) const;
-  /// h_0 .. h_{T-1}, (H, T*B).
-  auto output(const Cache& c) const {
-    return c.states.topRows(output_size()).rightCols(c.steps * c.batch);
-  }
-  /// [h_{T-1}; c_{T-1}], (2H, B).
-  auto final_state(const Cache& c) const { return c.states.rightCols(c.batch); }
-
-  /// Gradients with the right shapes, all zero.
-  Gradients zero_gradients(const Cache& c) const;
-  /// See cell.hpp; d_output (H, (t1-t0)*B), d_state and the result (2H, B) = [dh; dc].
-  Mat<S> backward_range(const Cache& c, const Mat<S>& d_output, const Mat<S>& d_state, Index t0,
-                        Index t1, Gradients& grads) const {
-    return backward_range(c, OutputCotangent<S>::of(d_output), d_state, t0, t1, grads);
-  }
-  /// The same with the output cotangent whole, written block by block, or none (cell.hpp).
-  Mat<S> backward_range(const Cache& c, const OutputCotangent<S>& d_output, const Mat<S>& d_state, Index t0,
-                        Index t1, Gradients& grads) const;
-  /// d[h_t; c_t] / d[h_{t-1}; c_{t-1}] for batch element b, (2H, 2H); blocks above.
-  Mat<S> step_jacobian(const Cache& c, Index t, Index b) const {
-    Mat<S> J;
-    step_jacobian(c, t, b, J);
-    return J;
-  }
-  /// The same into J, whose storage is reused when it has the shape (S, S).
-  void step_jacobian(const Cache& c, Index t, Index b, Mat<S>& J) const;
   /// The direct cell path dc_t/dc_{t-1} with h_{t-1} held fixed: diag(f_t), returned
   /// as the (H) vector f_t. It is the lower-right block of step_jacobian. A product
   /// f_t * ... * f_{k+1} is the carousel alone, not dc_t/dc_k: c_{t-1} also reaches
   /// c_t through h_{t-1}.
-  Vec<S> cell_path_jacobian(const Cache& c, Index t, Index b) const;
-
-  Params params;
+  Vec<S> cell_path_jacobian(const LSTMCache<S>& c, Index t, Index b) const;
 };
 
 extern template class LSTM<float>;
 extern template class LSTM<double>;
+extern template class RecurrentCellBase<LSTM<float>, float, LSTMCache<float>>;
+extern template class RecurrentCellBase<LSTM<double>, double, LSTMCache<double>>;
 
 }  // namespace rnnscope

@@ -10,13 +10,13 @@
 //             more than it saves.
 //
 // OpenBLAS 0.3.21 (Debian 12) falls back to its generic "Prescott" kernels on
-// CPUs it does not know, five times slower than Eigen's, and runs its AVX2
+// CPUs it does not know, much slower than Eigen's (see docs/performance.md), and runs its AVX2
 // kernels on an AVX-512 CPU when OPENBLAS_CORETYPE=Haswell says so; whenever
 // its kernels are narrower than the vectors Eigen was built for, rnnscope
 // keeps Eigen's. RNNSCOPE_GEMM=eigen or RNNSCOPE_GEMM=openblas in the environment
 // overrides the choice (another value is ignored, and the description says
 // so). rnnscope runs OpenBLAS on one thread per call: the
-// threads are rnnscope's own, which split the products (cells/cell.hpp).
+// threads are rnnscope's own, which split the products (cells/batch_schedule.hpp).
 //
 // A, B and C are column-major Eigen matrices or blocks with unit inner stride;
 // A and B may be .transpose() of one.
@@ -48,8 +48,7 @@ inline constexpr double kBlasMinWork = 32.0 * 32.0 * 32.0;
 /// 128 KiB and from malloc above, and with a depth of 800 (a weight gradient
 /// over a backward block of 1024 columns) the buffers of 200 KiB came from
 /// malloc, whose trimming of the freed heap made every call page-fault them
-/// in again: 56 page faults a training step at B = 8, T = 100, H = 64
-/// (docs/performance.md). Eigen's own blocking splits the depth the same way
+/// in again (see docs/performance.md). Eigen's own blocking splits the depth the same way
 /// when it judges it too deep for the cache.
 inline constexpr Index kEigenMaxDepth = 256;
 

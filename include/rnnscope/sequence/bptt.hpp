@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "rnnscope/cells/batch_schedule.hpp"
 #include "rnnscope/cells/cell.hpp"
 #include "rnnscope/core/error.hpp"
 
@@ -100,7 +101,7 @@ void bptt(const Cell& cell, const typename Cell::Cache& cache, const Mat<typenam
 /// training/step.hpp) writes each chunk while the outputs it reads are in
 /// cache, and backward reads it from there, where the whole (H, T*B)
 /// cotangent went out to memory and back at T = 10,000. A chunk is one block
-/// of the cells' backward sweeps (backward_in_blocks, cells/cell.hpp), so the
+/// of the cells' backward sweeps (backward_in_blocks, cells/batch_schedule.hpp), so the
 /// gradients are those of bptt with the whole cotangent, operation for
 /// operation. When the sweep is pipelined (a batch of fewer than 16), the
 /// next chunk is produced on another thread while a block's steps run:

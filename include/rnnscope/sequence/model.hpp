@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string_view>
+#include <type_traits>
 #include <variant>
 
 #include "rnnscope/cells/ctrnn.hpp"
@@ -33,6 +34,30 @@ struct ModelSpec {
 
 template <Scalar S>
 using Model = std::variant<Stack<Elman<S>>, Stack<LSTM<S>>, Stack<GRU<S>>, Stack<CtRnn<S>>>;
+
+/// The cell type of kind K: Elman<S> for the three rnn_* kinds.
+template <CellKind K, Scalar S>
+using CellOf = std::conditional_t<K == CellKind::lstm, LSTM<S>,
+                                  std::conditional_t<K == CellKind::gru, GRU<S>,
+                                                     std::conditional_t<K == CellKind::ctrnn, CtRnn<S>, Elman<S>>>>;
+
+/// One layer of the model `spec` describes, reading input_size features, with
+/// zero weights: Cell is CellOf<spec.cell, S>; an Elman cell takes the
+/// nonlinearity of spec.cell, a CT-RNN spec.dt.
+template <class Cell>
+Cell make_cell(const ModelSpec& spec, Index input_size) {
+  using S = typename Cell::Scalar;
+  if constexpr (std::is_same_v<Cell, Elman<S>>) {
+    const Activation f = spec.cell == CellKind::rnn_tanh   ? Activation::tanh
+                         : spec.cell == CellKind::rnn_relu ? Activation::relu
+                                                           : Activation::sigmoid;
+    return Cell(input_size, spec.hidden_size, f, spec.bias);
+  } else if constexpr (std::is_same_v<Cell, CtRnn<S>>) {
+    return Cell(input_size, spec.hidden_size, spec.dt, spec.bias);
+  } else {
+    return Cell(input_size, spec.hidden_size, spec.bias);
+  }
+}
 
 /// A model with zero weights; throws InvalidInput on non-positive sizes or a bad dt.
 template <Scalar S>

@@ -20,21 +20,9 @@
 
 namespace rnnscope {
 
+/// The layers' parameters; a type of its own for each cell type.
 template <class Cell>
-struct StackParams {
-  std::vector<typename Cell::Params> layers;
-
-  template <class F> void for_each(F&& f) {
-    for (size_t l = 0; l < layers.size(); ++l)
-      layers[l].for_each([&](const char* base, auto& t) {
-        const std::string name = layer_name(base, static_cast<int>(l));
-        f(name.c_str(), t);
-      });
-  }
-  template <class F> void for_each(F&& f) const {
-    const_cast<StackParams*>(this)->for_each([&](const char* name, const auto& t) { f(name, t); });
-  }
-};
+struct StackParams : LayerParams<typename Cell::Params> {};
 
 template <class Cell>
 struct StackCache {
@@ -91,11 +79,7 @@ class Stack {
 
   /// Visits every layer's parameters in place, with PyTorch's layer-suffixed names.
   template <class F> void for_each_param(F&& f) {
-    for (size_t l = 0; l < cells_.size(); ++l)
-      cells_[l].params.for_each([&](const char* base, auto& t) {
-        const std::string name = layer_name(base, static_cast<int>(l));
-        f(name.c_str(), t);
-      });
+    for_each_layer_param(cells_, [](auto& cell) -> auto& { return cell.params; }, f);
   }
 
   /// The parameters of every layer (a copy; set them with set_params).

@@ -6,8 +6,7 @@
 // backward's scratch and chunks of the loss cotangent) and reuses them when the
 // next step has the same shapes, so a loop of steps allocates memory once. A fresh
 // allocation of a few megabytes costs a page fault for every 4 KiB page on
-// first touch, and on a 2-core machine that was 15% of an LSTM step at
-// B = 32, T = 100, H = 128 (docs/performance.md).
+// first touch, a visible part of a step (see docs/performance.md).
 #pragma once
 
 #include "rnnscope/sequence/bptt.hpp"
