@@ -16,7 +16,7 @@ set mytics
 set autoscale xfix
 set logscale y 10
 set format y '10^{%T}'
-set yrange [6.4107369669774167e-07:1.9720101450644036]
+set yrange [6.410736966977404e-07:1.9720101450644039]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_gru.png'.rnnscope_suffix
