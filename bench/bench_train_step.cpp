@@ -48,6 +48,11 @@ const std::vector<std::vector<int64_t>> kShapes = {
     {8, 10000, 16, 64}, {8, 200, 16, 64},   {8, 400, 16, 64},   {8, 800, 16, 64},
     {32, 10000, 32, 128}};
 
+// Batches from 1 to 64 at T = 100, I = 16, H = 64 and 128: run once with
+// OMP_NUM_THREADS=1 and once with 2 to see where two threads start to pay
+// (kPipelinedBatch, cells/batch_schedule.hpp; the table in docs/performance.md).
+const std::vector<int64_t> kSweepBatches = {1, 2, 4, 8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64};
+
 template <CellKind K>
 void register_cell() {
   const std::string name = "train/" + cell_name(K);
@@ -55,6 +60,11 @@ void register_cell() {
   b->ArgNames({"B", "T", "I", "H"})->Unit(benchmark::kMillisecond)->UseRealTime();
   for (const auto& s : kShapes) b->Args(s);
   if (K == CellKind::lstm) b->Args({128, 50, 256, 512});
+  const std::string sweep = "batch_sweep/" + cell_name(K);
+  auto* w = benchmark::RegisterBenchmark(sweep.c_str(), train_step_case<K>);
+  w->ArgNames({"B", "T", "I", "H"})->Unit(benchmark::kMillisecond)->UseRealTime();
+  for (const int64_t H : {64, 128})
+    for (const int64_t B : kSweepBatches) w->Args({B, 100, 16, H});
 }
 
 // One training step of a causal Conv1d layer (C_in = I, C_out = H, kernel K):

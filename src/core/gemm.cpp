@@ -108,13 +108,40 @@ CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
 blasint i32(Index v) { return static_cast<blasint>(v); }
 }  // namespace
 
+/// OpenBLAS's OpenMP build takes its thread count from OpenMP's at every call
+/// (openblas_set_num_threads(1) holds only until then), so a product outside a
+/// parallel region would fork its own threads: one for_slices slice, or a small
+/// batch's product kept on one thread (OneThreadScope), paid a fork and a join
+/// for every product. The calling thread's OpenMP count is 1 for the call.
+class OneBlasThread {
+ public:
+  OneBlasThread() {
+#ifdef _OPENMP
+    threads_ = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (threads_ > 1) omp_set_num_threads(1);
+#endif
+  }
+  ~OneBlasThread() {
+#ifdef _OPENMP
+    if (threads_ > 1) omp_set_num_threads(threads_);
+#endif
+  }
+  OneBlasThread(const OneBlasThread&) = delete;
+  OneBlasThread& operator=(const OneBlasThread&) = delete;
+
+ private:
+  int threads_ = 1;
+};
+
 void blas_gemm(bool ta, bool tb, Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb,
                float beta, float* c, Index ldc) {
+  const OneBlasThread one;
   cblas_sgemm(CblasColMajor, op(ta), op(tb), i32(m), i32(n), i32(k), 1.0f, a, i32(lda), b, i32(ldb), beta, c,
               i32(ldc));
 }
 void blas_gemm(bool ta, bool tb, Index m, Index n, Index k, const double* a, Index lda, const double* b, Index ldb,
                double beta, double* c, Index ldc) {
+  const OneBlasThread one;
   cblas_dgemm(CblasColMajor, op(ta), op(tb), i32(m), i32(n), i32(k), 1.0, a, i32(lda), b, i32(ldb), beta, c,
               i32(ldc));
 }
