@@ -245,4 +245,21 @@ template std::vector<NamedTensor> state_to_pytorch<float>(const Model<float>&, c
 template std::vector<NamedTensor> state_to_pytorch<double>(const Model<double>&, const Mat<double>&,
                                                            const std::string&, const std::string&);
 
+AnalysisSpec analysis_spec(const TensorFile& model_file, const TensorFile& input_file,
+                           const AnalysisOptions& options) {
+  const ModelSpec spec = read_model_spec(model_file);
+  AnalysisSpec analysis{load_model<double>(model_file), spec.cell, {}, 0, {}, options};
+  check_input_names(input_file);
+  const NamedTensor& input = input_file.at("input");
+  require(input.shape.size() == 3, fmt::format("input: expected a (T, B, I) tensor, got {}", input.shape_string()));
+  const Index T = static_cast<Index>(input.shape[0]), B = static_cast<Index>(input.shape[1]);
+  require(T > 0 && B > 0, fmt::format("input: empty sequence or batch, shape {}", input.shape_string()));
+  check_tensor_shape(input, {T, B, spec.input_size});
+  analysis.x = to_sequence<double>(input);
+  analysis.batch = B;
+  analysis.state0 = state_from_pytorch<double>(analysis.model, input_file.find("h0"), input_file.find("c0"), B);
+  analysis.validate();
+  return analysis;
+}
+
 }  // namespace rnnscope

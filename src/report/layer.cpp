@@ -1,6 +1,7 @@
 // The analyze section: every diagnostic of one layer of a given model (studies/analysis.hpp).
 
 #include "plot.hpp"
+#include "rnnscope/core/gemm.hpp"
 
 namespace rnnscope {
 
@@ -122,6 +123,31 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
                             : fmt::format(" (bound 1e{:.1f})", a.bound_log10.back()),
       a.lyapunov.front());
   return sec;
+}
+
+std::vector<Section> write_analysis_report(OutputFolder& out, const AnalysisSpec& spec, const ModelSpec& model,
+                                           const std::vector<LayerAnalysis>& layers, const std::string& model_name,
+                                           const std::string& input_name) {
+  const Index B = spec.batch, T = spec.x.cols() / B;
+  std::vector<Section> sections;
+  const std::string name = cell_label(model);
+  for (const auto& layer : layers) sections.push_back(layer_section(out, layer, name));
+  const nlohmann::json facts = {{"model", model_name},
+                                {"input", input_name},
+                                {"cell", std::string(to_string(model.cell))},
+                                {"layers", model.num_layers},
+                                {"hidden", model.hidden_size},
+                                {"input_size", model.input_size},
+                                {"T", T},
+                                {"batch", B},
+                                {"batch_elements_analysed", std::min<Index>(B, spec.options.max_batch)},
+                                {"seed", spec.options.seed},
+                                {"matrix_kernel", gemm_kernel_description()}};
+  write_index(out, "rnnscope analyze: " + model_name,
+              fmt::format("{}, {} layer(s), H = {}, on an input of T = {} steps x B = {}", name, model.num_layers,
+                          model.hidden_size, T, B),
+              facts, sections);
+  return sections;
 }
 
 }  // namespace rnnscope

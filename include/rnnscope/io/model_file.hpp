@@ -12,6 +12,7 @@
 
 #include "rnnscope/io/safetensors.hpp"
 #include "rnnscope/sequence/model.hpp"
+#include "rnnscope/studies/analysis.hpp"
 
 namespace rnnscope {
 
@@ -47,5 +48,12 @@ void check_input_names(const TensorFile& input_file);
 /// input file (input, optional h0, c0, grad_output, grad_h_n, grad_c_n), in the
 /// files' dtype. Returns output, h_n (c_n), grad.<param>, grad.input, grad.h0 (grad.c0).
 TensorFile grad_files(const TensorFile& model_file, const TensorFile& input_file);
+
+/// The analysis of a model file on an input file (rnnscope analyze): the
+/// model in double, the input (T, B, I) as (I, T*B), the initial state from
+/// h0 and c0 where given, and the options; validated. Throws InvalidInput
+/// naming the file's tensor or the option that is wrong.
+AnalysisSpec analysis_spec(const TensorFile& model_file, const TensorFile& input_file,
+                           const AnalysisOptions& options);
 
 }  // namespace rnnscope

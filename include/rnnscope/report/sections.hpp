@@ -70,6 +70,12 @@ Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, 
 /// Every diagnostic of one layer of a given model (rnnscope analyze).
 Section layer_section(OutputFolder& out, const LayerAnalysis& layer, const std::string& cell_name);
 
+/// The report of rnnscope analyze: a section per layer, summary.json and
+/// index.html, with the model's and the input's names among the run's facts.
+std::vector<Section> write_analysis_report(OutputFolder& out, const AnalysisSpec& spec, const ModelSpec& model,
+                                           const std::vector<LayerAnalysis>& layers, const std::string& model_name,
+                                           const std::string& input_name);
+
 /// "wrote N files to DIR/ (open index.html)" and a line per figure gnuplot could not draw.
 std::string files_written(const OutputFolder& out);
 
