@@ -74,7 +74,7 @@ void run_one_study(const RunOptions& o, const typename Study::Spec& spec, const 
   const Execution e = execution(o, &progress);
   OutputFolder out(o.out, o.force);
   progress.begin(stage, static_cast<int>(tasks.size()));
-  const auto result = run_study<Study>(spec, e);
+  const auto result = run_tasks<Study>(spec, tasks, e);
   progress.end();
   const Section s = render(out, result);
   write_index(out, title, subtitle, facts, {s});

@@ -43,11 +43,16 @@ template <StudyType Study>
 std::vector<Labelled<typename Study::Spec, typename Study::Result>> run_stage(
     const std::string& what, const std::vector<std::pair<std::string, typename Study::Spec>>& specs,
     const Execution& execution) {
+  std::vector<std::vector<typename Study::Task>> tasks;  // validates every spec before any work
   int units = 0;
-  for (const auto& [label, spec] : specs) units += static_cast<int>(Study::tasks(spec).size());
+  for (const auto& [label, spec] : specs) {
+    tasks.push_back(Study::tasks(spec));
+    units += static_cast<int>(tasks.back().size());
+  }
   if (execution.progress) execution.progress->begin(what, units);
   std::vector<Labelled<typename Study::Spec, typename Study::Result>> out;
-  for (const auto& [label, spec] : specs) out.push_back({label, spec, run_study<Study>(spec, execution)});
+  for (size_t i = 0; i < specs.size(); ++i)
+    out.push_back({specs[i].first, specs[i].second, run_tasks<Study>(specs[i].second, tasks[i], execution)});
   if (execution.progress) execution.progress->end();
   return out;
 }

@@ -45,11 +45,12 @@ void order_by_task(std::vector<Partial>& parts, std::size_t count) {
   check_task_indices(indices, count);
 }
 
-/// Runs every task of a study in order on the calling thread, with the
-/// execution's threads inside each task, and reduces them.
+/// Runs the given tasks of a study (Study::tasks(spec), which validated the
+/// spec) in order on the calling thread, with the execution's threads inside
+/// each task, and reduces them.
 template <StudyType Study>
-typename Study::Result run_study(const typename Study::Spec& spec, const Execution& execution = {}) {
-  const auto tasks = Study::tasks(spec);
+typename Study::Result run_tasks(const typename Study::Spec& spec, const std::vector<typename Study::Task>& tasks,
+                                 const Execution& execution = {}) {
   ThreadScope threads(execution);
   std::vector<typename Study::Partial> parts;
   parts.reserve(tasks.size());
@@ -58,6 +59,12 @@ typename Study::Result run_study(const typename Study::Spec& spec, const Executi
     if (execution.progress) execution.progress->advance(1);
   }
   return Study::reduce(spec, std::move(parts));
+}
+
+/// Validates the spec, lists its tasks and runs them (run_tasks).
+template <StudyType Study>
+typename Study::Result run_study(const typename Study::Spec& spec, const Execution& execution = {}) {
+  return run_tasks<Study>(spec, Study::tasks(spec), execution);
 }
 
 }  // namespace rnnscope
