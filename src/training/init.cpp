@@ -83,6 +83,27 @@ void initialise_model(Model<S>& model, Init init, double scale, double forget_bi
       model);
 }
 
+template <Scalar S>
+void chrono_biases(Model<S>& model, double tmax, Rng& rng) {
+  require(std::isfinite(tmax) && tmax > 2, fmt::format("chrono initialisation needs T_max > 2, got {}", tmax));
+  auto* stack = std::get_if<Stack<LSTM<S>>>(&model);
+  require(stack != nullptr, "the chrono initialisation is for the lstm cell");
+  for (Index l = 0; l < stack->num_layers(); ++l) {
+    auto& p = stack->layer(l).params;
+    const Index H = stack->layer(l).output_size();
+    require(p.bias_ih.size() > 0, "the chrono initialisation sets gate biases: the model has none (--no-bias)");
+    for (Index j = 0; j < H; ++j) {
+      const double b = std::log(rng.uniform(1.0, tmax - 1.0));
+      p.bias_ih[j] = static_cast<S>(-b);     // input gate
+      p.bias_ih[H + j] = static_cast<S>(b);  // forget gate
+      p.bias_hh[j] = 0;
+      p.bias_hh[H + j] = 0;
+    }
+  }
+}
+
+template void chrono_biases(Model<float>&, double, Rng&);
+template void chrono_biases(Model<double>&, double, Rng&);
 template void initialise_model(Model<float>&, Init, double, double, Rng&);
 template void initialise_model(Model<double>&, Init, double, double, Rng&);
 

@@ -58,4 +58,14 @@ void initialise(Params& params, Init init, double scale, Rng& rng) {
 template <Scalar S>
 void initialise_model(Model<S>& model, Init init, double scale, double forget_bias, Rng& rng);
 
+/// The chrono initialisation of Tallec and Ollivier (2018) of every LSTM
+/// layer's gate biases: the forget gate's log(u), u ~ U[1, tmax - 1], and the
+/// input gate's -log(u), drawn per unit. PyTorch has two bias vectors: bias_ih
+/// carries the values and bias_hh's input and forget blocks are set to zero,
+/// so each gate's total bias is exactly chrono's (writing it into both, as
+/// some published code does, doubles it). Throws InvalidInput unless the
+/// model is an LSTM with biases and tmax > 2.
+template <Scalar S>
+void chrono_biases(Model<S>& model, double tmax, Rng& rng);
+
 }  // namespace rnnscope

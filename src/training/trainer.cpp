@@ -1,0 +1,350 @@
+#include "rnnscope/training/trainer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "rnnscope/core/error.hpp"
+#include "rnnscope/sequence/bptt.hpp"
+#include "rnnscope/sequence/loss.hpp"
+
+namespace rnnscope {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The generators of a run, one stream each, all from (seed, stream, index) alone.
+enum Stream : std::uint64_t { kInit = 1, kEval = 2, kBatch = 3, kShuffle = 4 };
+
+std::uint64_t splitmix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+Rng stream_rng(std::uint64_t seed, Stream stream, std::uint64_t index) {
+  return Rng(splitmix(splitmix(seed ^ splitmix(static_cast<std::uint64_t>(stream))) + index));
+}
+
+template <Scalar S>
+bool all_finite(const std::vector<ParamSlot<S>>& slots) {
+  for (const auto& s : slots)
+    for (Index i = 0; i < s.size; ++i)
+      if (!std::isfinite(s.value[i])) return false;
+  return true;
+}
+
+template <class Net>
+void forward_into(const Net& net, const Mat<typename Net::Scalar>& x, Index batch, typename Net::Cache& cache) {
+  if constexpr (requires { net.forward(x, batch, x, cache); })
+    net.forward(x, batch, Mat<typename Net::Scalar>(), cache);
+  else
+    cache = net.forward(x, batch);
+}
+
+/// The training loop over one network type: a cell (a one-layer model, the
+/// fast path) or a stack of layers.
+template <Scalar S, class Net>
+class Loop {
+ public:
+  Loop(const TrainSpec& spec, TrainState<S>& state, const Dataset<S>* data, Net& net)
+      : spec_(spec), state_(state), data_(data), net_(net), loss_(spec.loss()) {}
+
+  TrainOutcome run(const TrainHooks<S>& hooks) {
+    const auto start = std::chrono::steady_clock::now();
+    const double before = state_.seconds;
+    const auto seconds = [&] {
+      return before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    eval_set_ = evaluation_set();
+    drop_unscheduled_evaluation();
+    if (state_.step == 0 && state_.curve.empty()) {
+      CurveRow row{0, kNaN, kNaN, kNaN, kNaN, false, 0.0};
+      evaluate(row);
+      state_.curve.push_back(row);
+      if (hooks.on_step) hooks.on_step(row);
+    }
+    TrainOutcome outcome;
+    while (state_.step < spec_.steps) {
+      if (hooks.stop_requested && hooks.stop_requested()) {
+        outcome.end = TrainOutcome::End::interrupted;
+        break;
+      }
+      const Index s = state_.step + 1;
+      const Batch<S> batch = training_batch(s);
+      const double loss = gradients(batch);
+      const auto slots = parameter_slots();
+      const double norm = gradient_norm<S>(slots);
+      if (!std::isfinite(loss) || !std::isfinite(norm)) {
+        outcome.end = TrainOutcome::End::diverged;
+        outcome.message = fmt::format(
+            "training diverged at step {}: the loss is {} and the gradient norm {}; the largest finite gradient norm "
+            "before it was {:.6g}",
+            s, loss, norm, state_.max_grad_norm);
+        break;
+      }
+      state_.max_grad_norm = std::max(state_.max_grad_norm, norm);
+      const bool clipped = clip_gradients<S>(slots, spec_.clip, norm);
+      state_.optimizer.step(slots);
+      if (!all_finite(slots)) {
+        outcome.end = TrainOutcome::End::diverged;
+        outcome.message = fmt::format(
+            "training diverged at step {}: its update made a parameter non-finite (gradient norm {:.6g}; the largest "
+            "gradient norm seen was {:.6g})",
+            s, norm, state_.max_grad_norm);
+        break;
+      }
+      state_.step = s;
+      CurveRow row{s, loss, kNaN, kNaN, norm, clipped, 0.0};
+      if (s % spec_.eval_every == 0 || s == spec_.steps) evaluate(row);
+      row.seconds = seconds();
+      state_.curve.push_back(row);
+      state_.seconds = row.seconds;
+      if (hooks.on_step) hooks.on_step(row);
+      if (hooks.checkpoint && s % spec_.checkpoint_every == 0 && s < spec_.steps) hooks.checkpoint(state_);
+    }
+    state_.seconds = seconds();
+    return outcome;
+  }
+
+ private:
+  Batch<S> evaluation_set() const {
+    if (data_ != nullptr) return data_->all;
+    Rng rng = stream_rng(spec_.seed, kEval, 0);
+    return make_batch<S>(spec_.task, spec_.eval_size, rng);
+  }
+
+  Batch<S> training_batch(Index s) const {
+    if (data_ == nullptr) {
+      Rng rng = stream_rng(spec_.seed, kBatch, static_cast<std::uint64_t>(s));
+      return make_batch<S>(spec_.task, spec_.batch, rng);
+    }
+    const Index N = data_->size(), B = spec_.batch;
+    if (B == N) return data_->all;
+    const Index per_epoch = N / B, epoch = (s - 1) / per_epoch, k = (s - 1) % per_epoch;
+    std::vector<Index> perm(static_cast<size_t>(N));
+    std::iota(perm.begin(), perm.end(), Index{0});
+    Rng rng = stream_rng(spec_.seed, kShuffle, static_cast<std::uint64_t>(epoch));
+    for (Index i = N - 1; i > 0; --i) {  // Fisher-Yates with the library's own draws
+      const Index j = std::min<Index>(i, static_cast<Index>(rng.uniform() * static_cast<double>(i + 1)));
+      std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
+    }
+    return data_->select(std::vector<Index>(perm.begin() + k * B, perm.begin() + (k + 1) * B));
+  }
+
+  /// A run resumed to more steps does not keep the evaluation its earlier
+  /// part made only because it ended there (off the eval_every schedule).
+  void drop_unscheduled_evaluation() {
+    const Index s = state_.step;
+    if (s == 0 || s % spec_.eval_every == 0 || s >= spec_.steps || state_.curve.empty()) return;
+    CurveRow& last = state_.curve.back();
+    if (last.step != s) return;
+    last.eval_loss = last.eval_metric = kNaN;
+    if (!state_.flow.empty() && state_.flow.back().step == s) state_.flow.pop_back();
+    if (state_.solved_at == s) state_.solved_at.reset();
+  }
+
+  /// The outputs the loss reads: the last step's columns, or all.
+  auto scored(const MatRef<S>& h, Index T, Index B) const {
+    return is_last_step(loss_) ? h.middleCols((T - 1) * B, B) : h.middleCols(0, T * B);
+  }
+
+  /// Forward, loss and BPTT on a batch into grads_ and readout_grads_; returns the loss.
+  double gradients(const Batch<S>& batch) {
+    const Index B = batch.batch, T = batch.steps();
+    forward_into(net_, batch.input, B, cache_);
+    const MatRef<S> h = net_.output(cache_);
+    const auto hs = scored(h, T, B);
+    state_.readout.forward(hs, y_);
+    const LossValue v = evaluate_outputs(spec_.task.kind, loss_, y_, batch, &dy_);
+    readout_grads_.weight.noalias() = dy_ * hs.transpose();
+    readout_grads_.bias = dy_.rowwise().sum();
+    grads_.input_gradient = false;  // the input is data
+    const Mat<S>& W = state_.readout.weight;
+    bptt_chunked(
+        net_, cache_,
+        [&](Index t0, Index t1, Mat<S>& d) {
+          d.resize(W.cols(), (t1 - t0) * B);
+          if (!is_last_step(loss_)) {
+            d.noalias() = W.transpose() * dy_.middleCols(t0 * B, (t1 - t0) * B);
+          } else {
+            d.setZero();
+            if (t1 == T) d.rightCols(B).noalias() = W.transpose() * dy_;
+          }
+        },
+        grads_);
+    return v.loss;
+  }
+
+  std::vector<ParamSlot<S>> parameter_slots() {
+    std::vector<ParamSlot<S>> slots;
+    std::visit([&](auto& stack) { stack.for_each_param([&](const char* name, auto& t) {
+                 slots.push_back({name, t.data(), nullptr, t.size()});
+               }); },
+               state_.model);
+    size_t k = 0;
+    grads_.params.for_each([&](const char*, auto& t) { slots[k++].grad = t.data(); });
+    state_.readout.for_each([&](const char* name, auto& t) { slots.push_back({name, t.data(), nullptr, t.size()}); });
+    slots[k++].grad = readout_grads_.weight.data();
+    slots[k++].grad = readout_grads_.bias.data();
+    return slots;
+  }
+
+  /// Loss, metric and gradient flow on the evaluation set, into row and state.
+  void evaluate(CurveRow& row) {
+    const Batch<S>& batch = eval_set_;
+    const Index B = batch.batch, T = batch.steps();
+    forward_into(net_, batch.input, B, eval_cache_);
+    const MatRef<S> h = net_.output(eval_cache_);
+    const auto hs = scored(h, T, B);
+    Mat<S> y, dy;
+    state_.readout.forward(hs, y);
+    const LossValue v = evaluate_outputs(spec_.task.kind, loss_, y, batch, &dy);
+    row.eval_loss = v.loss;
+    row.eval_metric = v.metric;
+    if (!state_.solved_at && solves(spec_.task.kind, v)) state_.solved_at = row.step;
+    // The gradient flow: a backward sweep one step at a time, reading the
+    // state's total cotangent between steps.
+    const Mat<S> dh = state_.readout.weight.transpose() * dy;  // (H, B) or (H, T*B)
+    eval_grads_.input_gradient = false;
+    reset_gradients(net_, eval_cache_, eval_grads_);
+    const Index offset = output_offset(net_), H = dh.rows();
+    std::vector<double> norm(static_cast<size_t>(T));
+    Mat<S> d_state, total, d_out;
+    for (Index t = T - 1; t >= 0; --t) {
+      if (!is_last_step(loss_))
+        d_out = dh.middleCols(t * B, B);
+      else if (t == T - 1)
+        d_out = dh;
+      else
+        d_out = Mat<S>::Zero(H, B);
+      total = d_state.size() > 0 ? d_state : Mat<S>::Zero(net_.state_size(), B);
+      total.middleRows(offset, H) += d_out;
+      norm[static_cast<size_t>(t)] = static_cast<double>(total.template cast<double>().norm());
+      d_state = net_.backward_range(eval_cache_, d_out, d_state, t, t + 1, eval_grads_);
+    }
+    FlowRow flow{row.step, std::vector<double>(static_cast<size_t>(T))};
+    const double last = norm[static_cast<size_t>(T - 1)];
+    for (Index d = 0; d < T; ++d) {
+      const double r = norm[static_cast<size_t>(T - 1 - d)] / last;
+      flow.log10_ratio[static_cast<size_t>(d)] = r > 0 && std::isfinite(r) ? std::log10(r) : kNaN;
+    }
+    state_.flow.push_back(std::move(flow));
+  }
+
+  const TrainSpec& spec_;
+  TrainState<S>& state_;
+  const Dataset<S>* data_;
+  Net& net_;
+  const TrainLoss loss_;
+  Batch<S> eval_set_;
+  typename Net::Cache cache_, eval_cache_;
+  typename Net::Gradients grads_, eval_grads_;
+  Readout<S> readout_grads_;
+  Mat<S> y_, dy_;
+};
+
+}  // namespace
+
+void TrainSpec::validate(Index data_size) const {
+  if (task.kind != TaskKind::data) task.validate();
+  optimizer.validate();
+  clip.validate();
+  require(batch >= 1 && batch <= 1'000'000, fmt::format("--batch must be in 1..1000000, got {}", batch));
+  require(steps >= 1 && steps <= 1'000'000'000, fmt::format("--steps must be in 1..1000000000, got {}", steps));
+  require(eval_every >= 1, fmt::format("--eval-every must be >= 1, got {}", eval_every));
+  require(checkpoint_every >= 1, fmt::format("--checkpoint-every must be >= 1, got {}", checkpoint_every));
+  require(std::isfinite(scale) && std::isfinite(forget_bias), "--scale and --forget-bias must be finite");
+  if (task.kind == TaskKind::data) {
+    require(data_size >= 1, "--data holds no sequences");
+    require(batch <= data_size,
+            fmt::format("--batch {} is larger than the {} sequences of --data", batch, data_size));
+  } else {
+    require(eval_size >= 1 && eval_size <= 1'000'000, fmt::format("--eval-size must be in 1..1000000, got {}", eval_size));
+  }
+  if (chrono) {
+    require(model.cell == CellKind::lstm, "--init chrono is an initialisation of the lstm cell");
+    require(chrono_tmax == 0 || (std::isfinite(chrono_tmax) && chrono_tmax > 2),
+            fmt::format("--chrono-tmax must be > 2, got {}", chrono_tmax));
+  }
+}
+
+template <Scalar S>
+Index sequence_length(const TrainSpec& spec, const Dataset<S>* data) {
+  return spec.task.kind == TaskKind::data ? data->all.steps() : spec.task.sequence_length();
+}
+
+double baseline(const TrainSpec& spec) {
+  return spec.task.kind == TaskKind::data ? kNaN : spec.task.baseline();
+}
+
+template <Scalar S>
+TrainState<S> initial_state(const TrainSpec& spec, std::optional<Model<S>> model, std::optional<Readout<S>> readout,
+                            const Dataset<S>* data) {
+  const bool user_data = spec.task.kind == TaskKind::data;
+  require(!user_data || data != nullptr, "a data task needs its Dataset");
+  spec.validate(user_data ? data->size() : 0);
+  const Index inputs = user_data ? data->all.input.rows() : spec.task.input_size();
+  const Index outputs = user_data ? (is_cross_entropy(spec.data_loss) ? data->classes : data->all.target.rows())
+                                  : spec.task.output_size();
+  Rng rng = stream_rng(spec.seed, kInit, 0);
+  if (!model) {
+    ModelSpec ms = spec.model;
+    ms.input_size = inputs;
+    model = make_model<S>(ms);
+    initialise_model(*model, spec.init, spec.scale, spec.forget_bias, rng);
+    if (spec.chrono)
+      chrono_biases(*model, spec.chrono_tmax > 0 ? spec.chrono_tmax : static_cast<double>(sequence_length(spec, data)),
+                    rng);
+  }
+  const Index model_inputs = std::visit([](const auto& s) { return s.input_size(); }, *model);
+  const Index hidden = std::visit([](const auto& s) { return s.output_size(); }, *model);
+  require(model_inputs == inputs,
+          fmt::format("the model reads {} input features but the {} gives {}", model_inputs,
+                      user_data ? "data's input" : fmt::format("{} task", to_string(spec.task.kind)), inputs));
+  if (!readout) readout = Readout<S>::pytorch_default(hidden, outputs, rng);
+  require(readout->input_size() == hidden && readout->output_size() == outputs && readout->bias.size() == outputs,
+          fmt::format("readout.weight must be ({}, {}) and readout.bias ({}) for this model and task; got ({}, {}) and ({})",
+                      outputs, hidden, outputs, readout->output_size(), readout->input_size(), readout->bias.size()));
+  return TrainState<S>{std::move(*model), std::move(*readout), Optimizer<S>(spec.optimizer), 0, {}, {}, 0.0, 0.0,
+                       std::nullopt};
+}
+
+template <Scalar S>
+TrainOutcome train(const TrainSpec& spec, TrainState<S>& state, const Execution& execution,
+                   const TrainHooks<S>& hooks, const Dataset<S>* data) {
+  const bool user_data = spec.task.kind == TaskKind::data;
+  require(!user_data || data != nullptr, "a data task needs its Dataset");
+  spec.validate(user_data ? data->size() : 0);
+  execution.validate();
+  ThreadScope threads(execution);
+  return std::visit(
+      [&](auto& stack) {
+        if (stack.num_layers() == 1) {
+          Loop<S, std::decay_t<decltype(stack.layer(0))>> loop(spec, state, data, stack.layer(0));
+          return loop.run(hooks);
+        }
+        Loop<S, std::decay_t<decltype(stack)>> loop(spec, state, data, stack);
+        return loop.run(hooks);
+      },
+      state.model);
+}
+
+template Index sequence_length(const TrainSpec&, const Dataset<float>*);
+template Index sequence_length(const TrainSpec&, const Dataset<double>*);
+template TrainState<float> initial_state(const TrainSpec&, std::optional<Model<float>>, std::optional<Readout<float>>,
+                                         const Dataset<float>*);
+template TrainState<double> initial_state(const TrainSpec&, std::optional<Model<double>>,
+                                          std::optional<Readout<double>>, const Dataset<double>*);
+template TrainOutcome train(const TrainSpec&, TrainState<float>&, const Execution&, const TrainHooks<float>&,
+                            const Dataset<float>*);
+template TrainOutcome train(const TrainSpec&, TrainState<double>&, const Execution&, const TrainHooks<double>&,
+                            const Dataset<double>*);
+
+}  // namespace rnnscope
