@@ -94,7 +94,7 @@ Model<S> load_model(const TensorFile& f) {
       },
       model);
   for (const auto& t : f.tensors)
-    if (!expected.count(t.name))
+    if (!expected.count(t.name) && !is_readout_name(t.name))
       throw InvalidInput(fmt::format("unexpected tensor '{}' in a {} model with {} layer(s)", t.name,
                                      to_string(spec.cell), spec.num_layers));
   return model;

@@ -19,8 +19,13 @@ namespace rnnscope {
 /// The model's kind and sizes from the metadata and the tensors; checks they agree.
 ModelSpec read_model_spec(const TensorFile& file);
 
+/// The readout of a trained model (readout.weight, readout.bias; training/readout.hpp).
+inline bool is_readout_name(const std::string& name) { return name == "readout.weight" || name == "readout.bias"; }
+
 /// Builds the model of `file` and loads every parameter, checking each shape;
-/// a missing or unexpected tensor is an error naming it.
+/// a missing or unexpected tensor is an error naming it. A trained model's
+/// readout tensors are not the recurrent model's and are passed over
+/// (load_trainable in io/training_files.hpp reads them).
 template <Scalar S>
 Model<S> load_model(const TensorFile& file);
 
