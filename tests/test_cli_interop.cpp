@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -162,12 +163,22 @@ TEST(Interop, MalformedFilesExitWithTwoAndNameTheProblem) {
   {
     RawFile r = raw;
     r.header["weight_ih_l0"]["dtype"] = "F16";
-    cases.push_back({"wrong dtype", r.bytes(), "reads F32 and F64"});
+    cases.push_back({"wrong dtype", r.bytes(), "reads F32, F64 and I64"});
   }
   {
     RawFile r = raw;
-    r.header["weight_ih_l0"]["dtype"] = "I64";
-    cases.push_back({"integer dtype", r.bytes(), "weight_ih_l0"});
+    r.header["weight_ih_l0"]["dtype"] = "I64";  // the F64 bytes read as integers: far beyond 2^53
+    cases.push_back({"F64 bytes labelled I64", r.bytes(), "tensor 'weight_ih_l0': I64 value"});
+  }
+  {
+    TensorFile f = s.model;
+    for (auto& t : f.tensors)
+      if (t.name == "weight_ih_l0") {
+        t.dtype = DType::i64;
+        for (double& v : t.values) v = std::round(v * 10);
+      }
+    cases.push_back({"integer weights", serialize_safetensors(f),
+                     "tensor 'weight_ih_l0' is I64, but the tensors of a model file must be F32 or F64"});
   }
   {
     RawFile r = raw;
@@ -245,6 +256,15 @@ TEST(Interop, MalformedFilesExitWithTwoAndNameTheProblem) {
     for (auto& t : f.tensors)
       if (t.name == "h0") t.name = "h_0";  // misspelt: must not become a silently zero h0
     inputs.push_back({f, "unexpected tensor 'h_0' in the input file"});
+  }
+  {
+    TensorFile f = s.input;
+    for (auto& t : f.tensors)
+      if (t.name == "input") {
+        t.dtype = DType::i64;  // e.g. class indices handed over as the input by mistake
+        for (double& v : t.values) v = std::round(v);
+      }
+    inputs.push_back({f, "tensor 'input' is I64, but the tensors of an input file must be F32 or F64"});
   }
   for (const auto& [file, expected] : inputs) {
     write_safetensors(bad, file);

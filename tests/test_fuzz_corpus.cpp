@@ -17,14 +17,19 @@ namespace fs = std::filesystem;
 TEST(FuzzCorpus, EveryInputIsRejectedCleanlyOrRoundTrips) {
   const fs::path corpus = fs::path(RNNSCOPE_TEST_DATA).parent_path().parent_path() / "fuzz" / "corpus";
   ASSERT_TRUE(fs::is_directory(corpus)) << corpus;
-  size_t inputs = 0, accepted = 0;
+  size_t inputs = 0, accepted = 0, accepted_i64 = 0;
   for (const auto& entry : fs::directory_iterator(corpus)) {
     std::ifstream in(entry.path(), std::ios::binary);
     const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(LLVMFuzzerTestOneInput(bytes.data(), bytes.size()), 0) << entry.path();
     try {
-      rnnscope::parse_safetensors(std::span<const unsigned char>(bytes.data(), bytes.size()));
+      const auto file = rnnscope::parse_safetensors(std::span<const unsigned char>(bytes.data(), bytes.size()));
       ++accepted;
+      for (const auto& t : file.tensors)
+        if (t.dtype == rnnscope::DType::i64) {
+          ++accepted_i64;
+          break;
+        }
     } catch (const rnnscope::InvalidInput&) {
     }
     ++inputs;
@@ -33,4 +38,6 @@ TEST(FuzzCorpus, EveryInputIsRejectedCleanlyOrRoundTrips) {
   // The corpus exercises both sides of the reader.
   EXPECT_GT(accepted, 0u);
   EXPECT_LT(accepted, inputs);
+  // Including an I64 tensor (a hand-written input; another one holds a value beyond 2^53).
+  EXPECT_GT(accepted_i64, 0u);
 }

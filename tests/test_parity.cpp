@@ -2,7 +2,9 @@
 // holds a model, an input with cotangents, and PyTorch's outputs and gradients.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <string>
 
 #include "reference_testing.hpp"
 #include "rnnscope/cells/conv1d.hpp"
@@ -108,6 +110,55 @@ TEST(PyTorchParity, BadModelFilesAreNamed) {
   bad.tensors.push_back(bad.tensors[0]);
   bad.tensors.back().name = "weight_xx_l0";
   EXPECT_NE(message([&] { load_model<double>(bad); }).find("unexpected tensor 'weight_xx_l0'"), std::string::npos);
+}
+
+// I64 holds integers such as class indices; weights, inputs, states and
+// cotangents are floating-point data, so an I64 tensor in their place is refused
+// with its name rather than converted (and grad would otherwise pick its output
+// dtype from it).
+TEST(PyTorchParity, I64TensorsAreRefusedWhereFloatsAreMeant) {
+  const check::ReferenceCase s = check::split_reference(reference_dir / "gru_l1_f64.safetensors");
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const InvalidInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // Integral values, so that only the dtype is wrong.
+  auto as_i64 = [](NamedTensor& t) {
+    t.dtype = DType::i64;
+    for (double& v : t.values) v = std::round(v * 100);
+  };
+  ASSERT_EQ(message([&] { grad_files(s.model, s.input); }), "no error");
+  ASSERT_EQ(message([&] { analysis_spec(s.model, s.input, {}); }), "no error");
+
+  TensorFile model = s.model;
+  for (auto& t : model.tensors)
+    if (t.name == "weight_hh_l0") as_i64(t);
+  const std::string weight = "tensor 'weight_hh_l0' is I64, but the tensors of a model file must be F32 or F64";
+  EXPECT_EQ(message([&] { load_model<double>(model); }), weight);
+  EXPECT_EQ(message([&] { load_model<float>(model); }), weight);
+  EXPECT_EQ(message([&] { grad_files(model, s.input); }), weight);
+  EXPECT_EQ(message([&] { analysis_spec(model, s.input, {}); }), weight);
+
+  // Every tensor of both files I64: one dtype throughout, but not one grad may write.
+  TensorFile all_model = s.model, all_input = s.input;
+  for (auto* f : {&all_model, &all_input})
+    for (auto& t : f->tensors) as_i64(t);
+  EXPECT_EQ(message([&] { grad_files(all_model, all_input); }),
+            "tensor '" + all_model.tensors.front().name +
+                "' is I64, but the tensors of a model file must be F32 or F64");
+
+  for (const std::string name : {"input", "h0", "grad_output"}) {
+    TensorFile input = s.input;
+    for (auto& t : input.tensors)
+      if (t.name == name) as_i64(t);
+    const std::string expected = "tensor '" + name + "' is I64, but the tensors of an input file must be F32 or F64";
+    EXPECT_EQ(message([&] { grad_files(s.model, input); }), expected);
+    EXPECT_EQ(message([&] { analysis_spec(s.model, input, {}); }), expected);
+  }
 }
 
 namespace {

@@ -36,6 +36,12 @@ std::string f64_le(const std::vector<double>& values) {
   return s;
 }
 
+std::string i64_le(const std::vector<std::int64_t>& values) {
+  std::string s;
+  for (std::int64_t v : values) s += u64_le(static_cast<std::uint64_t>(v));  // two's complement
+  return s;
+}
+
 std::string f32_le(const std::vector<float>& values) {
   std::string s;
   for (float v : values) s += u64_le(std::bit_cast<std::uint32_t>(v)).substr(0, 4);
@@ -257,9 +263,9 @@ TEST(Safetensors, RejectsBadShapes) {
 }
 
 TEST(Safetensors, RejectsUnsupportedDtypes) {
-  for (const char* dtype : {"BF16", "F16", "I64", "U8", "BOOL", "f32", ""}) {
+  for (const char* dtype : {"BF16", "F16", "I32", "U64", "U8", "BOOL", "f32", "i64", ""}) {
     expect_rejected(fmt::format("{{{}}}", entry("x", dtype, "[2]", 0, 8)), f32_le({1, 2}),
-                    fmt::format("tensor 'x' has dtype {}; rnnscope reads F32 and F64", dtype));
+                    fmt::format("tensor 'x' has dtype {}; rnnscope reads F32, F64 and I64", dtype));
   }
 }
 
@@ -536,4 +542,164 @@ TEST(SafetensorsReference, F32AndF64FilesShareParametersAndInputs) {
       }
     }
   }
+}
+
+// I64: PyTorch's torch.int64, e.g. class indices. Values are integers within
+// +-2^53, exact in double.
+namespace {
+
+constexpr std::int64_t kTwo53 = std::int64_t{1} << 53;
+
+}  // namespace
+
+TEST(SafetensorsI64, ReadsHandWrittenBytes) {
+  // The bytes spelt out, independently of the writer: -1 is eight 0xff bytes,
+  // 2^53 is 0x0020000000000000 and -2^53 is 0xffe0000000000000, little-endian.
+  const std::string data = std::string("\x00\x00\x00\x00\x00\x00\x00\x00", 8) +  // 0
+                           std::string("\x07\x00\x00\x00\x00\x00\x00\x00", 8) +  // 7
+                           std::string("\xff\xff\xff\xff\xff\xff\xff\xff", 8) +  // -1
+                           std::string("\x00\x01\x00\x00\x00\x00\x00\x00", 8) +  // 256
+                           std::string("\x00\x00\x00\x00\x00\x00\x20\x00", 8) +  // 2^53
+                           std::string("\x00\x00\x00\x00\x00\x00\xe0\xff", 8) +  // -2^53
+                           std::string("\x00\x00\x80\x3f", 4);                   // F32 1.0
+  const std::string header =
+      R"({"target":{"dtype":"I64","shape":[2,3],"data_offsets":[0,48]},)"
+      R"("w":{"dtype":"F32","shape":[1],"data_offsets":[48,52]}})";
+  const TensorFile f = parse_safetensors(file_with(header, data));
+  ASSERT_EQ(f.tensors.size(), 2u);
+  const NamedTensor& t = f.at("target");
+  EXPECT_EQ(t.dtype, DType::i64);
+  EXPECT_EQ(t.shape, (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(t.values, (std::vector<double>{0, 7, -1, 256, 9007199254740992.0, -9007199254740992.0}));
+  EXPECT_EQ(to_integers(t), (std::vector<std::int64_t>{0, 7, -1, 256, kTwo53, -kTwo53}));
+  EXPECT_EQ(f.at("w").values, std::vector<double>{1.0});
+  EXPECT_EQ(dtype_name(DType::i64), "I64");
+  EXPECT_EQ(dtype_size(DType::i64), 8u);
+  EXPECT_FALSE(is_floating(DType::i64));
+  EXPECT_TRUE(is_floating(DType::f32) && is_floating(DType::f64));
+}
+
+TEST(SafetensorsI64, WritesTheReferenceLayout) {
+  TensorFile file;
+  file.tensors.push_back({"y", DType::i64, {3}, {0, -1, 9007199254740992.0}});
+  std::string header = R"({"y":{"dtype":"I64","shape":[3],"data_offsets":[0,24]}})";
+  header.append((8 - header.size() % 8) % 8, ' ');
+  const std::string expected = u64_le(header.size()) + header + std::string(8, '\0') + std::string(8, '\xff') +
+                               std::string("\x00\x00\x00\x00\x00\x00\x20\x00", 8);
+  EXPECT_EQ(serialize_safetensors(file), expected);
+}
+
+TEST(SafetensorsI64, RoundTripsExactlyUpToTwoTo53) {
+  TensorFile file;
+  const std::vector<std::int64_t> ints = {0,          1,          -1,          42,         -7,
+                                          kTwo53,     -kTwo53,    kTwo53 - 1,  -kTwo53 + 1, kTwo53 - 2,
+                                          123456789012345, -987654321098765};
+  NamedTensor y{"y", DType::i64, {3, 4}, {}};
+  for (std::int64_t v : ints) y.values.push_back(static_cast<double>(v));
+  file.tensors.push_back(y);
+  file.tensors.push_back({"x", DType::f64, {2}, {0.5, -1.5}});
+  file.tensors.push_back({"s", DType::i64, {}, {-0.0}});  // an integer zero: read back as +0
+  file.tensors.push_back({"e", DType::i64, {0}, {}});
+  const std::string bytes = serialize_safetensors(file);
+  const TensorFile back = parse_safetensors(to_bytes(bytes));
+  ASSERT_EQ(back.tensors.size(), 4u);
+  EXPECT_EQ(back.at("y").dtype, DType::i64);
+  EXPECT_EQ(back.at("y").shape, y.shape);
+  EXPECT_EQ(back.at("y").values, y.values);
+  EXPECT_EQ(to_integers(back.at("y")), ints);
+  // Neighbours of 2^53 stay distinct.
+  EXPECT_NE(back.at("y").values[5], back.at("y").values[7]);
+  EXPECT_EQ(back.at("x").values, (std::vector<double>{0.5, -1.5}));
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(back.at("s").values[0]), 0u);
+  EXPECT_EQ(back.at("e").numel(), 0);
+  EXPECT_EQ(serialize_safetensors(back), bytes);
+}
+
+TEST(SafetensorsI64, ReaderRefusesValuesBeyondTwoTo53) {
+  const std::string header = "{" + entry("y", "I64", "[3]", 0, 24) + "}";
+  expect_rejected(header, i64_le({0, kTwo53 + 1, 5}),
+                  "tensor 'y': I64 value 9007199254740993 at index 1 is beyond +-2^53 (9007199254740992), so a "
+                  "double cannot hold it exactly");
+  expect_rejected(header, i64_le({0, 1, -kTwo53 - 1}), "I64 value -9007199254740993 at index 2 is beyond");
+  expect_rejected(header, i64_le({std::numeric_limits<std::int64_t>::max(), 0, 0}),
+                  "I64 value 9223372036854775807 at index 0");
+  expect_rejected(header, i64_le({std::numeric_limits<std::int64_t>::min(), 0, 0}),
+                  "I64 value -9223372036854775808 at index 0");
+  // The value check reaches every tensor, not only the first.
+  expect_rejected("{" + entry("a", "I64", "[1]", 0, 8) + "," + entry("b", "I64", "[1]", 8, 16) + "}",
+                  i64_le({1, kTwo53 + 2}), "tensor 'b': I64 value 9007199254740994 at index 0");
+  // The structural checks hold for I64 as for the other dtypes.
+  expect_rejected("{" + entry("y", "I64", "[3]", 0, 16) + "}", i64_le({1, 2}),
+                  "tensor 'y': shape (3) of I64 needs 24 bytes, data_offsets [0, 16] hold 16");
+  expect_rejected("{" + entry("y", "I64", "[2]", 0, 16) + "}", i64_le({1, 2}).substr(0, 12),
+                  "outside the data area of 12 bytes");
+  expect_rejected("{" + entry("y", "I64", "[2305843009213693952]", 0, 8) + "}", i64_le({1}),
+                  "tensor 'y': shape (2305843009213693952) overflows the byte count");
+  expect_rejected("{" + entry("y", "I64", "[1]", 0, 8) + "}", i64_le({1, 2}), "gap in the data area: bytes [8, 16)");
+  // The file is named when read from disk.
+  TempDir dir;
+  std::ofstream(dir.path / "targets.safetensors", std::ios::binary)
+      << u64_le(header.size()) + header + i64_le({kTwo53 + 1, 0, 0});
+  const std::string message = message_of([&] { read_safetensors(dir.path / "targets.safetensors"); });
+  EXPECT_NE(message.find("targets.safetensors"), std::string::npos) << message;
+  EXPECT_NE(message.find("tensor 'y': I64 value 9007199254740993"), std::string::npos) << message;
+}
+
+TEST(SafetensorsI64, WriterRefusesValuesThatAreNotIntegersWithinTwoTo53) {
+  auto message = [](std::vector<double> values) {
+    TensorFile file;
+    const auto n = static_cast<std::int64_t>(values.size());
+    file.tensors.push_back({"y", DType::i64, {n}, std::move(values)});
+    return message_of([&] { serialize_safetensors(file); });
+  };
+  EXPECT_EQ(message({0, 1.5}), "tensor 'y': value 1.5 at index 1 is not an integer; I64 holds integers within +-2^53");
+  EXPECT_EQ(message({-0.25}), "tensor 'y': value -0.25 at index 0 is not an integer; I64 holds integers within +-2^53");
+  EXPECT_EQ(message({9007199254740994.0}),
+            "tensor 'y': value 9007199254740994 at index 0 is beyond +-2^53; I64 holds integers within +-2^53");
+  EXPECT_NE(message({-1e300}).find("value -1e+300 at index 0 is beyond +-2^53"), std::string::npos);
+  EXPECT_NE(message({1, NAN}).find("value nan at index 1 is not an integer"), std::string::npos);
+  EXPECT_NE(message({INFINITY}).find("value inf at index 0 is not an integer"), std::string::npos);
+  EXPECT_EQ(message({9007199254740992.0, -9007199254740992.0}), "(no exception)");
+  // A float matrix handed over as I64 is checked the same way when written.
+  TensorFile file;
+  file.tensors.push_back(from_matrix<double>("m", Mat<double>::Constant(2, 2, 0.5), DType::i64));
+  EXPECT_NE(message_of([&] { serialize_safetensors(file); }).find("tensor 'm': value 0.5 at index 0 is not an integer"),
+            std::string::npos);
+}
+
+TEST(SafetensorsI64, ToIntegersTakesI64AndIntegralFloats) {
+  EXPECT_EQ(to_integers(NamedTensor{"a", DType::i64, {2, 2}, {3, 0, -2, 9007199254740992.0}}),
+            (std::vector<std::int64_t>{3, 0, -2, kTwo53}));
+  EXPECT_EQ(to_integers(NamedTensor{"b", DType::f32, {3}, {1, 16777216, -4}}),
+            (std::vector<std::int64_t>{1, 16777216, -4}));
+  EXPECT_EQ(to_integers(NamedTensor{"c", DType::f64, {}, {-0.0}}), std::vector<std::int64_t>{0});
+  EXPECT_EQ(to_integers(NamedTensor{"d", DType::f64, {0}, {}}), std::vector<std::int64_t>{});
+  // Read from a file written as F32.
+  TensorFile file;
+  file.tensors.push_back({"labels", DType::f32, {4}, {2, 0, 1, 2}});
+  EXPECT_EQ(to_integers(parse_safetensors(to_bytes(serialize_safetensors(file))).at("labels")),
+            (std::vector<std::int64_t>{2, 0, 1, 2}));
+}
+
+TEST(SafetensorsI64, ToIntegersNamesTheFirstNonIntegralEntry) {
+  EXPECT_EQ(message_of([&] { to_integers(NamedTensor{"target", DType::f64, {4}, {0, 2, 2.5, 0.5}}); }),
+            "target: value 2.5 at index 2 is not an integer");
+  EXPECT_EQ(message_of([&] { to_integers(NamedTensor{"t", DType::f32, {2}, {1, NAN}}); }),
+            "t: value nan at index 1 is not an integer");
+  EXPECT_EQ(message_of([&] { to_integers(NamedTensor{"t", DType::f64, {1, 2}, {1, -1e300}}); }),
+            "t: value -1e+300 at index 1 is beyond +-2^53");
+  EXPECT_EQ(message_of([&] { to_integers(NamedTensor{"t", DType::f64, {3}, {1}}); }), "t: shape (3) but 1 values");
+}
+
+TEST(SafetensorsI64, ConvertersTakeI64AsExactIntegers) {
+  const NamedTensor t{"t", DType::i64, {2, 2}, {1, -2, 3, 9007199254740992.0}};
+  const Mat<double> m = to_matrix<double>(t);
+  EXPECT_EQ(m(0, 1), -2.0);
+  EXPECT_EQ(m(1, 1), 9007199254740992.0);
+  const Vec<float> v = to_vector<float>(NamedTensor{"v", DType::i64, {3}, {4, 5, -6}});
+  ASSERT_EQ(v.size(), 3);
+  EXPECT_EQ(v(2), -6.0f);
+  const Mat<double> x = to_sequence<double>(NamedTensor{"x", DType::i64, {1, 1, 2}, {7, 8}});
+  ASSERT_EQ(x.rows(), 2);
+  EXPECT_EQ(x(1, 0), 8.0);
 }

@@ -29,6 +29,14 @@ void agree(const TensorFile& f, const std::string& key, Index from_tensors) {
     throw InvalidInput(fmt::format("metadata '{}' = {} disagrees with the tensors ({})", key, it->second, from_tensors));
 }
 
+// Weights, inputs, states and cotangents are floating-point data: an I64 tensor
+// (integers such as class indices) in their place is refused, not converted.
+void require_floating(const NamedTensor& t, const char* file) {
+  if (!is_floating(t.dtype))
+    throw InvalidInput(fmt::format("tensor '{}' is {}, but the tensors of {} must be F32 or F64", t.name,
+                                   dtype_name(t.dtype), file));
+}
+
 Index gate_count(CellKind k) { return k == CellKind::lstm ? 4 : k == CellKind::gru ? 3 : 1; }
 
 template <class Stack>
@@ -82,6 +90,7 @@ Model<S> load_model(const TensorFile& f) {
         stack.for_each_param([&](const char* name, auto& t) {
           expected.insert(name);
           const NamedTensor& src = f.at(name);
+          require_floating(src, "a model file");
           if (t.cols() == 1 && std::is_same_v<std::decay_t<decltype(t)>, Vec<S>>) {
             check_tensor_shape(src, {t.rows()});
             t = to_vector<S>(src);
@@ -226,6 +235,9 @@ void check_input_names(const TensorFile& input_file) {
 TensorFile grad_files(const TensorFile& model_file, const TensorFile& input_file) {
   require(!model_file.tensors.empty(), "the model file holds no tensors");
   check_input_names(input_file);
+  for (const auto& t : model_file.tensors) require_floating(t, "a model file");
+  for (const auto& t : input_file.tensors) require_floating(t, "an input file");
+  // The results are written in this dtype, F32 or F64.
   const DType dtype = model_file.tensors.front().dtype;
   for (const auto* f : {&model_file, &input_file})
     for (const auto& t : f->tensors)
@@ -250,6 +262,7 @@ AnalysisSpec analysis_spec(const TensorFile& model_file, const TensorFile& input
   const ModelSpec spec = read_model_spec(model_file);
   AnalysisSpec analysis{load_model<double>(model_file), spec.cell, {}, 0, {}, options};
   check_input_names(input_file);
+  for (const auto& t : input_file.tensors) require_floating(t, "an input file");
   const NamedTensor& input = input_file.at("input");
   require(input.shape.size() == 3, fmt::format("input: expected a (T, B, I) tensor, got {}", input.shape_string()));
   const Index T = static_cast<Index>(input.shape[0]), B = static_cast<Index>(input.shape[1]);

@@ -12,6 +12,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <stdexcept>
 
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/io/files.hpp"
@@ -161,9 +162,11 @@ Entry check_entry(const std::string& name, const json& v, std::uint64_t data_siz
     e.dtype = DType::f32;
   else if (dtype_string == "F64")
     e.dtype = DType::f64;
+  else if (dtype_string == "I64")
+    e.dtype = DType::i64;
   else
     throw InvalidInput(
-        fmt::format("{} has dtype {}; rnnscope reads F32 and F64", tensor, printable(dtype_string)));
+        fmt::format("{} has dtype {}; rnnscope reads F32, F64 and I64", tensor, printable(dtype_string)));
 
   const json& shape = v.at("shape");
   if (!shape.is_array())
@@ -235,16 +238,42 @@ void check_coverage(std::vector<Entry>& entries, std::uint64_t data_size) {
                                    data_size));
 }
 
-std::vector<double> decode(const unsigned char* data, DType dtype, std::size_t count) {
+// The values of a checked entry; an I64 value beyond +-2^53, which a double
+// cannot hold exactly, is an error.
+std::vector<double> decode(const unsigned char* data, const Entry& e) {
+  const std::size_t count = static_cast<std::size_t>((e.end - e.begin) / dtype_size(e.dtype));
+  const unsigned char* p = data + e.begin;
   std::vector<double> values(count);
-  if (dtype == DType::f32) {
-    for (std::size_t i = 0; i < count; ++i)
-      values[i] = static_cast<double>(std::bit_cast<float>(load_le<std::uint32_t>(data + 4 * i)));
-  } else {
-    for (std::size_t i = 0; i < count; ++i)
-      values[i] = std::bit_cast<double>(load_le<std::uint64_t>(data + 8 * i));
+  switch (e.dtype) {
+    case DType::f32:
+      for (std::size_t i = 0; i < count; ++i)
+        values[i] = static_cast<double>(std::bit_cast<float>(load_le<std::uint32_t>(p + 4 * i)));
+      break;
+    case DType::f64:
+      for (std::size_t i = 0; i < count; ++i) values[i] = std::bit_cast<double>(load_le<std::uint64_t>(p + 8 * i));
+      break;
+    case DType::i64:
+      for (std::size_t i = 0; i < count; ++i) {
+        const auto v = std::bit_cast<std::int64_t>(load_le<std::uint64_t>(p + 8 * i));
+        if (v > kMaxExactInteger || v < -kMaxExactInteger)
+          throw InvalidInput(fmt::format("tensor {}: I64 value {} at index {} is beyond +-2^53 ({}), so a double "
+                                         "cannot hold it exactly",
+                                         quoted(e.name), v, i, kMaxExactInteger));
+        values[i] = static_cast<double>(v);
+      }
+      break;
   }
   return values;
+}
+
+// True if v is an integer within +-2^53 (so it converts to int64 and back exactly).
+bool exact_integer(double v) {
+  return std::isfinite(v) && v == std::trunc(v) && std::abs(v) <= static_cast<double>(kMaxExactInteger);
+}
+
+// Why v is not an exact integer, for a message.
+std::string_view not_integer_reason(double v) {
+  return std::isfinite(v) && v == std::trunc(v) ? "is beyond +-2^53" : "is not an integer";
 }
 
 // Throws unless every value converts to S without leaving its range.
@@ -270,9 +299,30 @@ using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 
 }  // namespace
 
-std::string_view dtype_name(DType dtype) { return dtype == DType::f32 ? "F32" : "F64"; }
+std::string_view dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::f32:
+      return "F32";
+    case DType::f64:
+      return "F64";
+    case DType::i64:
+      return "I64";
+  }
+  throw std::logic_error("dtype_name: not a DType");
+}
 
-std::size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 8; }
+std::size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::f32:
+      return 4;
+    case DType::f64:
+    case DType::i64:
+      return 8;
+  }
+  throw std::logic_error("dtype_size: not a DType");
+}
+
+bool is_floating(DType dtype) { return dtype == DType::f32 || dtype == DType::f64; }
 
 std::int64_t NamedTensor::numel() const {
   std::int64_t n = 1;
@@ -342,8 +392,8 @@ TensorFile parse_safetensors(std::span<const unsigned char> bytes) {
 
   file.tensors.reserve(entries.size());
   for (Entry& e : entries) {
-    const std::size_t count = static_cast<std::size_t>((e.end - e.begin) / dtype_size(e.dtype));
-    file.tensors.push_back({std::move(e.name), e.dtype, std::move(e.shape), decode(data + e.begin, e.dtype, count)});
+    std::vector<double> values = decode(data, e);
+    file.tensors.push_back({std::move(e.name), e.dtype, std::move(e.shape), std::move(values)});
   }
   return file;
 }
@@ -384,6 +434,11 @@ std::string serialize_safetensors(const TensorFile& file) {
     require(checked_product(extents, count) && count == t.values.size(),
             fmt::format("{}: shape {} but {} values", tensor, t.shape_string(), t.values.size()));
     if (t.dtype == DType::f32) check_range<float>(t);
+    if (t.dtype == DType::i64)
+      for (std::size_t i = 0; i < t.values.size(); ++i)
+        if (!exact_integer(t.values[i]))
+          throw InvalidInput(fmt::format("{}: value {} at index {} {}; I64 holds integers within +-2^53", tensor,
+                                         t.values[i], i, not_integer_reason(t.values[i])));
     const std::uint64_t end = offset + count * dtype_size(t.dtype);
     header[t.name] = {{"dtype", std::string(dtype_name(t.dtype))}, {"shape", t.shape}, {"data_offsets", {offset, end}}};
     offset = end;
@@ -402,10 +457,17 @@ std::string serialize_safetensors(const TensorFile& file) {
   store_le<std::uint64_t>(text.size(), out);
   out += text;
   for (const auto& t : file.tensors) {
-    if (t.dtype == DType::f32)
-      for (double v : t.values) store_le(std::bit_cast<std::uint32_t>(static_cast<float>(v)), out);
-    else
-      for (double v : t.values) store_le(std::bit_cast<std::uint64_t>(v), out);
+    switch (t.dtype) {
+      case DType::f32:
+        for (double v : t.values) store_le(std::bit_cast<std::uint32_t>(static_cast<float>(v)), out);
+        break;
+      case DType::f64:
+        for (double v : t.values) store_le(std::bit_cast<std::uint64_t>(v), out);
+        break;
+      case DType::i64:  // integers within +-2^53, checked above
+        for (double v : t.values) store_le(std::bit_cast<std::uint64_t>(static_cast<std::int64_t>(v)), out);
+        break;
+    }
   }
   return out;
 }
@@ -439,6 +501,19 @@ Mat<S> to_sequence(const NamedTensor& t) {
   check_range<S>(t);
   // Row-major (T, B, F) is column-major (F, T*B): the same memory.
   return Eigen::Map<const Mat<double>>(t.values.data(), t.shape[2], t.shape[0] * t.shape[1]).template cast<S>();
+}
+
+std::vector<std::int64_t> to_integers(const NamedTensor& t) {
+  require(t.values.size() == static_cast<std::size_t>(t.numel()),
+          fmt::format("{}: shape {} but {} values", t.name, t.shape_string(), t.values.size()));
+  std::vector<std::int64_t> out(t.values.size());
+  for (std::size_t i = 0; i < t.values.size(); ++i) {
+    const double v = t.values[i];
+    if (!exact_integer(v))
+      throw InvalidInput(fmt::format("{}: value {} at index {} {}", t.name, v, i, not_integer_reason(v)));
+    out[i] = static_cast<std::int64_t>(v);
+  }
+  return out;
 }
 
 template <Scalar S>

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "rnnscope/core/error.hpp"
@@ -17,12 +18,12 @@ constexpr int kCurveColumns = 7;
 
 /// Class indices from a tensor of integers (I64, or integral F32/F64).
 std::vector<int> class_indices(const NamedTensor& t) {
-  std::vector<int> out(t.values.size());
-  for (size_t i = 0; i < t.values.size(); ++i) {
-    const double v = t.values[i];
-    require(std::isfinite(v) && v == std::floor(v) && std::abs(v) < 2e9,
-            fmt::format("{}: class indices must be integers; entry {} is {}", t.name, i, v));
-    out[i] = static_cast<int>(v);
+  const std::vector<std::int64_t> v = to_integers(t);
+  std::vector<int> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    require(v[i] >= 0 && v[i] < (std::int64_t{1} << 30),
+            fmt::format("{}: entry {} is class {}, a class index must be >= 0", t.name, i, v[i]));
+    out[i] = static_cast<int>(v[i]);
   }
   return out;
 }

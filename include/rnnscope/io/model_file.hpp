@@ -22,10 +22,11 @@ ModelSpec read_model_spec(const TensorFile& file);
 /// The readout of a trained model (readout.weight, readout.bias; training/readout.hpp).
 inline bool is_readout_name(const std::string& name) { return name == "readout.weight" || name == "readout.bias"; }
 
-/// Builds the model of `file` and loads every parameter, checking each shape;
-/// a missing or unexpected tensor is an error naming it. A trained model's
-/// readout tensors are not the recurrent model's and are passed over
-/// (load_trainable in io/training_files.hpp reads them).
+/// Builds the model of `file` and loads every parameter, checking each shape
+/// and that its dtype is F32 or F64 (not I64); a missing or unexpected tensor
+/// is an error naming it. A trained model's readout tensors are not the
+/// recurrent model's and are passed over (load_trainable in
+/// io/training_files.hpp reads them).
 template <Scalar S>
 Model<S> load_model(const TensorFile& file);
 
@@ -51,13 +52,16 @@ void check_input_names(const TensorFile& input_file);
 
 /// rnnscope grad: outputs and the vector-Jacobian product of a model on an
 /// input file (input, optional h0, c0, grad_output, grad_h_n, grad_c_n), in the
-/// files' dtype. Returns output, h_n (c_n), grad.<param>, grad.input, grad.h0 (grad.c0).
+/// files' dtype: every tensor of both files must have the same one, F32 or F64
+/// (an I64 tensor is an error naming it). Returns output, h_n (c_n),
+/// grad.<param>, grad.input, grad.h0 (grad.c0).
 TensorFile grad_files(const TensorFile& model_file, const TensorFile& input_file);
 
 /// The analysis of a model file on an input file (rnnscope analyze): the
 /// model in double, the input (T, B, I) as (I, T*B), the initial state from
 /// h0 and c0 where given, and the options; validated. Throws InvalidInput
-/// naming the file's tensor or the option that is wrong.
+/// naming the file's tensor or the option that is wrong (an I64 tensor among
+/// them included).
 AnalysisSpec analysis_spec(const TensorFile& model_file, const TensorFile& input_file,
                            const AnalysisOptions& options);
 
