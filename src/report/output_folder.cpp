@@ -60,6 +60,22 @@ OutputFolder::OutputFolder(fs::path dir, bool force) : dir_(std::move(dir)) {
   write_file_atomic(dir_ / kMarker, nlohmann::json{{"tool", "rnnscope"}, {"files", files_}}.dump(1) + "\n");
 }
 
+OutputFolder OutputFolder::reopen(fs::path dir) {
+  OutputFolder out;
+  out.dir_ = std::move(dir);
+  const fs::path marker = out.dir_ / kMarker;
+  std::error_code ec;
+  require(fs::is_directory(out.dir_, ec), fmt::format("{} is not a folder", out.dir_.string()));
+  require(fs::exists(marker, ec), fmt::format("{} holds no rnnscope run ({} missing)", out.dir_.string(), kMarker));
+  out.files_ = marker_files(marker);
+  return out;
+}
+
+void OutputFolder::file(const std::string& name, const std::string& content) {
+  write_file_atomic(dir_ / name, content);
+  record({name});
+}
+
 void OutputFolder::record(const std::vector<std::string>& names) {
   for (const auto& name : names)
     if (std::find(files_.begin(), files_.end(), name) == files_.end()) files_.push_back(name);

@@ -28,7 +28,14 @@ class OutputFolder {
   /// Prepares dir as above; throws InvalidInput with a one-line reason.
   OutputFolder(std::filesystem::path dir, bool force);
 
+  /// The folder of an earlier run, to continue writing into it (a resumed
+  /// training run): it must hold the marker, whose list is kept; nothing is
+  /// deleted. Throws InvalidInput with a one-line reason.
+  static OutputFolder reopen(std::filesystem::path dir);
+
   const std::filesystem::path& dir() const { return dir_; }
+  /// Any file (a model, a checkpoint), written atomically.
+  void file(const std::string& name, const std::string& content);
   void table(const std::string& name, const CsvTable& table);
   void json(const std::string& name, const nlohmann::json& value);
   /// Writes NAME.{dat,gp,png,svg}; a figure gnuplot could not draw is remembered in not_drawn().
@@ -40,6 +47,7 @@ class OutputFolder {
   const std::vector<std::string>& not_drawn() const { return not_drawn_; }
 
  private:
+  OutputFolder() = default;
   void record(const std::vector<std::string>& names);
   std::filesystem::path dir_;
   std::vector<std::string> files_;
