@@ -95,6 +95,38 @@ Figure log_figure(const std::string& name) {
   return f;
 }
 
+// Non-blank, non-comment lines of a data file, in order.
+std::vector<std::string> data_lines(const std::string& text) {
+  std::vector<std::string> found;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') found.push_back(line);
+  return found;
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+// Three unevenly spaced steps by two distances; one NaN and one infinite cell.
+Figure heatmap_figure(const std::string& name) {
+  Figure f;
+  f.name = name;
+  f.title = "Gradient ratio during training";
+  f.xlabel = "training step";
+  f.ylabel = "distance d";
+  Heatmap h;
+  h.x = {0, 100, 300};
+  h.y = {0, 1};
+  h.z = {-0.5, -1.25, kInf,    // d = 0
+         -2.5, kNaN, -3.75};   // d = 1
+  h.colour_label = "log10 ratio";
+  f.heatmap = h;
+  return f;
+}
+
 }  // namespace
 
 TEST(Figures, WritesPngSvgAndDataWithMissingValues) {
@@ -246,6 +278,120 @@ TEST(Figures, BadInputThrows) {
   f = log_figure("band");
   f.series[0].y_low.pop_back();
   f.series[0].y_high.pop_back();
+  EXPECT_THROW(write_figure(f, dir.path()), InvalidInput);
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(Figures, HeatmapDataHoldsEveryCellRowByRow) {
+  TempDir dir;
+  FigureResult r;
+  {
+    // The data and script do not depend on gnuplot.
+    ScopedPath path("/nonexistent-rnnscope-path");
+    r = write_figure(heatmap_figure("ratio"), dir.path());
+  }
+  EXPECT_FALSE(r.drawn);
+  const std::string data = read_all(r.data);
+  // x y z x_low x_high y_low y_high: each cell reaches halfway to its
+  // neighbours, the outer ones as far out as inside (100 - 0 and 300 - 100
+  // apart: edges -50, 50, 200, 400).
+  const std::vector<std::string> expected = {
+      "0 0 -0.5 -50 50 -0.5 0.5",
+      "100 0 -1.25 50 200 -0.5 0.5",
+      "0 1 -2.5 -50 50 0.5 1.5",
+      "300 1 -3.75 200 400 0.5 1.5",
+  };
+  EXPECT_EQ(data_lines(data), expected) << data;
+  // The cells left blank are recorded, not drawn.
+  EXPECT_NE(data.find("# not drawn: 300 0 inf"), std::string::npos) << data;
+  EXPECT_NE(data.find("# not drawn: 100 1 nan"), std::string::npos) << data;
+  EXPECT_LT(data.find("# not drawn: 300 0 inf"), data.find("0 1 -2.5"));
+  EXPECT_NE(data.find("# block 0: heatmap 'log10 ratio': x y z x_low x_high y_low y_high"), std::string::npos)
+      << data;
+
+  const std::string script = read_all(r.script);
+  EXPECT_NE(script.find("using 1:2:4:5:6:7:3 with boxxyerror"), std::string::npos) << script;
+  EXPECT_NE(script.find("set cbrange [-3.75:-0.5]"), std::string::npos) << script;  // the finite values
+  EXPECT_NE(script.find("set xrange [-50:400]"), std::string::npos) << script;     // the outer cell edges
+  EXPECT_NE(script.find("set yrange [-0.5:1.5]"), std::string::npos) << script;
+  EXPECT_NE(script.find("set palette defined"), std::string::npos) << script;
+  EXPECT_NE(script.find("'log10 ratio'"), std::string::npos) << script;
+
+  // A fixed colour range and series drawn over the cells.
+  Figure f = heatmap_figure("fixed");
+  f.heatmap->zmin = -8;
+  f.heatmap->zmax = 0;
+  f.series.push_back({"edge", {0, 300}, {0.5, 1.0}, Series::Style::lines, {}, {}, {}});
+  {
+    ScopedPath path("/nonexistent-rnnscope-path");
+    r = write_figure(f, dir.path());
+  }
+  const std::string fixed = read_all(r.script);
+  EXPECT_NE(fixed.find("set cbrange [-8:0]"), std::string::npos) << fixed;
+  EXPECT_NE(fixed.find("set cbtics ('-8' -8, '-7' -7, "), std::string::npos) << fixed;
+  const auto cells = fixed.find("with boxxyerror"), curve = fixed.find("title 'edge'");
+  ASSERT_NE(curve, std::string::npos) << fixed;
+  EXPECT_LT(cells, curve);  // the series on top
+  EXPECT_EQ(data_lines(read_all(r.data)).size(), 4u + 2u);
+}
+
+TEST(Figures, HeatmapIsDrawnWithBlankCellsLeftOut) {
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not on PATH";
+  TempDir dir;
+  const FigureResult r = write_figure(heatmap_figure("ratio"), dir.path());
+  ASSERT_TRUE(r.drawn) << r.message;
+  const std::string png = read_all(r.png);
+  ASSERT_GE(png.size(), 8u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  const std::string svg = read_all(r.svg);
+  EXPECT_NE(svg.find("log10 ratio"), std::string::npos);
+  EXPECT_NE(svg.find("Gradient ratio during training"), std::string::npos);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  EXPECT_TRUE(temporary_files(dir.path()).empty());
+
+  // Each drawn cell is one filled polygon in the svg: the same grid with every
+  // value finite has exactly two more (the colour box is the same in both).
+  Figure full = heatmap_figure("full");
+  full.heatmap->z = {-0.5, -1.25, -2, -2.5, -3, -3.75};
+  const FigureResult all = write_figure(full, dir.path());
+  ASSERT_TRUE(all.drawn) << all.message;
+  EXPECT_EQ(count_of(read_all(all.svg), "<polygon"), count_of(svg, "<polygon") + 2);
+
+  // No finite value at all: the empty grid is still drawn, with a note.
+  Figure none = heatmap_figure("none");
+  for (double& z : none.heatmap->z) z = kNaN;
+  const FigureResult e = write_figure(none, dir.path());
+  ASSERT_TRUE(e.drawn) << e.message;
+  EXPECT_NE(read_all(e.svg).find("no finite values to draw"), std::string::npos);
+  EXPECT_NE(read_all(e.script).find("set xrange [-50:400]"), std::string::npos);
+}
+
+TEST(Figures, BadHeatmapThrows) {
+  TempDir dir;
+  Figure f = heatmap_figure("sizes");
+  f.heatmap->z.pop_back();
+  try {
+    write_figure(f, dir.path());
+    ADD_FAILURE() << "no throw for z of the wrong size";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("z has 5 values, x.size() * y.size() is 3 * 2 = 6"), std::string::npos)
+        << e.what();
+  }
+  f = heatmap_figure("order");
+  f.heatmap->x = {0, 300, 100};
+  EXPECT_THROW(write_figure(f, dir.path()), InvalidInput);
+  f = heatmap_figure("repeat");
+  f.heatmap->y = {1, 1};
+  EXPECT_THROW(write_figure(f, dir.path()), InvalidInput);
+  f = heatmap_figure("nan_centre");
+  f.heatmap->y = {0, kNaN};
+  EXPECT_THROW(write_figure(f, dir.path()), InvalidInput);
+  f = heatmap_figure("log");
+  f.logy = true;
+  EXPECT_THROW(write_figure(f, dir.path()), InvalidInput);
+  f = heatmap_figure("range");
+  f.heatmap->zmin = 0;
+  f.heatmap->zmax = -8;
   EXPECT_THROW(write_figure(f, dir.path()), InvalidInput);
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }

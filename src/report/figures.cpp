@@ -63,11 +63,9 @@ size_t width_of(std::string_view text) {
       std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
-// Long text as a gnuplot string expression broken into lines of at most
-// `width` characters at spaces: 'first line'."\n".'second line'. The line
-// break is the only double-quoted part and holds no caller text. A word longer
-// than the width stays whole on its own line.
-std::string gp_wrapped(std::string_view text, size_t width) {
+// Text broken into lines of at most `width` characters at spaces. A word
+// longer than the width stays whole on its own line.
+std::vector<std::string> wrapped_lines(std::string_view text, size_t width) {
   std::vector<std::string> lines(1);
   size_t start = 0;
   while (start <= text.size()) {
@@ -79,6 +77,14 @@ std::string gp_wrapped(std::string_view text, size_t width) {
     if (space == std::string_view::npos) break;
     start = space + 1;
   }
+  return lines;
+}
+
+// Long text as a gnuplot string expression broken into lines (wrapped_lines):
+// 'first line'."\n".'second line'. The line break is the only double-quoted
+// part and holds no caller text.
+std::string gp_wrapped(std::string_view text, size_t width) {
+  const std::vector<std::string> lines = wrapped_lines(text, width);
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) out += (i ? ".\"\\n\"." : "") + gp_quote(lines[i]);
   return out;
@@ -132,6 +138,24 @@ void check_figure(const Figure& f) {
   };
   check_range("x", f.xmin, f.xmax, f.logx);
   check_range("y", f.ymin, f.ymax, f.logy);
+  if (f.heatmap) {
+    const Heatmap& h = *f.heatmap;
+    const auto who = fmt::format("figure '{}', heatmap", f.name);
+    require(h.z.size() == h.x.size() * h.y.size(),
+            fmt::format("{}: z has {} values, x.size() * y.size() is {} * {} = {}", who, h.z.size(), h.x.size(),
+                        h.y.size(), h.x.size() * h.y.size()));
+    const auto check_centres = [&](const char* axis, const std::vector<double>& c) {
+      for (size_t i = 0; i < c.size(); ++i) {
+        require(std::isfinite(c[i]), fmt::format("{}: {}[{}] = {} is not finite", who, axis, i, c[i]));
+        require(i == 0 || c[i - 1] < c[i], fmt::format("{}: {} is not strictly increasing ({}[{}] = {}, {}[{}] = {})",
+                                                       who, axis, axis, i - 1, c[i - 1], axis, i, c[i]));
+      }
+    };
+    check_centres("x", h.x);
+    check_centres("y", h.y);
+    require(!f.logx && !f.logy, fmt::format("{}: a heatmap is drawn on linear axes only", who));
+    check_range("colour", h.zmin, h.zmax, false);
+  }
   require(f.key_rows >= 0, fmt::format("figure '{}': key_rows must be >= 0, got {}", f.name, f.key_rows));
 }
 
@@ -177,6 +201,11 @@ class DataFile {
     if (blocks_ > 0) text_ += "\n\n";
     text_ += fmt::format("# block {}: {}\n", blocks_, comment_) + block_;
     return blocks_++;
+  }
+  // Ends the current segment (a blank line) without recording a value.
+  void break_segment() {
+    if (in_segment_) block_ += "\n";
+    in_segment_ = false;
   }
   void header(const std::string& h) { text_ = h + text_; }
   const std::string& text() const { return text_; }
@@ -246,6 +275,70 @@ std::string range_of(double lo, double hi) {
 
 std::string colour_of(int index) { return index == Series::grey ? "#808080" : kColours[static_cast<size_t>(index)]; }
 
+// Edges of the cells centred at `c` (strictly increasing): halfway between
+// neighbours, the outer edges as far out as the inner ones; a single centre
+// gets a cell 1 wide. Returns c.size() + 1 edges.
+std::vector<double> cell_edges(const std::vector<double>& c) {
+  const size_t n = c.size();
+  if (n == 0) return {};
+  if (n == 1) return {c[0] - 0.5, c[0] + 0.5};
+  std::vector<double> e(n + 1);
+  for (size_t i = 1; i < n; ++i) e[i] = c[i - 1] + 0.5 * (c[i] - c[i - 1]);
+  e[0] = c[0] - (e[1] - c[0]);
+  e[n] = c[n - 1] + (c[n - 1] - e[n - 1]);
+  return e;
+}
+
+// The colour scale of a heatmap: its range, tic values and labels. gnuplot
+// leaves room for colour-box tic labels of three characters only, so the
+// tics are chosen here and the right margin made wide enough for them.
+struct ColourScale {
+  double lo = 0, hi = 1;
+  std::vector<std::pair<double, std::string>> tics;
+  size_t widest = 0;  // characters of the longest tic label
+};
+
+// The range is the caller's where fixed, otherwise that of the finite values
+// (0..1 when there are none). An empty range (one value everywhere, or a
+// fixed end beyond all values) is widened by 1, so the values take the middle
+// of the scale or the fixed end stays where the caller put it. Tics are 1, 2
+// or 5 times a power of ten apart, 3 to 9 of them.
+ColourScale colour_scale(const Heatmap& h) {
+  Span finite;
+  for (const double z : h.z)
+    if (std::isfinite(z)) finite.add(z);
+  const bool any = finite.lo <= finite.hi;
+  ColourScale c;
+  c.lo = !std::isnan(h.zmin) ? h.zmin : any ? finite.lo : 0.0;
+  c.hi = !std::isnan(h.zmax) ? h.zmax : any ? finite.hi : 1.0;
+  if (!(c.lo < c.hi)) {
+    if (!std::isnan(h.zmin) && std::isnan(h.zmax)) c.hi = c.lo + 1;
+    else if (std::isnan(h.zmin) && !std::isnan(h.zmax)) c.lo = c.hi - 1;
+    else c.lo -= 1, c.hi += 1;
+  }
+  c.lo += 0.0, c.hi += 0.0;  // -0 written as 0
+  const double raw = (c.hi - c.lo) / 8;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  const double m = raw / power;
+  const double step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * power;
+  const double first = std::ceil(c.lo / step - 1e-9), last = std::floor(c.hi / step + 1e-9);
+  // Counted, not stepped in k: far from 0 (1e17 and a range of 10), k + 1 may equal k.
+  for (int i = 0; i <= 10 && first + i <= last; ++i) {
+    const double k = first + i;
+    const double v = std::abs(k) < 0.5 ? 0.0 : k * step;
+    std::string label = fmt::format("{:g}", v);
+    c.widest = std::max(c.widest, label.size());
+    c.tics.emplace_back(v, std::move(label));
+  }
+  return c;
+}
+
+// Viridis (perceptually uniform, readable in greyscale and with the common
+// colour-vision deficiencies), sampled at nine points.
+constexpr const char* kPalette =
+    "set palette defined (0 '#440154', 1 '#472d7b', 2 '#3b528b', 3 '#2c728e', 4 '#21918c', "
+    "5 '#28ae80', 6 '#5ec962', 7 '#addc30', 8 '#fde725')\n";
+
 struct Script {
   std::string data;
   std::string gnuplot;
@@ -265,6 +358,43 @@ Script build_script(const Figure& f) {
   for (const Series& ser : f.series)
     if (!ser.key_only && (ser.style == Series::Style::linespoints || (ser.style == Series::Style::points && ser.markers > 0)))
       ++sparse;
+
+  // The heatmap's cells, one line each: x y z x_low x_high y_low y_high, row
+  // by row (one row per y, a blank line between rows; the data header says
+  // more).
+  std::string heatmap_spec;
+  if (f.heatmap) {
+    const Heatmap& h = *f.heatmap;
+    const std::vector<double> xe = cell_edges(h.x), ye = cell_edges(h.y);
+    data.begin(fmt::format("heatmap '{}': x y z x_low x_high y_low y_high", h.colour_label));
+    for (size_t i = 0; i < h.y.size(); ++i) {
+      data.break_segment();
+      for (size_t j = 0; j < h.x.size(); ++j) {
+        const double z = h.z[i * h.x.size() + j];
+        if (std::isfinite(z)) {
+          data.point({h.x[j], h.y[i], z, xe[j], xe[j + 1], ye[i], ye[i + 1]});
+        } else {
+          data.gap({h.x[j], h.y[i], z});
+        }
+      }
+    }
+    if (const int k = data.end(); k >= 0) {
+      // Each cell is a filled rectangle with an outline of its own colour: the
+      // outline covers the hairline seams antialiasing would leave between
+      // neighbouring cells.
+      heatmap_spec = fmt::format(
+          "datafile index {} using 1:2:4:5:6:7:3 with boxxyerror linecolor palette z linewidth 1 "
+          "fillstyle solid 1.0 border notitle",
+          k);
+      any_drawn = true;
+    }
+    // The cells' extent sets the axes (with the series'), finite values or not.
+    for (const double x : h.x) integer_x = integer_x && x == std::round(x);
+    if (!xe.empty() && !ye.empty()) {
+      xs.add(xe.front()), xs.add(xe.back());
+      ys.add(ye.front()), ys.add(ye.back());
+    }
+  }
 
   for (size_t s = 0; s < f.series.size(); ++s) {
     const Series& ser = f.series[s];
@@ -406,13 +536,19 @@ Script build_script(const Figure& f) {
   }
   // Bands first so that every curve is drawn over them.
   std::stable_partition(elements.begin(), elements.end(), [](const PlotElement& e) { return e.band; });
+  // The heatmap beneath everything.
+  if (!heatmap_spec.empty()) elements.insert(elements.begin(), {heatmap_spec, false});
 
   data.header(fmt::format(
       "# rnnscope figure '{}': {}\n"
       "# Data drawn by {}.gp. Blocks are separated by two blank lines (gnuplot 'index'),\n"
       "# segments within a block by one blank line (the line breaks there).\n"
-      "# Values that cannot be drawn (NaN, inf, <= 0 on a log axis) are kept as '# not drawn:' lines.\n",
-      f.name, one_line(f.title), f.name));
+      "# Values that cannot be drawn (NaN, inf, <= 0 on a log axis) are kept as '# not drawn:' lines.\n{}",
+      f.name, one_line(f.title), f.name,
+      f.heatmap ? "# Heatmap: one line per cell, x y z x_low x_high y_low y_high (centre, value, cell edges),\n"
+                  "# in rows of increasing y, x increasing within a row; a blank line ends each row, and\n"
+                  "# a blank cell (NaN, inf) is kept as '# not drawn: x y z' after a blank line.\n"
+                : ""));
 
   std::string g;
   g += fmt::format(
@@ -452,13 +588,46 @@ Script build_script(const Figure& f) {
   }
   g += fmt::format("set key outside below center {} Left reverse noenhanced spacing 1.3 {} height 1\n", key_layout,
                    key_text);
-  g += "set border 3 linecolor rgb '#404040'\n";
+  // A heatmap gets a frame around its cells and no grid, which would show
+  // only through blank cells.
+  g += fmt::format("set border {} linecolor rgb '#404040'\n", f.heatmap ? 15 : 3);
   g += "set tics nomirror out scale 0.75 textcolor rgb '#202020'\n";
-  g += "set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1\n";
+  if (!f.heatmap) g += "set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1\n";
+  if (f.heatmap) {
+    g += kPalette;
+    g += "set cbtics out scale 0.75 textcolor rgb '#202020'\n";
+    const ColourScale scale = colour_scale(*f.heatmap);
+    g += fmt::format("set cbrange [{}:{}]\n", format_number(scale.lo), format_number(scale.hi));
+    std::string tics;
+    for (const auto& [v, label] : scale.tics)
+      tics += fmt::format("{}'{}' {}", tics.empty() ? "" : ", ", label, format_number(v));
+    g += fmt::format("set cbtics ({})\n", tics);
+    // gnuplot leaves room for colour-box tic labels of three characters and
+    // places the box's label by its own estimate of their width, which the
+    // svg terminal's larger text overruns; so the box and its label are placed
+    // here, in screen coordinates that mean the same in both terminals:
+    // plot | gap | box | tics and their labels | gap | label (a line each).
+    // The label is placed by its first line; further lines follow rightwards.
+    const std::vector<std::string> label_lines =
+        f.heatmap->colour_label.empty() ? std::vector<std::string>{} : wrapped_lines(f.heatmap->colour_label, 32);
+    const double gap = 12, box = 26, tic_labels = 14 + 9.5 * static_cast<double>(scale.widest), line = 22;
+    const double label_width = line * static_cast<double>(label_lines.size());
+    const double right = gap + box + tic_labels + gap + label_width + gap;
+    const double plot_right = 1.0 - right / kWidth;
+    g += fmt::format("set rmargin at screen {:.4f}\n", plot_right);
+    g += fmt::format("set colorbox vertical user origin screen {:.4f}, graph 0 size screen {:.4f}, graph 1 border\n",
+                     plot_right + gap / kWidth, box / kWidth);
+    // gnuplot draws the box only when some cell is drawn; its label likewise.
+    if (!label_lines.empty() && !heatmap_spec.empty())
+      g += fmt::format("set label {} at screen {:.4f}, graph 0.5 center rotate by 90 noenhanced front\n",
+                       gp_wrapped(f.heatmap->colour_label, 32),
+                       plot_right + (gap + box + tic_labels + gap + 0.5 * line) / kWidth);
+  }
   g += "set mxtics\nset mytics\n";
   // x is usually a grid (steps, distances, lengths): the axis ends at the data,
-  // with a little room when markers would otherwise sit on the frame.
-  if (!f.equal_aspect) {
+  // with a little room when markers would otherwise sit on the frame. A
+  // heatmap's axes end at the outer cell edges (or the series beyond them).
+  if (!f.equal_aspect && !f.heatmap) {
     g += "set autoscale xfix\n";
     if (has_markers) g += "set offsets graph 0.02, graph 0.02, 0, 0\n";
   }
@@ -469,10 +638,17 @@ Script build_script(const Figure& f) {
   if (f.logy) g += log_axis("y", pick(f.ymin, ys.lo), pick(f.ymax, ys.hi));
   // Whole-number x over a short range (a few steps): a tic at every step, none between.
   if (!f.logx && !f.equal_aspect && integer_x && x_lo <= x_hi && x_hi - x_lo <= 12) g += "set xtics 1\nunset mxtics\n";
-  if (any_drawn && (!std::isnan(f.xmin) || !std::isnan(f.xmax)))
-    g += fmt::format("set xrange {}\n", range_of(f.xmin, f.xmax));
-  if (any_drawn && (!std::isnan(f.ymin) || !std::isnan(f.ymax)))
-    g += fmt::format("set yrange {}\n", range_of(f.ymin, f.ymax));
+  // A heatmap's extent is known even when no cell has a value.
+  const bool heatmap_ranges = f.heatmap && xs.lo < xs.hi && ys.lo < ys.hi;
+  if (heatmap_ranges) {
+    g += fmt::format("set xrange {}\n", range_of(pick(f.xmin, xs.lo), pick(f.xmax, xs.hi)));
+    g += fmt::format("set yrange {}\n", range_of(pick(f.ymin, ys.lo), pick(f.ymax, ys.hi)));
+  } else {
+    if (any_drawn && (!std::isnan(f.xmin) || !std::isnan(f.xmax)))
+      g += fmt::format("set xrange {}\n", range_of(f.xmin, f.xmax));
+    if (any_drawn && (!std::isnan(f.ymin) || !std::isnan(f.ymax)))
+      g += fmt::format("set yrange {}\n", range_of(f.ymin, f.ymax));
+  }
   if (f.equal_aspect) {
     g += "set size ratio -1\n";
     g += "set xzeroaxis linetype 1 linecolor rgb '#a0a0a0' linewidth 1\n";
@@ -480,8 +656,10 @@ Script build_script(const Figure& f) {
   }
   if (!any_drawn) {
     // gnuplot cannot autoscale from no points: give it a range and say why it is empty.
-    g += f.logx ? "set xrange [1:10]\n" : "set xrange [0:1]\n";
-    g += f.logy ? "set yrange [1:10]\n" : "set yrange [0:1]\n";
+    if (!heatmap_ranges) {
+      g += f.logx ? "set xrange [1:10]\n" : "set xrange [0:1]\n";
+      g += f.logy ? "set yrange [1:10]\n" : "set yrange [0:1]\n";
+    }
     g += "set label 'no finite values to draw' at graph 0.5, 0.5 center textcolor rgb '#808080'\n";
   }
   if (elements.empty()) elements.push_back({"NaN notitle", false});

@@ -1,8 +1,9 @@
 // Figures drawn by gnuplot. A Figure is a plain description (series of x/y
-// points, labels, axis scales); write_figure turns it into three files in a
-// folder:
+// points, optionally a heatmap beneath them, labels, axis scales);
+// write_figure turns it into three files in a folder:
 //   NAME.dat  the plotted data, one gnuplot data block per series (and one per
-//             shaded band), with comment lines naming each block;
+//             shaded band, one for the heatmap's cells), with comment lines
+//             naming each block;
 //   NAME.gp   the gnuplot script that reads NAME.dat; `gnuplot NAME.gp` run in
 //             the folder redraws the figure;
 //   NAME.png  900x600 raster (pngcairo) and NAME.svg vector image.
@@ -16,12 +17,14 @@
 //
 // Missing values: a point whose x or y is NaN or infinite, or is <= 0 on a log
 // axis, is not drawn; the line breaks there (a gap, not a bridge) and NAME.dat
-// keeps a comment line recording the point left out. docs/figures.md has the
-// details.
+// keeps a comment line recording the point left out. A heatmap cell whose
+// value is NaN or infinite is left blank and recorded the same way.
+// docs/figures.md has the details.
 #pragma once
 
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,7 +48,24 @@ struct Series {
   bool key_only = false;  ///< no data (x, y empty): only a legend entry that explains a line or marker style
 };
 
-/// A 2-D plot. Series are drawn in order, each band beneath all curves.
+/// Values on a grid drawn as coloured cells. Cell (i, j) is centred at
+/// (x[j], y[i]) and reaches halfway to the neighbouring centres (the outer
+/// cells as far out as inside; a single centre gets a cell 1 wide), so
+/// unevenly spaced centres (e.g. the training steps at which something was
+/// evaluated) give cells of different widths that still tile the plane.
+struct Heatmap {
+  std::vector<double> x, y;  ///< cell centres, finite and strictly increasing
+  /// Row-major: z[i * x.size() + j] is the value at (x[j], y[i]); size
+  /// x.size() * y.size(). A NaN or infinite value leaves its cell blank.
+  std::vector<double> z;
+  std::string colour_label;  ///< label of the colour box beside the plot
+  /// Colour range; NaN (the default) takes that end from the finite values.
+  /// Values outside the range get the colour of its nearer end.
+  double zmin = std::numeric_limits<double>::quiet_NaN(), zmax = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// A 2-D plot. The heatmap, if any, is drawn first; series are drawn over it
+/// in order, each band beneath all curves.
 struct Figure {
   static constexpr double autoscale = std::numeric_limits<double>::quiet_NaN();
   std::string name;  ///< file stem: letters, digits, '.', '_', '-'
@@ -61,6 +81,9 @@ struct Figure {
   /// 0: the legend is filled row by row. k > 0: column by column, k entries
   /// per column, so that a group of k related entries forms one column.
   int key_rows = 0;
+  /// Coloured cells beneath the series (linear axes only). The axes then end
+  /// at the outer cell edges unless a range end is fixed.
+  std::optional<Heatmap> heatmap;
 };
 
 /// What write_figure produced. The data file and script are always written.
@@ -74,7 +97,9 @@ struct FigureResult {
 bool gnuplot_available();
 
 /// Writes dir/NAME.{dat,gp,png,svg} as described above. Throws InvalidInput
-/// for a bad figure (invalid name, x/y or band sizes that differ) or a folder
+/// for a bad figure (invalid name, x/y or band sizes that differ, a heatmap
+/// whose z is not x.size() * y.size() long, whose centres are not finite and
+/// strictly increasing or that is drawn on a log axis) or a folder
 /// that cannot be created or written; a missing or failing gnuplot does not
 /// throw but returns drawn = false with the reason.
 FigureResult write_figure(const Figure& figure, const std::filesystem::path& dir);
