@@ -14,6 +14,13 @@ class CommandFailed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A command stopped by SIGINT or SIGTERM after saving its work: exit code 130
+/// with the message (how to continue).
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 void register_activations(CLI::App& app);
 void register_check(CLI::App& app);
 void register_lookback(CLI::App& app);
@@ -24,5 +31,6 @@ void register_contributions(CLI::App& app);
 void register_report(CLI::App& app);
 void register_analyze(CLI::App& app);
 void register_init(CLI::App& app);
+void register_train(CLI::App& app);
 
 }  // namespace rnnscope::cli

@@ -1,5 +1,6 @@
 // rnnscope: exact gradients through time for recurrent networks.
-// Exit codes: 0 done, 2 bad usage or input (one-line reason on stderr), 1 internal failure.
+// Exit codes: 0 done, 2 bad usage or input (one-line reason on stderr), 1 internal failure or a
+// negative result (a failed check, a diverged training run), 130 stopped by SIGINT/SIGTERM after saving.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   rnnscope::cli::register_report(app);
   rnnscope::cli::register_analyze(app);
   rnnscope::cli::register_init(app);
+  rnnscope::cli::register_train(app);
   // CLI11 reports an unknown first word as a missing subcommand; name it instead.
   if (argc >= 2 && argv[1][0] != '-') {
     std::string names;
@@ -50,6 +52,9 @@ int main(int argc, char** argv) {
   } catch (const std::bad_alloc&) {
     fmt::print(stderr, "rnnscope: error: not enough memory for the requested sizes; use smaller ones\n");
     return 2;
+  } catch (const rnnscope::cli::Interrupted& e) {
+    fmt::print(stderr, "rnnscope: {}\n", e.what());
+    return 130;
   } catch (const rnnscope::cli::CommandFailed& e) {
     fmt::print(stderr, "rnnscope: {}\n", e.what());
     return 1;

@@ -16,6 +16,7 @@ void Progress::begin(const std::string& what, int units) {
   active_ = true;
   ++stage_;
   what_ = what;
+  status_.clear();
   units_ = units > 0 ? units : 1;
   done_ = 0;
   stage_start_ = Clock::now();
@@ -38,7 +39,21 @@ void Progress::draw() {
   if (done_ > 0 && done_ < units_)
     left = fmt::format(", about {:.0f} s left", elapsed / done_ * (units_ - done_));
   const std::string index = stages_ > 0 ? fmt::format("[{}/{}] ", stage_, stages_) : "";
-  fmt::print(stderr, "\r\033[K{}{}: {}/{}{}", index, what_, done_, units_, left);
+  const std::string status = status_.empty() ? "" : ", " + status_;
+  fmt::print(stderr, "\r\033[K{}{}: {}/{}{}{}", index, what_, done_, units_, status, left);
+  std::fflush(stderr);
+}
+
+void Progress::status(const std::string& text) { status_ = text; }
+
+void Progress::note(const std::string& line) {
+  if (quiet_) return;
+  if (tty_) {
+    fmt::print(stderr, "\r\033[K{}\n", line);
+    if (active_) draw();
+  } else {
+    fmt::print(stderr, "{}\n", line);
+  }
   std::fflush(stderr);
 }
 

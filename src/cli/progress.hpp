@@ -23,6 +23,8 @@ class Progress : public ProgressSink {
   void advance(int n = 1) override;
   /// Finishes the current stage (no-op without one).
   void end() override;
+  void status(const std::string& text) override;
+  void note(const std::string& line) override;
   ~Progress() override;
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -33,7 +35,7 @@ class Progress : public ProgressSink {
   bool quiet_, tty_;
   bool active_ = false;
   int stages_ = 0, stage_ = 0, units_ = 1, done_ = 0;
-  std::string what_;
+  std::string what_, status_;
   Clock::time_point stage_start_, last_draw_, run_start_;
 };
 

@@ -75,7 +75,15 @@ TrainableModel<S> load_trainable(const TensorFile& file) {
 
 template <Scalar S>
 TensorFile save_trainable(const Model<S>& model, const Readout<S>& readout, const ModelSpec& spec) {
-  TensorFile f = save_model(model, spec);
+  ModelSpec sizes = spec;  // the sizes are the model's own
+  std::visit(
+      [&](const auto& stack) {
+        sizes.input_size = stack.input_size();
+        sizes.hidden_size = stack.output_size();
+        sizes.num_layers = stack.num_layers();
+      },
+      model);
+  TensorFile f = save_model(model, sizes);
   f.tensors.push_back(from_matrix<S>("readout.weight", readout.weight));
   f.tensors.push_back(from_vector<S>("readout.bias", readout.bias));
   return f;

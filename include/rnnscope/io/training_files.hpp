@@ -34,7 +34,8 @@ struct TrainableModel {
 template <Scalar S>
 TrainableModel<S> load_trainable(const TensorFile& file);
 
-/// The model's state_dict (save_model) followed by readout.weight and readout.bias.
+/// The model's state_dict (save_model) followed by readout.weight and readout.bias;
+/// spec gives the cell kind and dt, the sizes are read off the model.
 template <Scalar S>
 TensorFile save_trainable(const Model<S>& model, const Readout<S>& readout, const ModelSpec& spec);
 

@@ -20,6 +20,10 @@ class ProgressSink {
   virtual void advance(int /*n*/) {}
   /// Finishes the current stage.
   virtual void end() {}
+  /// A short status shown beside the current stage's count (a training run's loss and speed).
+  virtual void status(const std::string& /*text*/) {}
+  /// A line worth keeping in a log (a training run's evaluation), printed as it comes.
+  virtual void note(const std::string& /*line*/) {}
 };
 
 struct Execution {
