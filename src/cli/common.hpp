@@ -8,7 +8,7 @@
 
 #include "progress.hpp"
 #include "rnnscope/report/sections.hpp"
-#include "rnnscope/studies/execution.hpp"
+#include "rnnscope/core/execution.hpp"
 #include "rnnscope/studies/network.hpp"
 
 namespace rnnscope::cli {

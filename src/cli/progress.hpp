@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string>
 
-#include "rnnscope/studies/execution.hpp"
+#include "rnnscope/core/execution.hpp"
 
 namespace rnnscope::cli {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "rnnscope/report/sections.hpp"
-#include "rnnscope/studies/execution.hpp"
+#include "rnnscope/core/execution.hpp"
 
 namespace rnnscope {
 

@@ -17,7 +17,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "rnnscope/studies/execution.hpp"
+#include "rnnscope/core/execution.hpp"
 
 namespace rnnscope {
 

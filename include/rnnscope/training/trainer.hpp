@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "rnnscope/sequence/model.hpp"
-#include "rnnscope/studies/execution.hpp"
+#include "rnnscope/core/execution.hpp"
 #include "rnnscope/training/init.hpp"
 #include "rnnscope/training/optimizer.hpp"
 #include "rnnscope/training/readout.hpp"

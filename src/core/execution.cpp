@@ -1,4 +1,4 @@
-#include "rnnscope/studies/execution.hpp"
+#include "rnnscope/core/execution.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
