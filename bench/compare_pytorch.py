@@ -12,24 +12,38 @@ chains of a tanh RNN against torch.autograd.functional.jacobian on the same
 weights, the T = 10,000 / T = 100 cost ratio and the peak memory of an LSTM
 step against its stated figure.
 
+The whole training loop is compared too: LSTM and GRU on the adding task
+(I = 2), a fresh batch every step, a linear readout on the last step, MSE,
+full BPTT, clipping of the gradients' norm to 1 and Adam (lr 1e-3), float32.
+PyTorch runs it in this process (nn.LSTM / nn.GRU, nn.Linear, nn.MSELoss,
+clip_grad_norm_, torch.optim.Adam(foreach=False)); rnnscope runs `rnnscope
+train` with evaluations only at the first and last steps, and a step's time is
+read from the differences of the `seconds` column of its curve.csv. Beside it:
+the loop's overhead beyond the bare training step (bench_train_loop, loop /
+bare) and the peak memory of training against its stated figure
+(bench_memory train).
+
 Run with Debian's PyTorch (python3-torch) on the peer set-up of
 docs/performance.md:
 
-    /usr/bin/python3 bench/compare_pytorch.py --build build [--quick] [--json out.json]
+    /usr/bin/python3 bench/compare_pytorch.py --build build [--quick] [--only-training] [--json out.json]
 """
 
 import argparse
+import csv
 import ctypes
 import datetime
 import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import struct
 import subprocess
 import sys
 import tempfile
+import itertools
 import time
 
 THREADS = 2
@@ -94,6 +108,17 @@ GATES = {"elman": 1, "ctrnn": 1, "lstm": 4, "gru": 3}
 LINEAR_T = (32, 32, 128)
 LINEAR_T_SMALL = (8, 16, 64)
 CHAIN_T, CHAIN_H, CHAIN_I = 100, 128, 32
+# The whole training loop on the adding task (I = 2): (cell, B, T, H, target speed-up PyTorch/rnnscope).
+LOOP_SHAPES = [
+    ("lstm", 50, 100, 128, 3.0), ("lstm", 50, 400, 128, 3.0), ("lstm", 1, 100, 32, 20.0),
+    ("gru", 50, 100, 128, 3.0), ("gru", 50, 400, 128, 3.0), ("gru", 1, 100, 32, 20.0),
+]
+LOOP_OVERHEAD_TARGET = 1.10  # bench_train_loop's loop / bare, at most
+# (B, T, H) of the peak memory of training (bench_memory train), target <= 1.5x the stated figure.
+TRAIN_MEMORY = (50, 400, 128)
+# The header of `rnnscope train`'s curve.csv.
+CURVE_HEADER = ["step", "train_loss", "eval_loss", "eval_metric", "grad_norm", "clipped", "seconds"]
+RUN_NUMBERS = itertools.count()
 
 
 def train_flops(cell, B, T, I, H):
@@ -153,6 +178,46 @@ class TorchStep:
         return loss
 
 
+def torch_adding_batch(B, T):
+    """A batch of the adding task as rnnscope draws it (training/tasks.hpp): x (T, B, 2),
+    channel 0 uniform on [0, 1), channel 1 zero except one marker in each half; target (B, 1)
+    the sum of the two marked values."""
+    values = torch.rand(T, B)
+    cols = torch.arange(B)
+    first = torch.randint(0, T // 2, (B,))
+    second = torch.randint(T // 2, T, (B,))
+    markers = torch.zeros(T, B)
+    markers[first, cols] = 1.0
+    markers[second, cols] = 1.0
+    target = (values[first, cols] + values[second, cols]).unsqueeze(1)
+    return torch.stack((values, markers), dim=2), target
+
+
+class TorchTrainLoop:
+    """One step of a PyTorch training loop on the adding task: a fresh batch, forward, a
+    linear readout on the last step, MSE, zero_grad, backward, clipping of the gradients'
+    norm to 1, Adam (the single-tensor code path, as rnnscope's optimizer follows it)."""
+
+    def __init__(self, cell, B, T, H):
+        torch.manual_seed(1)
+        self.B, self.T = B, T
+        self.rnn = torch_model(cell, 2, H)
+        self.readout = torch.nn.Linear(H, 1)
+        self.params = list(self.rnn.parameters()) + list(self.readout.parameters())
+        self.loss = torch.nn.MSELoss()
+        self.opt = torch.optim.Adam(self.params, lr=1e-3, foreach=False)
+
+    def __call__(self):
+        x, target = torch_adding_batch(self.B, self.T)
+        out, _ = self.rnn(x)
+        loss = self.loss(self.readout(out[-1]), target)
+        self.opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.opt.step()
+        return loss
+
+
 def time_calls(f, n):
     """n timings of f() in seconds."""
     out = []
@@ -207,6 +272,141 @@ def compare_training(args, binary):
         print(f"  {cell:6s} B={B:<4d} T={T:<5d} I={I:<4d} H={H:<4d} torch {pt * 1e3:9.3f} ms  "
               f"rnnscope {rs * 1e3:9.3f} ms  ratio {pt / rs:7.2f}", file=sys.stderr, flush=True)
     return rows
+
+
+def rnnscope_train_cli(build):
+    """The rnnscope binary of the build; exits naming it when it is missing or has no `train`."""
+    path = os.path.join(build, "rnnscope")
+    if not os.access(path, os.X_OK):
+        sys.exit(f"compare_pytorch.py: {path} not found; build the rnnscope target (the whole-loop comparison "
+                 f"runs `rnnscope train`)")
+    res = subprocess.run([path, "train", "--help"], capture_output=True, text=True, env=RNNSCOPE_ENV)
+    if res.returncode != 0:
+        why = (res.stderr.strip().splitlines() or ["no message"])[0]
+        sys.exit(f"compare_pytorch.py: {path} has no 'train' subcommand ({why}); the whole-loop comparison "
+                 f"needs `rnnscope train`")
+    return path
+
+
+def printed_resolution(text):
+    """The step of the last digit of a number as printed: 1e-3 for "0.123", 1e-7 for "1.5e-06"."""
+    mantissa, _, exponent = text.strip().lower().partition("e")
+    return 10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2]))
+
+
+def rnnscope_loop_steps(cli, cell, B, T, H, steps, workdir):
+    """The step times (seconds) of one `rnnscope train` run of `steps` steps, and how they were read.
+
+    Row s of curve.csv holds the wall time since the run began, written after step s and its
+    evaluation if any: the difference to row s - 1 is the time of step s. Left out: row 0 (the
+    first evaluation), row 1 (the first step, which also holds step 0's evaluation and the first
+    touch of the step's buffers), the last row and any other row with an evaluation. When the
+    column is printed too coarsely for single steps (a median difference under 20 units of its
+    last digit), the run gives one figure, the mean step over the same rows."""
+    out = os.path.join(workdir, f"{cell}_{B}_{T}_{H}_{next(RUN_NUMBERS)}")  # a folder that does not exist yet
+    cmd = [cli, "train", "--task", "adding", "--T", str(T), "--cell", cell, "--hidden", str(H),
+           "--batch", str(B), "--optimizer", "adam", "--lr", "0.001", "--clip-norm", "1", "--steps", str(steps),
+           "--eval-every", str(steps), "--eval-size", "1", "--dtype", "f32", "--threads", str(THREADS),
+           "--seed", "1", "--out", out, "--quiet"]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=RNNSCOPE_ENV)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
+    path = os.path.join(out, "curve.csv")
+    if not os.path.exists(path):
+        raise RuntimeError(f"{' '.join(cmd)} wrote no {path}")
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        rows = list(reader)
+    shutil.rmtree(out, ignore_errors=True)
+    if header != CURVE_HEADER:
+        raise RuntimeError(f"{path}: header {','.join(header or [])}, expected {','.join(CURVE_HEADER)}")
+    if len(rows) != steps + 1:
+        raise RuntimeError(f"{path}: {len(rows)} rows, expected {steps + 1} (steps 0..{steps})")
+    col = {name: i for i, name in enumerate(CURVE_HEADER)}
+    seconds = [float(r[col["seconds"]]) for r in rows]
+    used = [s for s in range(2, steps) if not rows[s][col["eval_loss"]].strip()]
+    if not used:
+        raise RuntimeError(f"{path}: no step without an evaluation between row 2 and the last row")
+    diffs = [seconds[s] - seconds[s - 1] for s in used]
+    resolution = max(printed_resolution(rows[s][col["seconds"]]) for s in [used[0] - 1] + used)
+    if statistics.median(diffs) >= 20 * resolution:
+        return diffs, "median of step differences"
+    return [sum(diffs) / len(diffs)], f"mean step (seconds printed to {resolution:g} s)"
+
+
+def run_interleaved(binary, pattern, repetitions):
+    """The repetitions of every benchmark matching pattern, in one process, interleaved at random."""
+    cmd = [binary, f"--benchmark_filter={pattern}", f"--benchmark_repetitions={repetitions}",
+           "--benchmark_format=json", "--benchmark_min_time=0.2", "--benchmark_enable_random_interleaving=true"]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=RNNSCOPE_ENV)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
+    data = json.loads(res.stdout)
+    if "matrix_kernel" in data.get("context", {}):
+        RNNSCOPE_CONTEXT["matrix_kernel"] = data["context"]["matrix_kernel"]
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+    return [(r["name"], r["real_time"] * scale[r["time_unit"]]) for r in data["benchmarks"]
+            if r.get("run_type", "iteration") == "iteration"]
+
+
+def loop_overhead(args, binary, cell, B, T, H):
+    """bench_train_loop's loop / bare at one shape: a step of the library's train() against the
+    bare training step, both in each of args.rounds processes; the median of the processes' ratios."""
+    pattern = f"^(loop|bare)/{cell}/B:{B}/T:{T}/H:{H}/"
+    loop_t, bare_t, ratios = [], [], []
+    for _ in range(args.rounds):
+        runs = run_interleaved(binary, pattern, args.repetitions)
+        loop = [t for name, t in runs if name.startswith("loop/")]
+        bare = [t for name, t in runs if name.startswith("bare/")]
+        if not loop or not bare:
+            raise RuntimeError(f"no benchmark pair matches {pattern!r} in {binary}")
+        loop_t += loop
+        bare_t += bare
+        ratios.append(statistics.median(loop) / statistics.median(bare))
+    return dict(loop_ms=statistics.median(loop_t) * 1e3, bare_ms=statistics.median(bare_t) * 1e3,
+                ratio=statistics.median(ratios), round_ratios=ratios)
+
+
+def compare_training_loop(args, cli, loop_binary):
+    """The whole training loop, PyTorch against `rnnscope train`, rounds alternating; and, when
+    bench_train_loop was built, the loop's overhead beyond the bare step."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for cell, B, T, H, target in LOOP_SHAPES:
+            step = TorchTrainLoop(cell, B, T, H)
+            time_calls(step, 2)  # warm-up: allocator, thread pool, Adam's state
+            one = min(time_calls(step, 1))
+            per_round = max(args.min_samples, min(50, int(0.3 / max(one, 1e-6))))
+            # As many steps a run as PyTorch takes in loop_seconds: rnnscope's share of a round.
+            steps = max(args.min_samples + 3, min(args.loop_max_steps, int(args.loop_seconds / max(one, 1e-6))))
+            torch_t, ours_t, how = [], [], set()
+            for _ in range(args.rounds):
+                torch_t += time_calls(step, per_round)
+                times, note = rnnscope_loop_steps(cli, cell, B, T, H, steps, tmp)
+                ours_t += times
+                how.add(note)
+            pt, rs = statistics.median(torch_t), statistics.median(ours_t)
+            overhead = loop_overhead(args, loop_binary, cell, B, T, H) if loop_binary else None
+            rows.append(dict(cell=cell, B=B, T=T, I=2, H=H, torch_ms=pt * 1e3, rnnscope_ms=rs * 1e3,
+                             speedup=pt / rs, target=target, torch_samples=len(torch_t),
+                             rnnscope_samples=len(ours_t), rnnscope_steps_per_run=steps,
+                             rnnscope_estimate="; ".join(sorted(how)), overhead=overhead))
+            extra = f"  loop/bare {overhead['ratio']:.3f}" if overhead else ""
+            print(f"  loop {cell:4s} B={B:<3d} T={T:<4d} H={H:<4d} torch {pt * 1e3:9.3f} ms  "
+                  f"rnnscope {rs * 1e3:9.3f} ms  speed-up {pt / rs:7.2f}{extra}", file=sys.stderr, flush=True)
+    return rows
+
+
+def training_memory(binary_dir):
+    """bench_memory train for the LSTM and the GRU at TRAIN_MEMORY."""
+    B, T, H = TRAIN_MEMORY
+    out = []
+    for cell in ("lstm", "gru"):
+        res = subprocess.run([os.path.join(binary_dir, "bench_memory"), "train", cell, str(B), str(T), str(H)],
+                             capture_output=True, text=True, check=True, env=RNNSCOPE_ENV)
+        out.append(json.loads(res.stdout))
+    return out
 
 
 def sgemm_rates(args, binary):
@@ -344,19 +544,62 @@ def fmt_target(t, ok):
     return "" if t is None else f">= {t:g}x {'met' if ok else 'NOT met'}"
 
 
+def print_training_loop(rows):
+    print("Whole training loop, adding task (I=2): a fresh batch, forward, linear readout on the last step, MSE, "
+          "full BPTT, gradient norm clipped to 1, Adam (lr 1e-3), float32, time per step, medians "
+          "(PyTorch: the loop in Python; rnnscope: `rnnscope train`, differences of curve.csv's seconds). "
+          "loop / bare: bench_train_loop, a step of the library's train() against the bare training step "
+          "(forward, MSE on every step, BPTT, SGD) at the same shape:")
+    print()
+    print("| cell | B | T | H | PyTorch | rnnscope | speed-up | target | loop / bare |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ov = r["overhead"]
+        overhead = ("not measured (no bench_train_loop)" if ov is None else
+                    f"{ov['ratio']:.3f} (< {LOOP_OVERHEAD_TARGET:.2f} "
+                    f"{'met' if ov['ratio'] < LOOP_OVERHEAD_TARGET else 'NOT met'})")
+        print(f"| {r['cell']} | {r['B']} | {r['T']} | {r['H']} | {r['torch_ms']:.3f} ms | {r['rnnscope_ms']:.3f} ms | "
+              f"{r['speedup']:.2f}x | {fmt_target(r['target'], r['speedup'] >= r['target'])} | {overhead} |")
+    coarse = sorted({r["rnnscope_estimate"] for r in rows} - {"median of step differences"})
+    if coarse:
+        print()
+        print(f"rnnscope's curve.csv was too coarse for single steps in some runs: {'; '.join(coarse)}")
+
+
+def print_training_memory(mem_train):
+    for m in mem_train:
+        rest = m["param_bytes"] + m["readout_bytes"] + m["gradient_bytes"] + m["optimizer_bytes"]
+        print(f"Peak memory of training, {m['cell'].upper()} B={m['B']} T={m['T']} I={m['I']} H={m['H']}, "
+              f"{m['steps']} steps of train() (adding task, Adam, float): {m['train_peak_bytes'] / 2**20:.1f} MiB "
+              f"measured (peak RSS growth) against {m['stated_bytes'] / 2**20:.1f} MiB stated (cache "
+              f"{m['cache_bytes'] / 2**20:.1f} MiB + parameters, gradients and Adam's buffers {rest / 2**20:.1f} MiB): "
+              f"{m['ratio']:.2f}x ({'met' if m['ratio'] <= 1.5 else 'NOT met'}, target <= 1.5x)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build", help="rnnscope build directory (default: build)")
     ap.add_argument("--quick", action="store_true", help="one round, fewer samples (a rough table)")
+    ap.add_argument("--only-training", action="store_true",
+                    help="only the whole training loop: the speed-ups against PyTorch, the loop's overhead "
+                         "(when bench_train_loop was built) and the peak memory of training (when bench_memory was)")
     ap.add_argument("--json", help="also write every figure to this JSON file")
     args = ap.parse_args()
     args.rounds, args.repetitions, args.min_samples = (1, 3, 3) if args.quick else (3, 5, 5)
     args.linear_rounds = 1 if args.quick else 5
+    # Steps of one `rnnscope train` run: as many as PyTorch takes in loop_seconds, at most loop_max_steps.
+    args.loop_seconds, args.loop_max_steps = (0.3, 100) if args.quick else (1.0, 1000)
     binary_dir = os.path.join(args.build, "bench")
     binary = os.path.join(binary_dir, "bench_train_step")
-    for b in ("bench_train_step", "bench_jacobian", "bench_memory"):
-        if not os.access(os.path.join(binary_dir, b), os.X_OK):
+    executable = lambda b: os.access(os.path.join(binary_dir, b), os.X_OK)  # noqa: E731
+    for b in () if args.only_training else ("bench_train_step", "bench_jacobian", "bench_memory"):
+        if not executable(b):
             sys.exit(f"compare_pytorch.py: {os.path.join(binary_dir, b)} not found; build with RNNSCOPE_BENCH=ON")
+    cli = rnnscope_train_cli(args.build)
+    loop_binary = os.path.join(binary_dir, "bench_train_loop") if executable("bench_train_loop") else None
+    if loop_binary is None:
+        print(f"note: {os.path.join(binary_dir, 'bench_train_loop')} not found; the loop's overhead is not measured",
+              file=sys.stderr)
 
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()
@@ -364,25 +607,43 @@ def main():
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['mem_gib']} GiB; torch {info['torch']} "
           f"with {info['torch_threads']} threads, BLAS {info['libblas']} (OpenBLAS core {info['openblas_core']}, "
           f"{info['openblas_coretype']})", file=sys.stderr, flush=True)
-    sgemm = sgemm_rates(args, binary)
-    rows = compare_training(args, binary)
-    chains = compare_chains(args, binary_dir)
-    lin = linearity(args, binary, LINEAR_T, args.linear_rounds)
-    lin_small = linearity(args, binary, LINEAR_T_SMALL, max(1, args.linear_rounds - 2))
-    mem = peak_memory(binary_dir)
-    sgemm_end = sgemm_rates(args, binary)
+    if args.only_training:
+        loop_rows = compare_training_loop(args, cli, loop_binary)
+        mem_train = training_memory(binary_dir) if executable("bench_memory") else []
+    else:
+        sgemm = sgemm_rates(args, binary)
+        rows = compare_training(args, binary)
+        loop_rows = compare_training_loop(args, cli, loop_binary)
+        chains = compare_chains(args, binary_dir)
+        lin = linearity(args, binary, LINEAR_T, args.linear_rounds)
+        lin_small = linearity(args, binary, LINEAR_T_SMALL, max(1, args.linear_rounds - 2))
+        mem = peak_memory(binary_dir)
+        mem_train = training_memory(binary_dir)
+        sgemm_end = sgemm_rates(args, binary)
+        ceiling = statistics.median([sgemm["torch_gflops"], sgemm_end["torch_gflops"]])
     load_after = os.getloadavg()
-    ceiling = statistics.median([sgemm["torch_gflops"], sgemm_end["torch_gflops"]])
 
-    print(f"# rnnscope vs PyTorch, {started:%Y-%m-%d %H:%M} UTC{' (--quick)' if args.quick else ''}")
-    print(f"command: /usr/bin/python3 bench/compare_pytorch.py --build {args.build}"
-          f"{' --quick' if args.quick else ''}")
+    flags = f"{' --quick' if args.quick else ''}{' --only-training' if args.only_training else ''}"
+    print(f"# rnnscope vs PyTorch, {started:%Y-%m-%d %H:%M} UTC{f' ({flags.strip()})' if flags else ''}")
+    print(f"command: /usr/bin/python3 bench/compare_pytorch.py --build {args.build}{flags}")
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['mem_gib']} GiB, Linux {info['kernel']}")
     print(f"peer: torch {info['torch']}, {info['torch_threads']} threads, float32, BLAS {info['libblas']} "
           f"(OpenBLAS core {info['openblas_core']}; {info['openblas_coretype']})")
     print(f"rnnscope: matrix kernels {RNNSCOPE_CONTEXT.get('matrix_kernel', 'not reported')}, "
           f"OMP_NUM_THREADS={RNNSCOPE_ENV.get('OMP_NUM_THREADS')}")
     print(f"load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}")
+    if args.only_training:
+        print()
+        print_training_loop(loop_rows)
+        if mem_train:
+            print()
+            print_training_memory(mem_train)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(dict(started=started.isoformat(), quick=args.quick, only_training=True, machine=info,
+                               load_before=load_before, load_after=load_after, training_loop=loop_rows,
+                               memory_training=mem_train, rnnscope_context=RNNSCOPE_CONTEXT), f, indent=1)
+        return
     print(f"sgemm 2048x2048 float32, {THREADS} threads: torch.mm {sgemm['torch_gflops']:.0f} / "
           f"{sgemm_end['torch_gflops']:.0f} GFLOP/s (start / end), Eigen {sgemm['eigen_gflops']:.0f} / "
           f"{sgemm_end['eigen_gflops']:.0f} GFLOP/s")
@@ -401,6 +662,8 @@ def main():
         print(f"| {r['cell']} | {r['B']} | {r['T']} | {r['I']} | {r['H']} | {r['torch_ms']:.3f} ms | "
               f"{r['rnnscope_ms']:.3f} ms | {r['ratio']:.2f}x | {r['torch_gflops']:.1f} | "
               f"{r['rnnscope_gflops']:.1f} | {fmt_target(r['target'], ok)}{extra} |")
+    print()
+    print_training_loop(loop_rows)
     print()
     print(f"Jacobian chains d h_T / d h_t with spectral and Frobenius norms, tanh RNN T={chains['T']} "
           f"H={chains['H']} double: torch.autograd.functional.jacobian(vectorize=True) + matrix_norm "
@@ -433,12 +696,13 @@ def main():
           f"{mem['stated_bytes'] / 2**20:.1f} MiB stated (cache {mem['cache_bytes'] / 2**20:.1f} MiB + "
           f"weights and gradients {2 * mem['param_bytes'] / 2**20:.1f} MiB): {mem['ratio']:.2f}x "
           f"({'met' if mem['ratio'] <= 1.5 else 'NOT met'}, target <= 1.5x)")
+    print_training_memory(mem_train)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(started=started.isoformat(), quick=args.quick, machine=info, load_before=load_before,
-                           load_after=load_after, sgemm=[sgemm, sgemm_end], training=rows, chains=chains,
-                           linearity=lin, linearity_small_batch=lin_small, memory=mem,
-                           rnnscope_context=RNNSCOPE_CONTEXT), f, indent=1)
+                           load_after=load_after, sgemm=[sgemm, sgemm_end], training=rows, training_loop=loop_rows,
+                           chains=chains, linearity=lin, linearity_small_batch=lin_small, memory=mem,
+                           memory_training=mem_train, rnnscope_context=RNNSCOPE_CONTEXT), f, indent=1)
 
 
 if __name__ == "__main__":
