@@ -297,6 +297,35 @@ TEST(TrainingFlow, EqualsTheInitialStateGradientOfTheRemainingSequence) {
   }
 }
 
+// Evaluation in slices of --batch sequences gives the whole set's loss,
+// metric and gradient flow.
+TEST(TrainingFlow, SlicedEvaluationEqualsTheWholeSet) {
+  for (TrainLoss loss : {TrainLoss::mse_last, TrainLoss::mse_all}) {
+    const Index T = 7, N = 5;
+    Rng rng(31);
+    TensorFile f;
+    NamedTensor input{"input", DType::f64, {T, N, 2}, {}};
+    NamedTensor target{"target", DType::f64, loss == TrainLoss::mse_last ? std::vector<std::int64_t>{N, 1}
+                                                                         : std::vector<std::int64_t>{T, N, 1}, {}};
+    for (std::int64_t i = 0; i < input.numel(); ++i) input.values.push_back(rng.normal());
+    for (std::int64_t i = 0; i < target.numel(); ++i) target.values.push_back(rng.normal());
+    f.tensors = {input, target};
+    const Dataset<double> data = load_dataset<double>(f, loss, 0);
+    TrainSpec whole = data_spec(CellKind::lstm, 1, N);
+    whole.data_loss = loss;
+    TrainSpec sliced = whole;
+    sliced.batch = 2;  // slices of 2, 2 and 1 sequences
+    TrainState<double> a = initial_state<double>(whole, std::nullopt, std::nullopt, &data);
+    TrainState<double> b = initial_state<double>(sliced, std::nullopt, std::nullopt, &data);
+    ASSERT_EQ(train<double>(whole, a, Execution{}, {}, &data).end, TrainOutcome::End::finished);
+    ASSERT_EQ(train<double>(sliced, b, Execution{}, {}, &data).end, TrainOutcome::End::finished);
+    EXPECT_NEAR(a.curve[0].eval_loss, b.curve[0].eval_loss, 1e-14);
+    EXPECT_NEAR(a.curve[0].eval_metric, b.curve[0].eval_metric, 1e-13);
+    for (Index d = 0; d < T; ++d)
+      EXPECT_NEAR(a.flow[0].log10_ratio[static_cast<size_t>(d)], b.flow[0].log10_ratio[static_cast<size_t>(d)], 1e-12);
+  }
+}
+
 // A run of N steps equals a run of N/2 steps continued to N from its
 // checkpoint, bit for bit, for every optimiser (with clipping and minibatches
 // drawn from shuffled epochs of user data in one case).

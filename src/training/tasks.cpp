@@ -131,6 +131,11 @@ Batch<S> make_batch(const TaskSpec& task, Index B, Rng& rng) {
 
 template <Scalar S>
 Batch<S> Dataset<S>::select(const std::vector<Index>& idx) const {
+  return select_batch(all, idx);
+}
+
+template <Scalar S>
+Batch<S> select_batch(const Batch<S>& all, const std::vector<Index>& idx) {
   const Index N = all.batch, B = static_cast<Index>(idx.size()), T = all.steps();
   Batch<S> out;
   out.batch = B;
@@ -230,6 +235,8 @@ bool solves(TaskKind task, const LossValue& eval) {
 
 template Batch<float> make_batch(const TaskSpec&, Index, Rng&);
 template Batch<double> make_batch(const TaskSpec&, Index, Rng&);
+template Batch<float> select_batch(const Batch<float>&, const std::vector<Index>&);
+template Batch<double> select_batch(const Batch<double>&, const std::vector<Index>&);
 template struct Dataset<float>;
 template struct Dataset<double>;
 template LossValue evaluate_outputs(TaskKind, TrainLoss, const Mat<float>&, const Batch<float>&, Mat<float>*);

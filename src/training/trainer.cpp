@@ -62,7 +62,7 @@ class Loop {
     const auto seconds = [&] {
       return before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
-    eval_set_ = evaluation_set();
+    prepare_evaluation();
     drop_unscheduled_evaluation();
     if (state_.step == 0 && state_.curve.empty()) {
       CurveRow row{0, kNaN, kNaN, kNaN, kNaN, false, 0.0};
@@ -197,45 +197,77 @@ class Loop {
   }
 
   /// Loss, metric and gradient flow on the evaluation set, into row and state.
+  /// The set is evaluated in slices of at most `batch` sequences, so that an
+  /// evaluation needs no more memory than a training step: the loss and the
+  /// metric are the slices' means weighted by their sizes, and the gradient
+  /// flow's squared norms add up over the slices (each slice's cotangent
+  /// scaled to its share of the mean loss).
   void evaluate(CurveRow& row) {
-    const Batch<S>& batch = eval_set_;
-    const Index B = batch.batch, T = batch.steps();
-    forward_into(net_, batch.input, B, eval_cache_);
-    const MatRef<S> h = net_.output(eval_cache_);
-    const auto hs = scored(h, T, B);
-    Mat<S> y, dy;
-    state_.readout.forward(hs, y);
-    const LossValue v = evaluate_outputs(spec_.task.kind, loss_, y, batch, &dy);
+    const Index N = eval_set_.batch, T = eval_set_.steps();
+    std::vector<double> squared(static_cast<size_t>(T), 0.0);
+    double loss = 0, metric = 0;
+    for (const Batch<S>& part : eval_slices_) {
+      const Index B = part.batch;
+      forward_into(net_, part.input, B, eval_cache_);
+      const MatRef<S> h = net_.output(eval_cache_);
+      const auto hs = scored(h, T, B);
+      state_.readout.forward(hs, eval_y_);
+      const LossValue v = evaluate_outputs(spec_.task.kind, loss_, eval_y_, part, &eval_dy_);
+      const double share = static_cast<double>(B) / static_cast<double>(N);
+      loss += v.loss * share;
+      metric += v.metric * share;
+      // The gradient flow: a backward sweep one step at a time, reading the
+      // state's total cotangent between steps.
+      const Mat<S> dh = (state_.readout.weight.transpose() * eval_dy_) * static_cast<S>(share);
+      eval_grads_.input_gradient = false;
+      reset_gradients(net_, eval_cache_, eval_grads_);
+      const Index offset = output_offset(net_), H = dh.rows();
+      Mat<S> d_state, total, d_out = Mat<S>::Zero(H, B);
+      for (Index t = T - 1; t >= 0; --t) {
+        if (!is_last_step(loss_))
+          d_out = dh.middleCols(t * B, B);
+        else if (t == T - 2)
+          d_out.setZero();
+        else if (t == T - 1)
+          d_out = dh;
+        if (d_state.size() > 0)
+          total = d_state;
+        else
+          total.setZero(net_.state_size(), B);
+        total.middleRows(offset, H) += d_out;
+        squared[static_cast<size_t>(t)] += total.template cast<double>().squaredNorm();
+        d_state = net_.backward_range(eval_cache_, d_out, d_state, t, t + 1, eval_grads_);
+      }
+    }
+    LossValue v{loss, metric};
+    if (spec_.task.kind == TaskKind::data && !is_cross_entropy(loss_))
+      v.metric = target_variance_ > 0 ? 1.0 - loss / target_variance_ : kNaN;
     row.eval_loss = v.loss;
     row.eval_metric = v.metric;
     if (!state_.solved_at && solves(spec_.task.kind, v)) state_.solved_at = row.step;
-    // The gradient flow: a backward sweep one step at a time, reading the
-    // state's total cotangent between steps.
-    const Mat<S> dh = state_.readout.weight.transpose() * dy;  // (H, B) or (H, T*B)
-    eval_grads_.input_gradient = false;
-    reset_gradients(net_, eval_cache_, eval_grads_);
-    const Index offset = output_offset(net_), H = dh.rows();
-    std::vector<double> norm(static_cast<size_t>(T));
-    Mat<S> d_state, total, d_out;
-    for (Index t = T - 1; t >= 0; --t) {
-      if (!is_last_step(loss_))
-        d_out = dh.middleCols(t * B, B);
-      else if (t == T - 1)
-        d_out = dh;
-      else
-        d_out = Mat<S>::Zero(H, B);
-      total = d_state.size() > 0 ? d_state : Mat<S>::Zero(net_.state_size(), B);
-      total.middleRows(offset, H) += d_out;
-      norm[static_cast<size_t>(t)] = static_cast<double>(total.template cast<double>().norm());
-      d_state = net_.backward_range(eval_cache_, d_out, d_state, t, t + 1, eval_grads_);
-    }
     FlowRow flow{row.step, std::vector<double>(static_cast<size_t>(T))};
-    const double last = norm[static_cast<size_t>(T - 1)];
+    const double last = squared[static_cast<size_t>(T - 1)];
     for (Index d = 0; d < T; ++d) {
-      const double r = norm[static_cast<size_t>(T - 1 - d)] / last;
+      const double r = std::sqrt(squared[static_cast<size_t>(T - 1 - d)] / last);
       flow.log10_ratio[static_cast<size_t>(d)] = r > 0 && std::isfinite(r) ? std::log10(r) : kNaN;
     }
     state_.flow.push_back(std::move(flow));
+  }
+
+  /// The evaluation set in slices of at most `batch` sequences, and the
+  /// variance of its targets (the R² of user data with an MSE loss).
+  void prepare_evaluation() {
+    eval_set_ = evaluation_set();
+    const Index N = eval_set_.batch, chunk = std::min(N, spec_.batch);
+    for (Index b0 = 0; b0 < N; b0 += chunk) {
+      std::vector<Index> idx(static_cast<size_t>(std::min(chunk, N - b0)));
+      std::iota(idx.begin(), idx.end(), b0);
+      eval_slices_.push_back(chunk == N ? eval_set_ : select_batch(eval_set_, idx));
+    }
+    if (eval_set_.target.size() > 0) {
+      const Mat<double> t = eval_set_.target.template cast<double>();
+      target_variance_ = (t.array() - t.mean()).square().mean();
+    }
   }
 
   const TrainSpec& spec_;
@@ -244,6 +276,9 @@ class Loop {
   Net& net_;
   const TrainLoss loss_;
   Batch<S> eval_set_;
+  std::vector<Batch<S>> eval_slices_;
+  double target_variance_ = 0;
+  Mat<S> eval_y_, eval_dy_;
   typename Net::Cache cache_, eval_cache_;
   typename Net::Gradients grads_, eval_grads_;
   Readout<S> readout_grads_;

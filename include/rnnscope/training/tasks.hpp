@@ -77,6 +77,10 @@ struct Batch {
 template <Scalar S>
 Batch<S> make_batch(const TaskSpec& task, Index batch, Rng& rng);
 
+/// The sequences idx[0], idx[1], ... of a batch as one batch.
+template <Scalar S>
+Batch<S> select_batch(const Batch<S>& all, const std::vector<Index>& idx);
+
 /// The user's data: N sequences, the loss, and (cross-entropy) the number of classes.
 template <Scalar S>
 struct Dataset {
