@@ -188,7 +188,7 @@ CsvTable curve_table(const std::vector<CurveRow>& curve) {
   for (const auto& r : curve)
     t.add_row({std::to_string(r.step), cell_or_empty(r.train_loss), cell_or_empty(r.eval_loss),
                cell_or_empty(r.eval_metric), cell_or_empty(r.grad_norm), r.step > 0 ? (r.clipped ? "1" : "0") : "",
-               fmt::format("{:.3f}", r.seconds)});
+               fmt::format("{:.6f}", r.seconds)});
   return t;
 }
 

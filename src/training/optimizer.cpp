@@ -54,7 +54,8 @@ template <Scalar S>
 double gradient_norm(std::span<const ParamSlot<S>> slots) {
   double total = 0;
   for (const auto& s : slots) {
-    const double sum = Eigen::Map<const Vec<S>>(s.grad, s.size).template cast<double>().squaredNorm();
+    // In the tensor's dtype, as torch.norm (vectorised).
+    const double sum = static_cast<double>(Eigen::Map<const Vec<S>>(s.grad, s.size).squaredNorm());
     const double n = static_cast<double>(static_cast<S>(std::sqrt(sum)));  // each tensor's norm in its dtype, as torch.norm
     total += n * n;
   }
@@ -91,23 +92,26 @@ struct AdamConstants {
   S neg_step_size, root2, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, decay, wd;
 };
 
-/// Adam's update of n values, torch's operations in torch's order.
+/// Adam's update of n values, torch's operations in torch's order, as whole
+/// array operations (Eigen's packet square root and division vectorise; a
+/// loop over std::sqrt does not, as it may set errno).
 template <class S, bool AdamW, bool WeightDecay>
-void adam_update(S* __restrict p, const S* __restrict g0, S* __restrict m1, S* __restrict m2, Index n,
-                 const AdamConstants<S>& c) {
-  for (Index i = 0; i < n; ++i) {
-    S g = g0[i];
-    if constexpr (AdamW) p[i] = p[i] * c.decay;
-    if constexpr (WeightDecay) g = g + c.wd * p[i];
-    S a = m1[i] * c.beta1;
-    a = a + c.one_minus_beta1 * g;
-    S b = m2[i] * c.beta2;
-    b = b + c.one_minus_beta2 * g * g;
-    m1[i] = a;
-    m2[i] = b;
-    const S denom = std::sqrt(b) / c.root2 + c.eps;
-    p[i] = p[i] + c.neg_step_size * (a / denom);
-  }
+void adam_update(S* p0, const S* g0, S* m10, S* m20, Index n, const AdamConstants<S>& c) {
+  using A = Eigen::Array<S, Eigen::Dynamic, 1>;
+  Eigen::Map<A> p(p0, n), m1(m10, n), m2(m20, n);
+  const Eigen::Map<const A> g(g0, n);
+  if constexpr (AdamW) p *= c.decay;
+  const auto update = [&](const auto& grad) {
+    m1 = m1 * c.beta1;
+    m1 = m1 + c.one_minus_beta1 * grad;
+    m2 = m2 * c.beta2;
+    m2 = m2 + c.one_minus_beta2 * grad * grad;
+    p = p + c.neg_step_size * (m1 / (m2.sqrt() / c.root2 + c.eps));
+  };
+  if constexpr (WeightDecay)
+    update((g + c.wd * p).eval());
+  else
+    update(g);
 }
 
 }  // namespace

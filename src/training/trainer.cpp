@@ -42,8 +42,7 @@ Rng stream_rng(std::uint64_t seed, Stream stream, std::uint64_t index) {
 template <Scalar S>
 bool all_finite(const std::vector<ParamSlot<S>>& slots) {
   for (const auto& s : slots)
-    for (Index i = 0; i < s.size; ++i)
-      if (!std::isfinite(s.value[i])) return false;
+    if (!Eigen::Map<const Vec<S>>(s.value, s.size).allFinite()) return false;
   return true;
 }
 
@@ -137,14 +136,6 @@ class Loop {
       state_.max_grad_norm = std::max(state_.max_grad_norm, norm);
       const bool clipped = clip_gradients<S>(slots, spec_.clip, norm);
       state_.optimizer.step(slots);
-      if (!all_finite(slots)) {
-        outcome.end = TrainOutcome::End::diverged;
-        outcome.message = fmt::format(
-            "training diverged at step {}: its update made a parameter non-finite (gradient norm {:.6g}; the largest "
-            "gradient norm seen was {:.6g})",
-            s, norm, state_.max_grad_norm);
-        break;
-      }
       state_.step = s;
       CurveRow row{s, loss, kNaN, kNaN, norm, clipped, 0.0};
       if (s % spec_.eval_every == 0 || s == spec_.steps) evaluate(row);
@@ -152,7 +143,19 @@ class Loop {
       state_.curve.push_back(row);
       state_.seconds = row.seconds;
       if (hooks.on_step) hooks.on_step(row);
-      if (hooks.checkpoint && s % spec_.checkpoint_every == 0 && s < spec_.steps) hooks.checkpoint(state_);
+      // An update that made a parameter non-finite shows in the next step's
+      // loss; before a checkpoint, and at the end, the parameters themselves
+      // are checked, so that no saved state holds one.
+      const bool checkpoint = hooks.checkpoint && s % spec_.checkpoint_every == 0 && s < spec_.steps;
+      if ((checkpoint || s == spec_.steps) && !all_finite(parameter_slots())) {
+        outcome.end = TrainOutcome::End::diverged;
+        outcome.message = fmt::format(
+            "training diverged by step {}: an update made a parameter non-finite (the largest gradient norm seen "
+            "was {:.6g})",
+            s, state_.max_grad_norm);
+        break;
+      }
+      if (checkpoint) hooks.checkpoint(state_);
     }
     state_.seconds = seconds();
     return outcome;
@@ -242,7 +245,8 @@ class Loop {
   }
 
   /// Loss, metric and gradient flow on the evaluation set, into row and state.
-  /// The set is evaluated in slices of at most `batch` sequences, so that an
+  /// The set is evaluated in slices of at most `batch` sequences, in the
+  /// training step's own cache and gradients (free between steps), so that an
   /// evaluation needs no more memory than a training step: the loss and the
   /// metric are the slices' means weighted by their sizes, and the gradient
   /// flow's squared norms add up over the slices (each slice's cotangent
@@ -253,8 +257,8 @@ class Loop {
     double loss = 0, metric = 0;
     for (const Batch<S>& part : eval_slices_) {
       const Index B = part.batch;
-      forward_into(net_, part.input, B, eval_cache_);
-      const MatRef<S> h = net_.output(eval_cache_);
+      forward_into(net_, part.input, B, cache_);
+      const MatRef<S> h = net_.output(cache_);
       const auto hs = scored(h, T, B);
       state_.readout.forward(hs, eval_y_);
       const LossValue v = evaluate_outputs(spec_.task.kind, loss_, eval_y_, part, &eval_dy_);
@@ -264,8 +268,8 @@ class Loop {
       // The gradient flow: a backward sweep one step at a time, reading the
       // state's total cotangent between steps.
       const Mat<S> dh = (state_.readout.weight.transpose() * eval_dy_) * static_cast<S>(share);
-      eval_grads_.input_gradient = false;
-      reset_gradients(net_, eval_cache_, eval_grads_);
+      grads_.input_gradient = false;
+      reset_gradients(net_, cache_, grads_);
       const Index offset = output_offset(net_), H = dh.rows();
       Mat<S> d_state, total, d_out = Mat<S>::Zero(H, B);
       for (Index t = T - 1; t >= 0; --t) {
@@ -281,7 +285,7 @@ class Loop {
           total.setZero(net_.state_size(), B);
         total.middleRows(offset, H) += d_out;
         squared[static_cast<size_t>(t)] += total.template cast<double>().squaredNorm();
-        d_state = net_.backward_range(eval_cache_, d_out, d_state, t, t + 1, eval_grads_);
+        d_state = net_.backward_range(cache_, d_out, d_state, t, t + 1, grads_);
       }
     }
     LossValue v{loss, metric};
@@ -324,8 +328,8 @@ class Loop {
   std::vector<Batch<S>> eval_slices_;
   double target_variance_ = 0;
   Mat<S> eval_y_, eval_dy_;
-  typename Net::Cache cache_, eval_cache_;
-  typename Net::Gradients grads_, eval_grads_;
+  typename Net::Cache cache_;
+  typename Net::Gradients grads_;
   Readout<S> readout_grads_;
   Mat<S> y_, dy_;
 };

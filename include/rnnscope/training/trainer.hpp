@@ -110,9 +110,12 @@ struct TrainHooks {
 };
 
 /// Runs steps state.step + 1 .. spec.steps. A step whose loss or gradient is
-/// not finite changes nothing and ends the run as diverged; so does an update
-/// that makes a parameter non-finite (the state then holds it: do not save
-/// it). `data` is the user's data for a `data` task.
+/// not finite changes nothing and ends the run as diverged. An update that
+/// makes a parameter non-finite shows in the next step's loss, and the
+/// parameters are checked before each checkpoint and at the last step: a run
+/// that ends as diverged may hold such a parameter (do not save its state);
+/// the checkpoint hook only ever sees finite ones. `data` is the user's data
+/// for a `data` task.
 template <Scalar S>
 TrainOutcome train(const TrainSpec& spec, TrainState<S>& state, const Execution& execution,
                    const TrainHooks<S>& hooks = {}, const Dataset<S>* data = nullptr);
