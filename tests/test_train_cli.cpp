@@ -84,9 +84,13 @@ TEST(TrainCli, ResumeEqualsTheWholeRunForEveryOptimiser) {
 TEST(TrainCli, SigintStopsWithACheckpointAndTheResumeContinuesBitForBit) {
   const fs::path stopped = fresh_dir("train_stopped"), whole = fresh_dir("train_whole_sigint");
   const std::string common = kSmall + " --eval-every 50 --checkpoint-every 1000000";
-  // Started in the background, stopped by SIGINT once it is well into its steps.
+  // Started in the background, stopped by SIGINT a second after its output folder appeared (the
+  // folder is made after the options are checked, just before the first step).
+  const std::string marker = (stopped / ".rnnscope-output.json").string();
   const std::string script = std::string(RNNSCOPE_CLI_PATH) + " train " + common + " --steps 100000000 --out " +
-                             stopped.string() + " & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo \"exit=$?\"";
+                             stopped.string() + " & pid=$!; i=0; while [ ! -f " + marker +
+                             " ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; kill -INT $pid; "
+                             "wait $pid; echo \"exit=$?\"";
   FILE* p = popen(("sh -c '" + script + "' 2>&1").c_str(), "r");
   std::string out;
   char buf[4096];
@@ -98,7 +102,8 @@ TEST(TrainCli, SigintStopsWithACheckpointAndTheResumeContinuesBitForBit) {
   const Index k = checkpoint_step(stopped);
   ASSERT_GT(k, 0);
   const Index total = k + 7;
-  const cli_testing::Run r = run("train --resume " + stopped.string() + " --steps " + std::to_string(total) + " --quiet");
+  const cli_testing::Run r =
+      run("train --resume " + stopped.string() + " --steps " + std::to_string(total) + " --quiet");
   ASSERT_EQ(r.code, 0) << r.out;
   ASSERT_EQ(run("train " + common + " --steps " + std::to_string(total) + " --out " + whole.string()).code, 0);
   EXPECT_EQ(read(whole / "model.safetensors"), read(stopped / "model.safetensors"));
@@ -109,8 +114,10 @@ TEST(TrainCli, SigintStopsWithACheckpointAndTheResumeContinuesBitForBit) {
 
 TEST(TrainCli, DivergenceExitsOneNamingTheStepAndKeepsTheLastCheckpoint) {
   const fs::path dir = fresh_dir("train_diverge");
-  const cli_testing::Run r = run("train --task recall --T 8 --cell rnn_relu --hidden 4 --batch 4 --eval-size 4 --threads 1 --quiet "
-                    "--optimizer sgd --lr 1e30 --clip-norm 0 --steps 50 --checkpoint-every 1 --out " + dir.string());
+  const cli_testing::Run r =
+      run("train --task recall --T 8 --cell rnn_relu --hidden 4 --batch 4 --eval-size 4 --threads 1 --quiet "
+          "--optimizer sgd --lr 1e30 --clip-norm 0 --steps 50 --checkpoint-every 1 --out " +
+          dir.string());
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("diverged at step"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("gradient norm"), std::string::npos) << r.out;
@@ -147,8 +154,10 @@ fs::path write_data(const fs::path& dir, bool out_of_range, bool wrong_shape) {
 TEST(TrainCli, TrainsOnUserDataWithClassIndices) {
   const fs::path dir = fresh_dir("train_data"), in = fresh_dir("train_data_in");
   const fs::path data = write_data(in, false, false);
-  const cli_testing::Run r = run("train --data " + data.string() + " --loss ce_last --cell lstm --hidden 8 --batch 16 --steps 60 "
-                    "--eval-every 20 --lr 0.05 --threads 1 --quiet --out " + dir.string());
+  const cli_testing::Run r = run("train --data " + data.string() +
+                                 " --loss ce_last --cell lstm --hidden 8 --batch 16 --steps 60 "
+                                 "--eval-every 20 --lr 0.05 --threads 1 --quiet --out " +
+                                 dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
   const auto t = nlohmann::json::parse(read(dir / "summary.json")).at("train");
   EXPECT_GT(t.at("eval_metric").get<double>(), 0.9) << "the first input's sign is in the state from the first step";

@@ -268,19 +268,20 @@ void run_typed(const Options& o, const CLI::App* cmd, const TensorFile* checkpoi
   const TrainingRecord record = training_record(spec, state, sequence_length(spec, data), stopped);
   Section s = training_section(out, record);
   s.summary["options"] = to_json(spec);  // every option, as the checkpoint holds them
-  nlohmann::json facts = {{"command", "train"},
-                          {"task", spec.task.kind == TaskKind::data ? p.data_path : std::string(to_string(spec.task.kind))},
-                          {"cell", std::string(to_string(p.model_spec.cell))},
-                          {"hidden", p.model_spec.hidden_size},
-                          {"layers", p.model_spec.num_layers},
-                          {"optimizer", std::string(to_string(spec.optimizer.kind))},
-                          {"lr", spec.optimizer.lr},
-                          {"batch", spec.batch},
-                          {"steps", spec.steps},
-                          {"dtype", std::is_same_v<S, double> ? "f64" : "f32"},
-                          {"init", spec.chrono ? std::string("chrono") : std::string(to_string(spec.init))},
-                          {"clip-norm", spec.clip.norm},
-                          {"seed", spec.seed}};
+  nlohmann::json facts = {
+      {"command", "train"},
+      {"task", spec.task.kind == TaskKind::data ? p.data_path : std::string(to_string(spec.task.kind))},
+      {"cell", std::string(to_string(p.model_spec.cell))},
+      {"hidden", p.model_spec.hidden_size},
+      {"layers", p.model_spec.num_layers},
+      {"optimizer", std::string(to_string(spec.optimizer.kind))},
+      {"lr", spec.optimizer.lr},
+      {"batch", spec.batch},
+      {"steps", spec.steps},
+      {"dtype", std::is_same_v<S, double> ? "f64" : "f32"},
+      {"init", spec.chrono ? std::string("chrono") : std::string(to_string(spec.init))},
+      {"clip-norm", spec.clip.norm},
+      {"seed", spec.seed}};
   write_index(out, "rnnscope train", s.html.title, facts, {s});
   print_sections({s}, out);
   if (outcome.end == TrainOutcome::End::interrupted)

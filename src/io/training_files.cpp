@@ -107,9 +107,10 @@ Dataset<S> load_dataset(const TensorFile& file, TrainLoss loss, Index classes) {
   const bool last = is_last_step(loss);
   if (is_cross_entropy(loss)) {
     const std::vector<std::int64_t> want = last ? std::vector<std::int64_t>{N} : std::vector<std::int64_t>{T, N};
-    require(target.shape == want, fmt::format("target for --loss {} must be class indices {}, got {}", to_string(loss),
-                                              last ? fmt::format("(N) = ({})", N) : fmt::format("(T, N) = ({}, {})", T, N),
-                                              target.shape_string()));
+    require(target.shape == want,
+            fmt::format("target for --loss {} must be class indices {}, got {}", to_string(loss),
+                        last ? fmt::format("(N) = ({})", N) : fmt::format("(T, N) = ({}, {})", T, N),
+                        target.shape_string()));
     d.all.labels = class_indices(target);
     int top = 0;
     for (size_t i = 0; i < d.all.labels.size(); ++i) {
@@ -235,7 +236,8 @@ TensorFile checkpoint_file(const TrainSpec& spec, const ModelSpec& model_spec, c
     c.name = "model." + t.name;
     f.tensors.push_back(std::move(c));
   }
-  for (const auto& [name, buffer] : state.optimizer.state()) f.tensors.push_back(from_vector<S>("optim." + name, *buffer));
+  for (const auto& [name, buffer] : state.optimizer.state())
+    f.tensors.push_back(from_vector<S>("optim." + name, *buffer));
   if (!state.curve.empty()) {
     Mat<double> curve(static_cast<Index>(state.curve.size()), kCurveColumns);
     for (size_t i = 0; i < state.curve.size(); ++i) {

@@ -254,8 +254,8 @@ Section training_section(OutputFolder& out, const TrainingRecord& r) {
       eval_loss, r.baseline, metric_name(r.spec), eval_metric, solved);
   s.screen = fmt::format("{}, {} x {} H={}: step {}, eval {} {:.4g} (baseline {:.4g}), {} {:.3f}{}{}",
                          task_title(r.spec), to_string(r.spec.model.cell), r.spec.model.num_layers,
-                         r.spec.model.hidden_size, r.step, loss_name(r.spec), eval_loss, r.baseline, metric_name(r.spec),
-                         eval_metric, solved, r.stopped.empty() ? "" : " (" + r.stopped + ")");
+                         r.spec.model.hidden_size, r.step, loss_name(r.spec), eval_loss, r.baseline,
+                         metric_name(r.spec), eval_metric, solved, r.stopped.empty() ? "" : " (" + r.stopped + ")");
   return s;
 }
 

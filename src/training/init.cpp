@@ -76,7 +76,8 @@ void initialise_model(Model<S>& model, Init init, double scale, double forget_bi
           initialise(cell.params, init, scale, rng);
           if constexpr (std::is_same_v<std::decay_t<decltype(cell)>, LSTM<S>>) {
             const Index H = cell.output_size();
-            if (cell.params.bias_ih.size() > 0) cell.params.bias_ih.segment(H, H).array() += static_cast<S>(forget_bias);
+            if (cell.params.bias_ih.size() > 0)
+              cell.params.bias_ih.segment(H, H).array() += static_cast<S>(forget_bias);
           }
         }
       },

@@ -56,7 +56,8 @@ double gradient_norm(std::span<const ParamSlot<S>> slots) {
   for (const auto& s : slots) {
     // In the tensor's dtype, as torch.norm (vectorised).
     const double sum = static_cast<double>(Eigen::Map<const Vec<S>>(s.grad, s.size).squaredNorm());
-    const double n = static_cast<double>(static_cast<S>(std::sqrt(sum)));  // each tensor's norm in its dtype, as torch.norm
+    const double n =
+        static_cast<double>(static_cast<S>(std::sqrt(sum)));  // each tensor's norm in its dtype, as torch.norm
     total += n * n;
   }
   return static_cast<double>(static_cast<S>(std::sqrt(total)));

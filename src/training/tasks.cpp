@@ -60,7 +60,8 @@ void TaskSpec::validate() const {
   require(kind != TaskKind::data, "a generated task cannot be 'data'");
   require(T >= 2 && T <= 1'000'000, fmt::format("--T must be in 2..1000000, got {}", T));
   if (kind == TaskKind::recall)
-    require(lag == -1 || (lag >= 0 && lag <= T - 1), fmt::format("--lag must be in 0..T-1 = 0..{}, got {}", T - 1, lag));
+    require(lag == -1 || (lag >= 0 && lag <= T - 1),
+            fmt::format("--lag must be in 0..T-1 = 0..{}, got {}", T - 1, lag));
   else
     require(lag == -1, fmt::format("--lag is an option of the recall task, not of {}", to_string(kind)));
 }
@@ -147,7 +148,8 @@ Batch<S> select_batch(const Batch<S>& all, const std::vector<Index>& idx) {
     out.labels.resize(static_cast<size_t>(steps * B));
     for (Index t = 0; t < steps; ++t)
       for (Index b = 0; b < B; ++b)
-        out.labels[static_cast<size_t>(t * B + b)] = all.labels[static_cast<size_t>(t * N + idx[static_cast<size_t>(b)])];
+        out.labels[static_cast<size_t>(t * B + b)] =
+            all.labels[static_cast<size_t>(t * N + idx[static_cast<size_t>(b)])];
   } else {
     const Index steps = all.target.cols() / N;
     out.target.resize(all.target.rows(), steps * B);

@@ -350,7 +350,8 @@ void TrainSpec::validate(Index data_size) const {
     require(batch <= data_size,
             fmt::format("--batch {} is larger than the {} sequences of --data", batch, data_size));
   } else {
-    require(eval_size >= 1 && eval_size <= 1'000'000, fmt::format("--eval-size must be in 1..1000000, got {}", eval_size));
+    require(eval_size >= 1 && eval_size <= 1'000'000,
+            fmt::format("--eval-size must be in 1..1000000, got {}", eval_size));
   }
   if (chrono) {
     require(model.cell == CellKind::lstm, "--init chrono is an initialisation of the lstm cell");
@@ -394,8 +395,9 @@ TrainState<S> initial_state(const TrainSpec& spec, std::optional<Model<S>> model
                       user_data ? "data's input" : fmt::format("{} task", to_string(spec.task.kind)), inputs));
   if (!readout) readout = Readout<S>::pytorch_default(hidden, outputs, rng);
   require(readout->input_size() == hidden && readout->output_size() == outputs && readout->bias.size() == outputs,
-          fmt::format("readout.weight must be ({}, {}) and readout.bias ({}) for this model and task; got ({}, {}) and ({})",
-                      outputs, hidden, outputs, readout->output_size(), readout->input_size(), readout->bias.size()));
+          fmt::format(
+              "readout.weight must be ({}, {}) and readout.bias ({}) for this model and task; got ({}, {}) and ({})",
+              outputs, hidden, outputs, readout->output_size(), readout->input_size(), readout->bias.size()));
   return TrainState<S>{std::move(*model), std::move(*readout), Optimizer<S>(spec.optimizer), 0, {}, {}, 0.0, 0.0,
                        std::nullopt};
 }
