@@ -147,8 +147,9 @@ void check_figure(const Figure& f) {
     const auto check_centres = [&](const char* axis, const std::vector<double>& c) {
       for (size_t i = 0; i < c.size(); ++i) {
         require(std::isfinite(c[i]), fmt::format("{}: {}[{}] = {} is not finite", who, axis, i, c[i]));
-        require(i == 0 || c[i - 1] < c[i], fmt::format("{}: {} is not strictly increasing ({}[{}] = {}, {}[{}] = {})",
-                                                       who, axis, axis, i - 1, c[i - 1], axis, i, c[i]));
+        if (i > 0 && !(c[i - 1] < c[i]))  // the message reads c[i - 1]: formatted only when i > 0
+          throw InvalidInput(fmt::format("{}: {} is not strictly increasing ({}[{}] = {}, {}[{}] = {})", who, axis,
+                                         axis, i - 1, c[i - 1], axis, i, c[i]));
       }
     };
     check_centres("x", h.x);
