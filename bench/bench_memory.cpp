@@ -93,17 +93,7 @@ constexpr Index kTrainSteps = 3;  // train(): steps 1..3, with step 0's and step
 
 template <CellKind K>
 int run_train(Index B, Index T, Index H, Index eval_size) {
-  TrainSpec spec;
-  spec.task.kind = TaskKind::adding;
-  spec.task.T = T;
-  spec.model.cell = K;
-  spec.model.hidden_size = H;
-  spec.optimizer.kind = OptimizerKind::adam;
-  spec.clip.norm = 1.0;
-  spec.batch = B;
-  spec.steps = kTrainSteps;
-  spec.eval_every = kTrainSteps;
-  spec.checkpoint_every = kTrainSteps;
+  TrainSpec spec = adding_train_spec(K, B, T, H, kTrainSteps);
   spec.eval_size = eval_size;
   TrainState<float> state = initial_state<float>(spec);
   long long params = 0, readout = 0;

@@ -35,20 +35,10 @@ constexpr Index kInputs = 2;  // the adding task's channels: value and marker
 
 /// The spec of a run that never reaches its last step nor a scheduled evaluation.
 TrainSpec loop_spec(CellKind k, Index B, Index T, Index H) {
-  TrainSpec spec;
-  spec.task.kind = TaskKind::adding;
-  spec.task.T = T;
-  spec.model.cell = k;
-  spec.model.hidden_size = H;
-  spec.optimizer.kind = OptimizerKind::adam;
-  spec.optimizer.lr = 1e-3;
-  spec.clip.norm = 1.0;
-  spec.batch = B;
-  spec.steps = 1'000'000'000;       // the largest a spec allows: the stop hook ends the run long before
-  spec.eval_every = spec.steps;     // no evaluation after step 0's
-  spec.checkpoint_every = spec.steps;
-  spec.eval_size = 1;               // step 0's evaluation (untimed) on one sequence
-  spec.seed = 1;
+  // The most steps a spec allows: the stop hook ends the run long before, so
+  // there is no evaluation after step 0's, which is untimed, on one sequence.
+  TrainSpec spec = adding_train_spec(k, B, T, H, 1'000'000'000);
+  spec.eval_size = 1;
   return spec;
 }
 

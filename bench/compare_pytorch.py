@@ -231,10 +231,13 @@ def time_calls(f, n):
 RNNSCOPE_CONTEXT = {}  # the benchmark binaries' context (matrix_kernel: the kernels rnnscope ran on)
 
 
-def run_bench(binary, pattern, repetitions, env=None):
-    """Per-repetition real times (seconds) and the last counters of the benchmarks matching pattern."""
+def benchmark_runs(binary, pattern, repetitions, env=None, interleaved=False):
+    """The iteration runs of the benchmarks matching pattern (Google Benchmark's JSON), each with
+    its real time in seconds as "seconds"."""
     cmd = [binary, f"--benchmark_filter={pattern}", f"--benchmark_repetitions={repetitions}",
            "--benchmark_format=json", "--benchmark_min_time=0.2"]
+    if interleaved:
+        cmd.append("--benchmark_enable_random_interleaving=true")
     res = subprocess.run(cmd, capture_output=True, text=True, env=RNNSCOPE_ENV if env is None else env)
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
@@ -245,7 +248,15 @@ def run_bench(binary, pattern, repetitions, env=None):
     runs = [b for b in data["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
     if not runs:
         raise RuntimeError(f"no benchmark matches {pattern!r} in {binary}")
-    return [b["real_time"] * scale[b["time_unit"]] for b in runs], runs[-1]
+    for b in runs:
+        b["seconds"] = b["real_time"] * scale[b["time_unit"]]
+    return runs
+
+
+def run_bench(binary, pattern, repetitions, env=None):
+    """Per-repetition real times (seconds) and the last counters of the benchmarks matching pattern."""
+    runs = benchmark_runs(binary, pattern, repetitions, env)
+    return [b["seconds"] for b in runs], runs[-1]
 
 
 def bench_name(cell, B, T, I, H):
@@ -337,17 +348,7 @@ def rnnscope_loop_steps(cli, cell, B, T, H, steps, workdir):
 
 def run_interleaved(binary, pattern, repetitions):
     """The repetitions of every benchmark matching pattern, in one process, interleaved at random."""
-    cmd = [binary, f"--benchmark_filter={pattern}", f"--benchmark_repetitions={repetitions}",
-           "--benchmark_format=json", "--benchmark_min_time=0.2", "--benchmark_enable_random_interleaving=true"]
-    res = subprocess.run(cmd, capture_output=True, text=True, env=RNNSCOPE_ENV)
-    if res.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
-    data = json.loads(res.stdout)
-    if "matrix_kernel" in data.get("context", {}):
-        RNNSCOPE_CONTEXT["matrix_kernel"] = data["context"]["matrix_kernel"]
-    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-    return [(r["name"], r["real_time"] * scale[r["time_unit"]]) for r in data["benchmarks"]
-            if r.get("run_type", "iteration") == "iteration"]
+    return [(r["name"], r["seconds"]) for r in benchmark_runs(binary, pattern, repetitions, interleaved=True)]
 
 
 def loop_overhead(args, binary, cell, B, T, H):

@@ -11,6 +11,7 @@
 
 #include "rnnscope/sequence/model.hpp"
 #include "rnnscope/training/step.hpp"
+#include "rnnscope/training/trainer.hpp"
 
 namespace rnnscope::bench {
 
@@ -48,6 +49,26 @@ typename Cell::Scalar train_step(Cell& cell, const Mat<typename Cell::Scalar>& x
                                  const Mat<typename Cell::Scalar>& target,
                                  typename Cell::Scalar learning_rate) {
   return TrainingStep<Cell>()(cell, x, B, target, learning_rate);
+}
+
+/// The adding task of the training benchmarks (I = 2) with the loop of
+/// `rnnscope train` on its Adam (lr 0.001) and --clip-norm 1: B sequences of
+/// T steps, H hidden units, `steps` steps with evaluation and checkpoints
+/// only at the end.
+inline TrainSpec adding_train_spec(CellKind cell, Index B, Index T, Index H, Index steps) {
+  TrainSpec spec;
+  spec.task.kind = TaskKind::adding;
+  spec.task.T = T;
+  spec.model.cell = cell;
+  spec.model.hidden_size = H;
+  spec.optimizer.kind = OptimizerKind::adam;
+  spec.optimizer.lr = 1e-3;
+  spec.clip.norm = 1.0;
+  spec.batch = B;
+  spec.steps = steps;
+  spec.eval_every = steps;
+  spec.checkpoint_every = steps;
+  return spec;
 }
 
 }  // namespace rnnscope::bench

@@ -380,7 +380,7 @@ TEST(TrainingResume, HalfThenResumeEqualsWhole) {
 }
 
 // A step whose gradient or update is not finite stops the run, naming the step.
-TEST(TrainingDivergence, NamesTheStepAndKeepsTheModelUnsaved) {
+TEST(TrainingDivergence, StopsAndNamesTheStep) {
   TrainSpec spec;
   spec.task = TaskSpec{TaskKind::recall, 8, -1};
   spec.model.cell = CellKind::rnn_relu;

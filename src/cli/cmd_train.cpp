@@ -85,10 +85,9 @@ TrainSpec spec_of(const Options& o, const CLI::App* cmd) {
     s.task.lag = o.lag;
     s.task.validate();
   }
-  s.model = model_spec(o.cell, 1, static_cast<int>(std::clamp<Index>(o.hidden, -1, 1 << 20)),
-                       static_cast<int>(std::clamp<Index>(o.layers, -1, 1 << 20)), !o.no_bias, o.dt);
   require(o.hidden >= 1 && o.hidden <= 16384, fmt::format("--hidden must be in 1..16384, got {}", o.hidden));
   require(o.layers >= 1 && o.layers <= 64, fmt::format("--layers must be in 1..64, got {}", o.layers));
+  s.model = model_spec(o.cell, 1, static_cast<int>(o.hidden), static_cast<int>(o.layers), !o.no_bias, o.dt);
   if (o.init == "chrono") {
     s.init = Init::pytorch;
     s.chrono = true;

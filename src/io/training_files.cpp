@@ -100,7 +100,6 @@ Dataset<S> load_dataset(const TensorFile& file, TrainLoss loss, Index classes) {
           fmt::format("input must be a non-empty (T, N, I) tensor, got {}", input.shape_string()));
   const std::int64_t T = input.shape[0], N = input.shape[1];
   Dataset<S> d;
-  d.loss = loss;
   d.all.batch = N;
   d.all.input = to_sequence<S>(input);
   require(d.all.input.allFinite(), "input holds a non-finite value");

@@ -6,41 +6,21 @@
 #include <cmath>
 #include <limits>
 
+#include "plot.hpp"
 #include "rnnscope/io/json.hpp"
 
 namespace rnnscope {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using detail::add_figure;
+using detail::kNaN;
+using detail::line;
+using detail::screen_rows;
+
 constexpr size_t kMaxColumns = 80, kMaxRows = 100;  // heatmap cells drawn (the CSV keeps every value)
 
-Series make_series(std::string label, std::vector<double> x = {}, std::vector<double> y = {},
-                   Series::Style style = Series::Style::lines) {
-  Series s;
-  s.label = std::move(label);
-  s.x = std::move(x);
-  s.y = std::move(y);
-  s.style = style;
-  return s;
-}
-
 std::string cell_or_empty(double v) { return std::isnan(v) ? std::string() : format_number(v); }
-
-/// At most `limit` indices spread evenly over 0..n-1, the first and the last included.
-std::vector<size_t> spread(size_t n, size_t limit) {
-  std::vector<size_t> idx;
-  if (n <= limit) {
-    for (size_t i = 0; i < n; ++i) idx.push_back(i);
-    return idx;
-  }
-  for (size_t k = 0; k < limit; ++k) {
-    const size_t i = static_cast<size_t>(std::llround(static_cast<double>(k) * static_cast<double>(n - 1) /
-                                                      static_cast<double>(limit - 1)));
-    if (idx.empty() || idx.back() != i) idx.push_back(i);
-  }
-  return idx;
-}
 
 std::string metric_name(const TrainSpec& spec) {
   switch (spec.task.kind) {
@@ -77,14 +57,14 @@ Figure learning_curve(const TrainingRecord& r) {
   for (const auto& row : r.curve)
     if (row.step > 0 && std::isfinite(row.train_loss)) steps.push_back(&row);
   const size_t window = std::max<size_t>(1, steps.size() / 300);
-  Series train = make_series("training loss (window mean)");
+  Series train = line("training loss (window mean)", {}, {});
   for (size_t i = 0; i + window <= steps.size(); i += window) {
     double sum = 0;
     for (size_t k = i; k < i + window; ++k) sum += steps[k]->train_loss;
     train.x.push_back(static_cast<double>(steps[i + window - 1]->step));
     train.y.push_back(sum / static_cast<double>(window));
   }
-  Series eval = make_series("evaluation loss", {}, {}, Series::Style::linespoints);
+  Series eval = line("evaluation loss", {}, {}, Series::Style::linespoints);
   for (const auto& row : r.curve)
     if (!std::isnan(row.eval_loss)) {
       eval.x.push_back(static_cast<double>(row.step));
@@ -92,13 +72,13 @@ Figure learning_curve(const TrainingRecord& r) {
     }
   f.series = {train, eval};
   if (std::isfinite(r.baseline) && !eval.x.empty()) {
-    Series base = make_series(fmt::format("baseline {:.4g}", r.baseline), {0.0, static_cast<double>(r.step)},
+    Series base = line(fmt::format("baseline {:.4g}", r.baseline), {0.0, static_cast<double>(r.step)},
                               {r.baseline, r.baseline}, Series::Style::dashed);
     base.colour = Series::grey;
     f.series.push_back(base);
   }
   if (r.spec.task.kind == TaskKind::adding || r.spec.task.kind == TaskKind::recall) {
-    Series solved = make_series("solved below 0.01", {0.0, static_cast<double>(r.step)}, {0.01, 0.01},
+    Series solved = line("solved below 0.01", {0.0, static_cast<double>(r.step)}, {0.01, 0.01},
                                 Series::Style::dashed);
     solved.colour = Series::grey;
     solved.dash = 3;
@@ -114,7 +94,7 @@ Figure metric_curve(const TrainingRecord& r) {
   f.xlabel = "training step";
   f.ylabel = metric_name(r.spec);
   f.caption = "The task's evaluation metric at each evaluation.";
-  Series s = make_series(metric_name(r.spec), {}, {}, Series::Style::linespoints);
+  Series s = line(metric_name(r.spec), {}, {}, Series::Style::linespoints);
   for (const auto& row : r.curve)
     if (!std::isnan(row.eval_metric)) {
       s.x.push_back(static_cast<double>(row.step));
@@ -136,7 +116,7 @@ Figure flow_heatmap(const TrainingRecord& r) {
   Heatmap h;
   h.colour_label = "log10 gradient ratio";
   const size_t T = r.flow.front().log10_ratio.size();
-  const auto cols = spread(r.flow.size(), kMaxColumns), rows = spread(T, kMaxRows);
+  const auto cols = screen_rows(r.flow.size(), kMaxColumns), rows = screen_rows(T, kMaxRows);
   for (size_t j : cols) h.x.push_back(static_cast<double>(r.flow[j].step));
   for (size_t i : rows) h.y.push_back(static_cast<double>(i));
   for (size_t i : rows)
@@ -152,8 +132,8 @@ Figure flow_curves(const TrainingRecord& r) {
   f.xlabel = "distance d (steps back from the last)";
   f.ylabel = "log10 ||dL/ds(T-1-d)|| / ||dL/ds(T-1)||";
   f.caption = "The gradient flow of the heatmap at a few evaluations, first to last.";
-  for (size_t j : spread(r.flow.size(), 6)) {
-    Series s = make_series(fmt::format("step {}", r.flow[j].step));
+  for (size_t j : screen_rows(r.flow.size(), 6)) {
+    Series s = line(fmt::format("step {}", r.flow[j].step), {}, {});
     for (size_t d = 0; d < r.flow[j].log10_ratio.size(); ++d) {
       s.x.push_back(static_cast<double>(d));
       s.y.push_back(r.flow[j].log10_ratio[d]);
@@ -207,14 +187,11 @@ Section training_section(OutputFolder& out, const TrainingRecord& r) {
   s.html.title = fmt::format("Training: {}, {}", task_title(r.spec), cell_label(r.spec.model));
   out.table("curve.csv", curve_table(r.curve));
   out.table("gradient_flow.csv", flow_table(r.flow));
-  out.figure(learning_curve(r));
-  out.figure(metric_curve(r));
-  s.html.figures = {"learning_curve", "eval_metric"};
+  add_figure(out, s, learning_curve(r));
+  add_figure(out, s, metric_curve(r));
   if (!r.flow.empty()) {
-    out.figure(flow_heatmap(r));
-    out.figure(flow_curves(r));
-    s.html.figures.push_back("gradient_flow");
-    s.html.figures.push_back("gradient_flow_curves");
+    add_figure(out, s, flow_heatmap(r));
+    add_figure(out, s, flow_curves(r));
   }
   s.html.tables = {"curve.csv", "gradient_flow.csv"};
   const CurveRow* last_eval = nullptr;

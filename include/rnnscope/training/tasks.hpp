@@ -81,11 +81,10 @@ Batch<S> make_batch(const TaskSpec& task, Index batch, Rng& rng);
 template <Scalar S>
 Batch<S> select_batch(const Batch<S>& all, const std::vector<Index>& idx);
 
-/// The user's data: N sequences, the loss, and (cross-entropy) the number of classes.
+/// The user's data: N sequences and (cross-entropy) the number of classes.
 template <Scalar S>
 struct Dataset {
   Batch<S> all;  ///< every sequence, in the file's order
-  TrainLoss loss = TrainLoss::mse_last;
   Index classes = 0;  ///< cross-entropy: output size (labels are 0..classes-1)
   std::uint64_t fingerprint = 0;  ///< FNV-1a of the values, to recognise the same data at a resume
   Index size() const { return all.batch; }
