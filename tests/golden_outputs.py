@@ -57,7 +57,7 @@ for stem in ANALYZED:
     CASES["analyze_" + stem] = ["analyze", "--quiet", "--model", "MODEL", "--input", "INPUT", "--out", "OUT"]
 
 KERNEL = [(re.compile(r'("matrix_kernel": )"[^"]*"'), r'\1"(masked)"'),
-          (re.compile(r"(<th>matrix_kernel</th><td>)[^<]*(</td>)"), r"\1(masked)\2")]
+          (re.compile(r"(<th[^>]*>matrix_kernel</th><td>)[^<]*(</td>)"), r"\1(masked)\2")]
 TIME = re.compile(r" in [0-9.]+ s$", re.M)
 
 

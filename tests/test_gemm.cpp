@@ -100,21 +100,25 @@ TEST(Gemm, KernelIsNamed) {
 }
 
 // RNNSCOPE_GEMM as this process saw it: "eigen" forces Eigen's kernels and the
-// description says so; another value (not "openblas") is ignored and the
-// description names it. CTest runs this binary again with RNNSCOPE_GEMM=eigen
-// (every product then on Eigen's kernels, its depth slicing included, on any
-// machine) and with an unknown value (tests/CMakeLists.txt); without either
-// the case has nothing to check and is skipped.
+// description says so, "openblas" forces OpenBLAS's (in a build with it);
+// another value is ignored and the description names it. CTest runs this
+// binary again with RNNSCOPE_GEMM=eigen (every product then on Eigen's
+// kernels, its depth slicing included, on any machine), =openblas and an
+// unknown value (tests/CMakeLists.txt); without one the case has nothing to
+// check and is skipped.
 TEST(Gemm, TheEnvironmentsChoiceIsTakenOrNamedAsIgnored) {
   const char* env = std::getenv("RNNSCOPE_GEMM");
   const std::string forced = env ? env : "", d = gemm_kernel_description();
   if (forced == "eigen") {
     EXPECT_EQ(gemm_kernel(), GemmKernel::eigen);
     EXPECT_NE(d.find("(RNNSCOPE_GEMM=eigen)"), std::string::npos) << d;
-  } else if (!forced.empty() && forced != "openblas") {
+  } else if (forced == "openblas") {
+    EXPECT_EQ(gemm_kernel(), GemmKernel::openblas);
+    EXPECT_NE(d.find("(RNNSCOPE_GEMM=openblas)"), std::string::npos) << d;
+  } else if (!forced.empty()) {
     EXPECT_NE(d.find("(RNNSCOPE_GEMM=" + forced + " ignored: expected eigen or openblas)"), std::string::npos) << d;
   } else {
-    GTEST_SKIP() << "RNNSCOPE_GEMM is neither eigen nor an unknown value in this run";
+    GTEST_SKIP() << "RNNSCOPE_GEMM is not set in this run";
   }
 }
 

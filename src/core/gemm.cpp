@@ -39,12 +39,21 @@ constexpr int eigen_vector_bits() {
 /// 512 for its AVX-512 sets, 256 for its AVX2 and AVX sets, 128 for the rest,
 /// among them "Prescott", the generic x86-64 set it runs on a CPU it does not
 /// recognise.
-int openblas_vector_bits(const std::string& core) {
+[[maybe_unused]] int openblas_vector_bits(const std::string& core) {
   for (const char* c : {"SkylakeX", "Cooperlake", "SapphireRapids"})
     if (core == c) return 512;
   for (const char* c : {"Haswell", "Zen", "Sandybridge", "Bulldozer", "Piledriver", "Steamroller", "Excavator"})
     if (core == c) return 256;
   return 128;
+}
+
+/// Whether this is an Intel CPU (x86 only; false elsewhere).
+[[maybe_unused]] bool cpu_is_intel() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_is("intel");
+#else
+  return false;
+#endif
 }
 
 KernelChoice choose() {
@@ -61,9 +70,13 @@ KernelChoice choose() {
   // a training step (docs/performance.md).
   const int blas_bits = openblas_vector_bits(core), eigen_bits = eigen_vector_bits();
   const bool narrower = blas_bits < eigen_bits;
+  // At the same width the vendor decides: on the AMD EPYC (Zen 4) OpenBLAS's
+  // kernels were faster for the larger products, on the Intel Xeon Eigen's
+  // were faster for every training shape measured (docs/performance.md).
+  const bool intel = cpu_is_intel();
   if (forced == "eigen") {
     c.description = eigen_name() + " (RNNSCOPE_GEMM=eigen)";
-  } else if (forced == "openblas" || !narrower) {
+  } else if (forced == "openblas" || (!narrower && !intel)) {
     // One OpenBLAS thread per call. In OpenBLAS's OpenMP build this also sets
     // OpenMP's thread count (omp_set_num_threads), which is rnnscope's own
     // setting (--threads, OMP_NUM_THREADS): restore it.
@@ -76,9 +89,11 @@ KernelChoice choose() {
 #endif
     c.kernel = GemmKernel::openblas;
     c.description = blas + (forced == "openblas" ? " (RNNSCOPE_GEMM=openblas)" : "");
-  } else {
+  } else if (narrower) {
     c.description = fmt::format("{} ({}-bit kernels): {} runs {}-bit kernels on this CPU", eigen_name(), eigen_bits,
                                 blas, blas_bits);
+  } else {
+    c.description = fmt::format("{} ({}-bit kernels): faster than {} on Intel CPUs", eigen_name(), eigen_bits, blas);
   }
 #else
   c.description = eigen_name() + (forced == "openblas" ? " (built without OpenBLAS)" : "");

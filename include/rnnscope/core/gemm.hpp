@@ -1,10 +1,11 @@
 // Matrix products C (+)= op(A) op(B) of the cells, on one of two kernels:
 //
 //   OpenBLAS  sgemm/dgemm, when rnnscope was built with it (RNNSCOPE_BLAS,
-//             the default) and it runs its own kernels for this CPU. On an
-//             AVX-512 machine it is faster than Eigen's for the larger
-//             products of a training step, on a par for the small ones
-//             (docs/performance.md).
+//             the default), it runs its own kernels for this CPU and the CPU
+//             is not Intel's. On an AMD EPYC (Zen 4) it is faster than Eigen's
+//             for the larger products of a training step, on a par for the
+//             small ones; on an Intel Xeon Eigen's were faster for every
+//             training shape measured (docs/performance.md).
 //   Eigen     otherwise, and always for small products (below kBlasMinWork
 //             multiply-adds, or a single column), where a library call costs
 //             more than it saves.
