@@ -8,12 +8,13 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <filesystem>
 #include <limits>
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "stop_signals.hpp"
+#include "training_options.hpp"
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/io/model_file.hpp"
 #include "rnnscope/io/training_files.hpp"
@@ -25,55 +26,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-volatile std::sig_atomic_t g_stop = 0;
-extern "C" void on_stop_signal(int) { g_stop = 1; }
-
-/// Installs the SIGINT/SIGTERM handlers for its lifetime.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop = 0;
-    struct sigaction sa{};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~StopSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  struct sigaction old_int_{}, old_term_{};
-};
-
 struct Options {
   RunOptions run;
-  std::string task = "adding", cell = "lstm", init = "pytorch", model, data, loss = "mse_last";
-  std::string optimizer = "adam", dtype = "f32", resume;
-  Index T = 100, lag = -1, hidden = 128, layers = 1;
-  bool no_bias = false;
-  double dt = 0.1, scale = 1.0, forget_bias = 0.0, chrono_tmax = 0.0;
-  // The defaults solve the adding problem at T = 100 with the LSTM in about a
-  // thousand steps (docs/training.md): Adam's lr 0.001 (torch's default) took
-  // more than 3000 on the same runs.
-  double lr = 1e-2, momentum = 0, dampening = 0, weight_decay = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8,
-         alpha = 0.99;
-  bool nesterov = false;
-  double clip_norm = 1.0, clip_value = 0.0;
-  Index batch = 50, steps = 2000, eval_every = 100, eval_size = 500, checkpoint_every = 500;
-  std::uint64_t seed = 1;
+  TrainingOptions train;
+  std::string task = "adding", cell = "lstm", init = "pytorch", model, data, loss = "mse_last", resume;
+  Index T = 100, lag = -1, checkpoint_every = 500;
 };
 
-/// Whether the option was given on the command line.
-bool given(const CLI::App* cmd, const std::string& name) { return cmd->get_option(name)->count() > 0; }
-
-
 TrainSpec spec_of(const Options& o, const CLI::App* cmd) {
-  TrainSpec s;
+  TrainSpec s = training_spec(o.train, cmd, o.init == "chrono");
   if (!o.data.empty()) {
     require(!given(cmd, "--task"), "--task and --data exclude each other: --data is the task");
     s.task.kind = TaskKind::data;
@@ -85,38 +46,14 @@ TrainSpec spec_of(const Options& o, const CLI::App* cmd) {
     s.task.lag = o.lag;
     s.task.validate();
   }
-  require(o.hidden >= 1 && o.hidden <= 16384, fmt::format("--hidden must be in 1..16384, got {}", o.hidden));
-  require(o.layers >= 1 && o.layers <= 64, fmt::format("--layers must be in 1..64, got {}", o.layers));
-  s.model = model_spec(o.cell, 1, static_cast<int>(o.hidden), static_cast<int>(o.layers), !o.no_bias, o.dt);
+  s.model.cell = parse_cell(o.cell);
   if (o.init == "chrono") {
     s.init = Init::pytorch;
     s.chrono = true;
   } else {
     s.init = parse_init(o.init);
-    require(!given(cmd, "--chrono-tmax"), "--chrono-tmax is an option of --init chrono");
   }
-  s.scale = o.scale;
-  s.forget_bias = o.forget_bias;
-  s.chrono_tmax = o.chrono_tmax;
-  s.optimizer.kind = parse_optimizer(o.optimizer);
-  s.optimizer.lr = o.lr;
-  s.optimizer.momentum = o.momentum;
-  s.optimizer.dampening = o.dampening;
-  s.optimizer.nesterov = o.nesterov;
-  s.optimizer.weight_decay =
-      given(cmd, "--weight-decay") ? o.weight_decay : OptimizerSpec::default_weight_decay(s.optimizer.kind);
-  s.optimizer.beta1 = o.beta1;
-  s.optimizer.beta2 = o.beta2;
-  s.optimizer.eps = o.eps;
-  s.optimizer.alpha = o.alpha;
-  s.clip.norm = o.clip_norm;
-  s.clip.value = o.clip_value;
-  s.batch = o.batch;
-  s.steps = o.steps;
-  s.eval_every = o.eval_every;
-  s.eval_size = o.eval_size;
   s.checkpoint_every = o.checkpoint_every;
-  s.seed = o.seed;
   return s;
 }
 
@@ -176,7 +113,7 @@ template <Scalar S>
 Prepared<S> prepare_resume(const Options& o, const CLI::App* cmd, const TensorFile& checkpoint) {
   Prepared<S> p;
   p.spec = checkpoint_spec(checkpoint);
-  if (given(cmd, "--steps")) p.spec.steps = o.steps;
+  if (given(cmd, "--steps")) p.spec.steps = o.train.steps;
   p.model_spec = read_model_spec([&] {
     TensorFile m;
     for (const auto& [k, v] : checkpoint.metadata)
@@ -233,7 +170,7 @@ void run_typed(const Options& o, const CLI::App* cmd, const TensorFile* checkpoi
   Index recent = 0;
   TrainHooks<S> hooks;
   StopSignals signals;
-  hooks.stop_requested = [] { return g_stop != 0; };
+  hooks.stop_requested = [] { return StopSignals::requested(); };
   hooks.checkpoint = save_checkpoint;
   hooks.on_step = [&](const CurveRow& row) {
     if (row.step == 0) {
@@ -312,8 +249,9 @@ void run(const Options& o, const CLI::App* cmd) {
       run_typed<float>(o, cmd, &checkpoint);
     return;
   }
-  require(o.dtype == "f32" || o.dtype == "f64", fmt::format("--dtype must be f32 or f64, got '{}'", o.dtype));
-  if (o.dtype == "f64")
+  require(o.train.dtype == "f32" || o.train.dtype == "f64",
+          fmt::format("--dtype must be f32 or f64, got '{}'", o.train.dtype));
+  if (o.train.dtype == "f64")
     run_typed<double>(o, cmd, nullptr);
   else
     run_typed<float>(o, cmd, nullptr);
@@ -335,40 +273,12 @@ void register_train(CLI::App& app) {
   cmd->add_option("--data", o->data, "your data instead of a task: safetensors with input (T, N, I) and target");
   cmd->add_option("--loss", o->loss, "with --data: mse_last, mse_all, ce_last or ce_all")->capture_default_str();
   cmd->add_option("--cell", o->cell, "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or ctrnn")->capture_default_str();
-  cmd->add_option("--hidden", o->hidden, "hidden units H")->capture_default_str();
-  cmd->add_option("--layers", o->layers, "stacked layers")->capture_default_str();
-  cmd->add_flag("--no-bias", o->no_bias, "no bias vectors in the recurrent layers");
-  cmd->add_option("--dt", o->dt, "Euler step of the ctrnn cell")->capture_default_str();
   cmd->add_option("--init", o->init, "pytorch, xavier, orthogonal, identity, scaled or chrono (lstm)")
       ->capture_default_str();
-  cmd->add_option("--scale", o->scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
-      ->capture_default_str();
-  cmd->add_option("--forget-bias", o->forget_bias, "added to the LSTM forget-gate bias")->capture_default_str();
-  cmd->add_option("--chrono-tmax", o->chrono_tmax, "T_max of --init chrono (default: the sequence length)");
   cmd->add_option("--model", o->model, "start from this model file (its readout too, if it has one)");
-  cmd->add_option("--optimizer", o->optimizer, "sgd, adam, adamw or rmsprop (torch.optim's equations)")
-      ->capture_default_str();
-  cmd->add_option("--lr", o->lr, "learning rate (torch's default for adam is 0.001; see docs/training.md)")
-      ->capture_default_str();
-  cmd->add_option("--momentum", o->momentum, "sgd, rmsprop")->capture_default_str();
-  cmd->add_option("--dampening", o->dampening, "sgd")->capture_default_str();
-  cmd->add_flag("--nesterov", o->nesterov, "sgd: Nesterov momentum");
-  cmd->add_option("--weight-decay", o->weight_decay, "L2 penalty (default: 0.01 for adamw, else 0)");
-  cmd->add_option("--beta1", o->beta1, "adam, adamw")->capture_default_str();
-  cmd->add_option("--beta2", o->beta2, "adam, adamw")->capture_default_str();
-  cmd->add_option("--eps", o->eps, "adam, adamw, rmsprop")->capture_default_str();
-  cmd->add_option("--alpha", o->alpha, "rmsprop's smoothing constant")->capture_default_str();
-  cmd->add_option("--clip-norm", o->clip_norm, "clip_grad_norm_ over every parameter (0: off)")->capture_default_str();
-  cmd->add_option("--clip-value", o->clip_value, "clip_grad_value_ (0: off)")->capture_default_str();
-  cmd->add_option("--batch", o->batch, "sequences per step")->capture_default_str();
-  cmd->add_option("--steps", o->steps, "training steps in all (with --resume: the new total)")->capture_default_str();
-  cmd->add_option("--eval-every", o->eval_every, "steps between evaluations (and gradient-flow records)")
-      ->capture_default_str();
-  cmd->add_option("--eval-size", o->eval_size, "held-out evaluation sequences of a task")->capture_default_str();
+  add_training_options(cmd, o->train, "training steps in all (with --resume: the new total)");
   cmd->add_option("--checkpoint-every", o->checkpoint_every, "steps between checkpoints")->capture_default_str();
-  cmd->add_option("--dtype", o->dtype, "f32 or f64")->capture_default_str();
   cmd->add_option("--resume", o->resume, "continue the run in this folder (to --steps in all)");
-  add_seed_option(cmd, o->seed);
   add_run_options(cmd, o->run, "train_out");
   cmd->callback([o, cmd] { run(*o, cmd); });
 }

@@ -32,5 +32,6 @@ void register_report(CLI::App& app);
 void register_analyze(CLI::App& app);
 void register_init(CLI::App& app);
 void register_train(CLI::App& app);
+void register_learnability(CLI::App& app);
 
 }  // namespace rnnscope::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   rnnscope::cli::register_analyze(app);
   rnnscope::cli::register_init(app);
   rnnscope::cli::register_train(app);
+  rnnscope::cli::register_learnability(app);
   // CLI11 reports an unknown first word as a missing subcommand; name it instead.
   if (argc >= 2 && argv[1][0] != '-') {
     std::string names;

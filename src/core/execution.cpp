@@ -20,8 +20,11 @@ ThreadScope::ThreadScope(const Execution& execution) {
   execution.validate();
   if (execution.threads == 0) return;
   applied_ = true;
+  // Eigen's count is the process's, not the thread's: it is written only when
+  // it changes, so that scopes of the same count on several threads (the runs
+  // of a learnability study) never write it at once.
   previous_eigen_ = Eigen::nbThreads();
-  Eigen::setNbThreads(execution.threads);
+  if (previous_eigen_ != execution.threads) Eigen::setNbThreads(execution.threads);
 #ifdef _OPENMP
   previous_omp_ = omp_get_max_threads();
   omp_set_num_threads(execution.threads);  // the threads of for_slices (cells/batch_schedule.hpp)
@@ -30,7 +33,7 @@ ThreadScope::ThreadScope(const Execution& execution) {
 
 ThreadScope::~ThreadScope() {
   if (!applied_) return;
-  Eigen::setNbThreads(previous_eigen_);
+  if (Eigen::nbThreads() != previous_eigen_) Eigen::setNbThreads(previous_eigen_);
 #ifdef _OPENMP
   omp_set_num_threads(previous_omp_);
 #endif

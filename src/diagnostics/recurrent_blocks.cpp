@@ -31,6 +31,10 @@ template std::vector<RecurrentBlock> recurrent_blocks(const Elman<double>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const CtRnn<double>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const LSTM<double>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const GRU<double>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const Elman<float>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const CtRnn<float>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const LSTM<float>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const GRU<float>&);
 
 std::vector<BlockSpectrum> analyse_blocks(const std::vector<RecurrentBlock>& blocks, double gamma, int max_n) {
   std::vector<BlockSpectrum> out;
