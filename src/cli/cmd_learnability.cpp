@@ -93,6 +93,7 @@ std::string command_line(const LearnabilitySpec& spec, const std::string& out) {
 }
 
 void run(const Options& o, const CLI::App* cmd) {
+  execution(o.run).validate();  // --threads, before the folder is touched
   LearnabilitySpec spec;
   std::vector<LearnabilityRow> rows;
   std::optional<OutputFolder> out;
@@ -142,7 +143,6 @@ void run(const Options& o, const CLI::App* cmd) {
   save();
 
   Progress progress(o.run.quiet);
-  execution(o.run).validate();
 #ifdef _OPENMP
   const int processors = omp_get_max_threads();  // OMP_NUM_THREADS, else every core
 #else

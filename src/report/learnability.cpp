@@ -23,6 +23,14 @@ std::string task_name(const LearnabilitySpec& spec) {
   return std::string(to_string(t.kind));
 }
 
+double median_of(std::vector<double> v) {
+  std::erase_if(v, [](double x) { return !std::isfinite(x); });
+  if (v.empty()) return kNaN;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 std::vector<const LearnabilityRate*> rates_of(const LearnabilityResult& r, std::size_t arm) {
   std::vector<const LearnabilityRate*> out;
   for (const auto& rate : r.rates)
@@ -138,14 +146,6 @@ Separation best_separation(const std::vector<LearnabilityRow>& rows) {
   return best;
 }
 
-double median_of(std::vector<double> v) {
-  std::erase_if(v, [](double x) { return !std::isfinite(x); });
-  if (v.empty()) return kNaN;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 }  // namespace
 
 std::string arm_label(const LearnabilityArm& arm) {
@@ -217,7 +217,16 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
     if (!all.empty()) parts.push_back("every seed learned with " + join(all));
     if (!some.empty()) parts.push_back("some seeds with " + join(some));
     if (!none.empty()) parts.push_back("none with " + join(none));
-    per_length += fmt::format(" At T = {}: {}.", T, join(parts));
+    std::vector<double> yes, no;
+    for (const auto& row : result.rows)
+      if (row.T == T) (row.solved ? yes : no).push_back(row.lookback_log10);
+    const std::string ratios =
+        !yes.empty() && !no.empty()
+            ? fmt::format(" (initial look-back ratio over the sequence, median: 10^{:.1f} for the runs that learned, "
+                          "10^{:.1f} for those that did not)",
+                          median_of(yes), median_of(no))
+            : std::string();
+    per_length += fmt::format(" At T = {}: {}{}.", T, join(parts), ratios);
   }
 
   std::vector<double> learned, failed;
@@ -226,9 +235,9 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
   std::string prediction;
   if (!learned.empty() && !failed.empty()) {
     prediction = fmt::format(
-        " At initialisation, before any training, the runs that went on to learn passed a median 10^{:.1f} of the "
+        " Over all lengths, before any training, the runs that went on to learn passed a median 10^{:.1f} of the "
         "loss's gradient back over the whole sequence, those that did not 10^{:.1f}; the initial ratio alone, "
-        "split at 10^{:.1f}, puts {} of the {} runs on the right side.",
+        "split at its best threshold (10^{:.1f}), puts {} of the {} runs on the side of their outcome.",
         median_of(learned), median_of(failed), sep.threshold, sep.correct, sep.total);
   } else {
     prediction = learned.empty() ? " No run learned the task." : " Every run learned the task.";

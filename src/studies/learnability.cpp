@@ -36,11 +36,15 @@ double median(std::vector<double> v) {
 /// own stream of the run's seed, apart from the trainer's.
 Rng diagnostics_rng(std::uint64_t seed) { return Rng(seed * 0x9E3779B97F4A7C15ULL ^ 0x4C59415055ULL); }
 
-/// The initialised first layer's Lyapunov exponent and block norms.
-template <Scalar S>
-void initial_diagnostics(const TrainSpec& spec, const Model<S>& model, LearnabilityRow& row) {
+/// The diagnostics of the initialised network, in double whatever the run's
+/// precision (a float chain of a few hundred steps underflows): the network
+/// the run's seed initialises, its first layer's Lyapunov exponent and block
+/// norms, and the gradient flow of the task's loss on the run's evaluation set
+/// (train() stopped before its first step records it).
+void initial_diagnostics(const TrainSpec& spec, LearnabilityRow& row) {
+  TrainState<double> state = initial_state<double>(spec);
   Rng rng = diagnostics_rng(spec.seed);
-  const Batch<S> batch = make_batch<S>(spec.task, kLyapunovSequences, rng);
+  const Batch<double> batch = make_batch<double>(spec.task, kLyapunovSequences, rng);
   std::visit(
       [&](const auto& stack) {
         const auto& cell = stack.layer(0);
@@ -57,7 +61,12 @@ void initial_diagnostics(const TrainSpec& spec, const Model<S>& model, Learnabil
           row.rho_max = std::max(row.rho_max, s.spectral_radius);
         }
       },
-      model);
+      state.model);
+  TrainHooks<double> hooks;
+  hooks.stop_requested = [] { return true; };
+  train<double>(spec, state, Execution{1, nullptr}, hooks);
+  require(!state.flow.empty() && state.flow.front().step == 0, "learnability: no initial gradient flow was recorded");
+  row.lookback_log10 = state.flow.front().log10_ratio.back();
 }
 
 template <Scalar S>
@@ -70,8 +79,8 @@ LearnabilityRow run_typed(const LearnabilitySpec& spec, const LearnabilityRun& r
   row.T = run.T;
   row.seed = ts.seed;
 
+  initial_diagnostics(ts, row);
   TrainState<S> state = initial_state<S>(ts);
-  initial_diagnostics<S>(ts, state.model, row);
   TrainHooks<S> hooks;
   hooks.stop_requested = [&state] { return state.solved_at.has_value(); };
   const TrainOutcome outcome = train<S>(ts, state, Execution{1, nullptr}, hooks);
@@ -88,8 +97,6 @@ LearnabilityRow run_typed(const LearnabilitySpec& spec, const LearnabilityRun& r
       row.eval_metric = it->eval_metric;
       break;
     }
-  require(!state.flow.empty() && state.flow.front().step == 0, "learnability: the run recorded no initial flow");
-  row.lookback_log10 = state.flow.front().log10_ratio.back();
   return row;
 }
 

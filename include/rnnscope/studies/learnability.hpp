@@ -9,13 +9,17 @@
 // on where or alongside what it runs; a run stops early at the first
 // evaluation that solves the task.
 //
-// Measured on the initialised network of each run, before its first step:
+// Measured on the initialised network of each run, before its first step, in
+// double whatever the run's precision (the network the run's seed initialises,
+// whose float weights are these rounded; a float chain of a few hundred steps
+// underflows):
 //   lookback_log10  log10 ||dL/ds_0|| / ||dL/ds_(T-1)||: the gradient flow of
 //                   the task's loss over the whole sequence (L = T - 1), on the
-//                   run's evaluation set (the first row of its gradient flow)
-//   lyapunov_max    the largest Lyapunov exponent of the first layer, along
-//                   the first kLyapunovSequences evaluation-sized sequences of
-//                   the task, after a warm-up of T/10 steps, their mean
+//                   run's evaluation set (the step-0 record of train())
+//   lyapunov_max    the largest Lyapunov exponent of the first layer, the mean
+//                   over kLyapunovSequences sequences of the task, each after
+//                   a warm-up of T/10 steps; -inf when a sequence's chain
+//                   becomes exactly zero (a ReLU layer with every unit off)
 //   norm, rho       ||W||_2 and the spectral radius of each square recurrent
 //                   block of the first layer (W_hh; the LSTM's and GRU's gate
 //                   blocks), and their largest over the blocks
