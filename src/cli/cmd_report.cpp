@@ -27,7 +27,8 @@ void register_report(CLI::App& app) {
   auto* b = cmd->add_option("--batch", opts->spec.batch, "input sequences per initialisation (1..1000)")
                 ->capture_default_str();
   cmd->add_flag("--quick", opts->quick,
-                "a small report in a second or two: T 30, H 8, 2 seeds x 2 sequences unless given explicitly");
+                "a small report in a second or two: T 30, H 8, 2 seeds x 2 sequences unless given explicitly, and no "
+                "learnability runs");
   add_seed_option(cmd, opts->spec.seed);
   add_run_options(cmd, *opts, "rnnscope-report");
   cmd->callback([opts, t, h, s, b] {
@@ -38,6 +39,7 @@ void register_report(CLI::App& app) {
       if (h->count() == 0) o.spec.hidden = 8;
       if (s->count() == 0) o.spec.seeds = 2;
       if (b->count() == 0) o.spec.batch = 2;
+      o.spec.learnability = false;
     }
     o.spec.validate();
     Progress progress(o.quiet);

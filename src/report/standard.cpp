@@ -7,8 +7,13 @@
 #include <string>
 #include <utility>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/core/gemm.hpp"
+#include "rnnscope/report/learnability.hpp"
 
 namespace rnnscope {
 
@@ -77,10 +82,27 @@ void StandardReportSpec::validate() const {
   require(batch >= 1 && batch <= 1000, fmt::format("batch must be in 1..1000, got {}", batch));
 }
 
+LearnabilitySpec learnability_grid(std::uint64_t seed) {
+  LearnabilitySpec s;
+  s.arms = parse_arms({"lstm", "gru", "rnn_tanh", "rnn_relu"},
+                      {"lstm:pytorch", "gru:pytorch", "rnn_tanh:pytorch", "rnn_tanh:orthogonal", "rnn_relu:identity"});
+  s.lengths = {10, 30, 100};
+  s.seeds = 2;
+  s.train.model.hidden_size = 64;
+  s.train.steps = 1500;
+  s.train.eval_every = 100;
+  s.train.eval_size = 200;
+  s.train.optimizer.lr = 0.01;  // rnnscope train's defaults: Adam, lr 0.01, clip-norm 1, batch 50
+  s.train.clip.norm = 1.0;
+  s.train.batch = 50;
+  s.train.seed = seed;
+  return s;
+}
+
 StandardResults run_standard_studies(const StandardReportSpec& o, const Execution& execution) {
   o.validate();
   StandardResults r;
-  if (execution.progress) execution.progress->set_stages(7);
+  if (execution.progress) execution.progress->set_stages(o.learnability ? 8 : 7);
 
   r.activations = run_stage<ActivationsStudy>("activations: sigmoid' against tanh'",
                                               {{"activations", ActivationSpec{0.05, 20, 1}}}, execution)
@@ -124,6 +146,23 @@ StandardResults run_standard_studies(const StandardReportSpec& o, const Executio
   c2.dilations = {1, 2, 4, 8, 16};
   r.convs = run_stage<ConvStudy>("Conv1D stacks against distance",
                                  {{"Conv1D K=3 dilation 1-2-4", c1}, {"Conv1D K=2 dilation 1-16", c2}}, execution);
+  if (o.learnability) {
+    const LearnabilitySpec grid = learnability_grid(o.seed);
+    const auto runs = LearnabilityStudy::tasks(grid);
+    if (execution.progress)
+      execution.progress->begin(fmt::format("learnability: {} training runs", runs.size()),
+                                static_cast<int>(runs.size()));
+#ifdef _OPENMP
+    const int workers = execution.threads > 0 ? execution.threads : omp_get_max_threads();
+#else
+    const int workers = std::max(1, execution.threads);
+#endif
+    LearnabilityHooks hooks;
+    hooks.on_row = [&](const LearnabilityRow&) {
+      if (execution.progress) execution.progress->advance(1);
+    };
+    r.learnability = LearnabilityStudy::reduce(grid, run_learnability(grid, runs, workers, hooks));
+  }
   return r;
 }
 
@@ -138,6 +177,21 @@ std::vector<Section> write_standard_report(OutputFolder& out, const StandardRepo
   sections.push_back(lyapunov_section(out, r.lyapunov));
   sections.push_back(contributions_section(out, r.contributions));
   sections.push_back(conv_section(out, r.convs, r.lookback[1]));
+  const std::string full_study = "rnnscope learnability --out learnability_out";
+  if (r.learnability) {
+    sections.push_back(learnability_section(out, learnability_grid(o.seed), *r.learnability, "learnability_",
+                                            full_study));
+  } else {
+    Section s;
+    s.html.id = "learnability";
+    s.html.title = "Learnability";
+    s.html.reading = "Left out of this report (--quick): the training runs take about half a minute. The full "
+                     "study, with the runs' rows and the gradients at initialisation: <code>" +
+                     html_escape(full_study) + "</code>.";
+    s.summary = {{"left_out", "--quick"}};
+    s.screen = "learnability: left out (--quick); the full study: " + full_study;
+    sections.push_back(s);
+  }
   const nlohmann::json run_facts = {{"T", o.steps},       {"hidden", o.hidden},     {"seeds", o.seeds},
                                     {"batch", o.batch},   {"seed", o.seed},         {"init", "xavier"},
                                     {"input_size", 4},    {"version", "rnnscope 0.1.0"},

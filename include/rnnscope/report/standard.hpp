@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "rnnscope/report/sections.hpp"
 #include "rnnscope/core/execution.hpp"
+#include "rnnscope/studies/learnability.hpp"
 
 namespace rnnscope {
 
@@ -20,6 +22,8 @@ struct StandardReportSpec {
   int seeds = 5;
   Index batch = 4;
   std::uint64_t seed = 1;
+  /// The learnability section: a small grid of training runs (learnability_grid).
+  bool learnability = true;
   /// Throws InvalidInput naming the first field out of range. The limits keep
   /// a run within minutes and memory on a laptop (the contributions cost
   /// O(T^2 H^2), the chains O(T H^3)): T 1..10000, hidden 1..1024, seeds and batch 1..1000.
@@ -35,9 +39,18 @@ struct StandardResults {
   std::vector<LabelledLyapunov> lyapunov;         // every recurrent cell
   std::vector<LabelledContributions> contributions;  // every recurrent cell
   std::vector<LabelledConv> convs;                // two dilated stacks, beside lookback[1] (Elman tanh)
+  std::optional<LearnabilityResult> learnability;  // when spec.learnability
 };
 
-/// Runs every study (7 stages, told to execution.progress).
+/// The report's learnability grid: LSTM, GRU, Elman tanh (PyTorch's and
+/// orthogonal initialisation) and Elman ReLU with the identity (IRNN) on the
+/// adding problem at T = 10, 30 and 100, 2 seeds, H = 64, at most 1500 steps
+/// of Adam (lr 0.01); independent of the report's own sizes.
+LearnabilitySpec learnability_grid(std::uint64_t seed);
+
+/// Runs every study (7 stages, and the learnability grid as an eighth, told
+/// to execution.progress). The grid's runs go one per thread
+/// (run_learnability), on execution.threads workers (0: OpenMP's count).
 StandardResults run_standard_studies(const StandardReportSpec& spec, const Execution& execution = {});
 
 /// Writes every section, summary.json and index.html into out; returns the sections (for their screen text).

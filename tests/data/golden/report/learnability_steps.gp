@@ -1,0 +1,48 @@
+# rnnscope figure 'learnability_steps'. Run: gnuplot learnability_steps.gp (in this folder) to redraw learnability_steps.png and learnability_steps.svg
+# from learnability_steps.dat.
+# The median step at which the solved runs first solved the task (evaluated every 100 steps); no point where no run solved it.
+if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
+set encoding utf8
+datafile = 'learnability_steps.dat'
+set title 'Steps to solve: adding' noenhanced font ',15'
+set xlabel 'sequence length T' noenhanced
+set ylabel 'median training steps to solve' noenhanced
+set key outside below center horizontal Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1
+set border 3 linecolor rgb '#404040'
+set tics nomirror out scale 0.75 textcolor rgb '#202020'
+set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
+set mxtics
+set mytics
+set autoscale xfix
+set offsets graph 0.02, graph 0.02, 0, 0
+set logscale x 10
+set xtics (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000)
+set format x '%g'
+set logscale y 10
+set ytics (10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000, 20000, 30000, 50000, 100000, 200000, 300000, 500000)
+set format y '%g'
+point_scale = 1.0
+set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
+set output 'learnability_steps.png'.rnnscope_suffix
+plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 notitle, \
+     datafile index 0 using 1:2 with points linecolor rgb '#0072B2' pointtype 7 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#0072B2' linewidth 2 dashtype 1 pointtype 7 pointsize 1.1*point_scale title 'LSTM', \
+     datafile index 1 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 notitle, \
+     datafile index 1 using 1:2 with points linecolor rgb '#D55E00' pointtype 5 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#D55E00' linewidth 2 dashtype 2 pointtype 5 pointsize 1.1*point_scale title 'GRU', \
+     datafile index 2 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 notitle, \
+     datafile index 2 using 1:2 with points linecolor rgb '#009E73' pointtype 9 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#009E73' linewidth 2 dashtype 3 pointtype 9 pointsize 1.1*point_scale title 'Elman tanh', \
+     datafile index 3 using 1:2 with points linecolor rgb '#009E73' pointtype 9 pointsize 0.8*point_scale notitle, \
+     datafile index 4 using 1:2 with lines linecolor rgb '#CC79A7' linewidth 2 dashtype 4 notitle, \
+     datafile index 4 using 1:2 with points linecolor rgb '#CC79A7' pointtype 13 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#CC79A7' linewidth 2 dashtype 4 pointtype 13 pointsize 1.1*point_scale title 'Elman tanh, orthogonal', \
+     datafile index 5 using 1:2 with points linecolor rgb '#CC79A7' pointtype 13 pointsize 0.8*point_scale notitle, \
+     datafile index 6 using 1:2 with lines linecolor rgb '#E69F00' linewidth 2 dashtype 5 notitle, \
+     datafile index 6 using 1:2 with points linecolor rgb '#E69F00' pointtype 6 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#E69F00' linewidth 2 dashtype 5 pointtype 6 pointsize 1.1*point_scale title 'Elman relu, identity'
+point_scale = 0.8
+set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
+set output 'learnability_steps.svg'.rnnscope_suffix
+replot
+unset output
