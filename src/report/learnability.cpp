@@ -250,10 +250,10 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
   }
   s.html.reading = fmt::format(
       "{} runs: {} cells and initialisations x {} lengths x {} seeds, each trained for at most {} steps ({}, lr "
-      "{:g}, batch {}, H = {}) and stopped once solved.{}{} Full study: <code>{}</code>.",
+      "{:g}, batch {}, H = {}) and stopped once solved.{}{} The study: {}",
       result.rows.size(), spec.arms.size(), spec.lengths.size(), spec.seeds, spec.train.steps,
       to_string(spec.train.optimizer.kind), spec.train.optimizer.lr, spec.train.batch,
-      spec.train.model.hidden_size, html_escape(per_length), html_escape(prediction), html_escape(command));
+      spec.train.model.hidden_size, per_length, prediction, command);
 
   nlohmann::json rates = nlohmann::json::array();
   for (const auto& r : result.rates)

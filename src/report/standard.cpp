@@ -186,8 +186,7 @@ std::vector<Section> write_standard_report(OutputFolder& out, const StandardRepo
     s.html.id = "learnability";
     s.html.title = "Learnability";
     s.html.reading = "Left out of this report (--quick): the training runs take about half a minute. The full "
-                     "study, with the runs' rows and the gradients at initialisation: <code>" +
-                     html_escape(full_study) + "</code>.";
+                     "study, with the runs' rows and the gradients at initialisation: " + full_study;
     s.summary = {{"left_out", "--quick"}};
     s.screen = "learnability: left out (--quick); the full study: " + full_study;
     sections.push_back(s);
