@@ -41,14 +41,17 @@ std::string without_column(const std::string& text, std::size_t column) {
 
 constexpr std::size_t kSecondsColumn = 12;
 
-std::size_t lines(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+std::size_t lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 /// Runs the study in the background and signals it once runs.csv holds at
-/// least `rows` rows; returns the shell's output with "exit=<code>".
+/// least `rows` rows (waiting up to 5 minutes, for slow sanitizer builds);
+/// returns the shell's output with "exit=<code>".
 std::string run_and_signal(const std::string& args, const fs::path& dir, int rows, const char* signal) {
   const std::string runs = (dir / "runs.csv").string();
   const std::string script = std::string(RNNSCOPE_CLI_PATH) + " learnability " + args + " --out " + dir.string() +
-                             " & pid=$!; i=0; while [ $i -lt 600 ]; do n=$(wc -l < " + runs +
+                             " & pid=$!; i=0; while [ $i -lt 6000 ]; do n=$(wc -l < " + runs +
                              " 2>/dev/null || echo 0); [ \"$n\" -gt " + std::to_string(rows) +
                              " ] && break; sleep 0.05; i=$((i+1)); done; kill -" + signal +
                              " $pid; wait $pid; echo \"exit=$?\"";

@@ -156,7 +156,8 @@ std::vector<LearnabilityArm> parse_arms(const std::vector<std::string>& cells, c
 }
 
 void LearnabilitySpec::validate() const {
-  require(!arms.empty() && arms.size() <= 64, fmt::format("a study needs 1..64 arms (cell, init), got {}", arms.size()));
+  require(!arms.empty() && arms.size() <= 64,
+          fmt::format("a study needs 1..64 arms (cell, init), got {}", arms.size()));
   require(!lengths.empty() && lengths.size() <= 32, fmt::format("--T needs 1..32 lengths, got {}", lengths.size()));
   require(seeds >= 1 && seeds <= 100, fmt::format("--seeds must be in 1..100, got {}", seeds));
   require(train.task.kind != TaskKind::data, "a learnability study trains on a task (adding, copy or recall)");
