@@ -87,5 +87,6 @@ class Computing {
 
 void register_model(py::module_& m);
 void register_studies(py::module_& m);
+void register_training(py::module_& m);
 
 }  // namespace rnnscope::python

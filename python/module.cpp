@@ -133,6 +133,7 @@ PYBIND11_MODULE(rnnscope, m) {
   py::register_exception<rnnscope::InvalidInput>(m, "InvalidInput", PyExc_ValueError);
   register_model(m);
   register_studies(m);
+  register_training(m);
   m.def("_active_peak", &Computing::active_peak,
         "The most library computations seen running at once since _reset_active_peak() (tests).");
   m.def("_reset_active_peak", &Computing::reset_peak, "Starts counting _active_peak() again.");

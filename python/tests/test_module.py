@@ -150,3 +150,16 @@ def test_two_python_threads_compute_at_once():
     assert rnnscope._active_peak() >= 2, "the two threads never computed at the same time"
     for r in results:
         np.testing.assert_array_equal(r["grad.weight_hh_l1"], expected["grad.weight_hh_l1"])
+
+
+def test_the_readme_example_runs():
+    """README.md's Python lines, run as they stand: if they stop working, this fails."""
+    pytest.importorskip("torch", reason="PyTorch is not installed: the README's example needs it")
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", readme, re.S)
+    scope = {}
+    exec(code, scope)
+    assert scope["grads"]["grad.weight_hh_l0"].shape == (128, 32)
+    assert list(scope["grads"])[-3:] == ["grad.input", "grad.h0", "grad.c0"]
