@@ -39,6 +39,9 @@ py::array to_array(const NamedTensor& t);
 /// features), where steps or batch 0 means any positive size.
 template <Scalar S>
 Mat<S> to_sequence(const std::string& name, const py::array& a, Index steps, Index batch, Index features);
+/// The same into m, which keeps its memory when it has the size already.
+template <Scalar S>
+void to_sequence(const std::string& name, const py::array& a, Index steps, Index batch, Index features, Mat<S>& m);
 /// "float32" or "float64".
 template <Scalar S>
 inline const char* dtype_text = std::is_same_v<S, float> ? "float32" : "float64";

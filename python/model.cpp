@@ -83,9 +83,15 @@ struct GradResult {
   typename Stack::Gradients grads;
 };
 
+// What `rnnscope grad` computes once its files are read (grad_files): the checks, the states from
+// PyTorch's layout, the forward pass and BPTT. Runs without the GIL.
 template <Scalar S, class Stack>
-GradResult<S, Stack> run_grad(const Stack& stack, const Mat<S>& x, Index B, const Mat<S>& state0,
-                              const Mat<S>& d_output, const Mat<S>& d_final) {
+GradResult<S, Stack> compute_grad(const Model<S>& model, const Stack& stack, const Mat<S>& x, Index B, const Inputs& in,
+                                  const Mat<S>& d_output) {
+  check_finite("input", x);
+  check_finite("grad_output", d_output);
+  const Mat<S> state0 = state_from_pytorch<S>(model, ptr(in.h0), ptr(in.c0), B);
+  const Mat<S> d_final = state_from_pytorch<S>(model, ptr(in.grad_h_n), ptr(in.grad_c_n), B);
   const auto cache = stack.forward(x, B, state0);
   GradResult<S, Stack> r;
   r.grads = bptt(stack, cache, d_output, d_final);
@@ -94,14 +100,32 @@ GradResult<S, Stack> run_grad(const Stack& stack, const Mat<S>& x, Index B, cons
   return r;
 }
 
+// The model's input and output cotangent as the library's matrices (zeros for a missing cotangent), in
+// buffers each Python thread keeps from one call to the next: the same sizes again reuse their memory, so a
+// call copies its arrays in without touching new pages (docs/python.md, "Speed").
+template <Scalar S>
+struct GradArrays {
+  Mat<S> x, d_output;
+};
+
+template <Scalar S>
+const GradArrays<S>& grad_arrays(const PyModel& pm, const py::array& input, const OptArray& grad_output) {
+  thread_local GradArrays<S> buffers;
+  to_sequence<S>("input", input, 0, 0, pm.spec.input_size, buffers.x);
+  const Index T = input.shape(0), B = input.shape(1);
+  if (grad_output)
+    to_sequence<S>("grad_output", *grad_output, T, B, pm.spec.hidden_size, buffers.d_output);
+  else
+    buffers.d_output.setZero(pm.spec.hidden_size, T * B);
+  return buffers;
+}
+
 template <Scalar S>
 py::dict grad_in(const PyModel& pm, const py::array& input, const OptArray& grad_output, const Inputs& in,
                  int threads) {
   const Model<S>& model = std::get<Model<S>>(pm.model);
-  const Mat<S> x = to_sequence<S>("input", input, 0, 0, pm.spec.input_size);
-  const Index T = input.shape(0), B = input.shape(1);
-  const Mat<S> d_output = grad_output ? to_sequence<S>("grad_output", *grad_output, T, B, pm.spec.hidden_size)
-                                      : Mat<S>(Mat<S>::Zero(pm.spec.hidden_size, T * B));
+  const auto& [x, d_output] = grad_arrays<S>(pm, input, grad_output);
+  const Index B = input.shape(1);
   const Execution e = execution(threads);
   py::dict out;
   std::visit(
@@ -111,11 +135,7 @@ py::dict grad_in(const PyModel& pm, const py::array& input, const OptArray& grad
         {
           Computing computing;
           ThreadScope scope(e);
-          check_finite("input", x);
-          check_finite("grad_output", d_output);
-          const Mat<S> state0 = state_from_pytorch<S>(model, ptr(in.h0), ptr(in.c0), B);
-          const Mat<S> d_final = state_from_pytorch<S>(model, ptr(in.grad_h_n), ptr(in.grad_c_n), B);
-          r = run_grad<S>(stack, x, B, state0, d_output, d_final);
+          r = compute_grad<S>(model, stack, x, B, in, d_output);
         }
         // The names and order of rnnscope grad's file (grad_files).
         out["output"] = matrix_array<S>(std::move(r->output), B);
@@ -134,15 +154,14 @@ py::dict grad_in(const PyModel& pm, const py::array& input, const OptArray& grad
   return out;
 }
 
-// The library's own time for grad's computation on inputs already converted,
-// for bench/python_vs_torch.py: the binding's share is the rest.
+// The library's own seconds for grad's computation (compute_grad), once per repeat, on inputs converted
+// once: bench/python_vs_torch.py compares model.grad with it, so the binding's share is the difference.
 template <Scalar S>
-std::vector<double> library_grad_seconds(const PyModel& pm, const py::array& input, const py::array& grad_output,
-                                         int repeats, int threads) {
+std::vector<double> library_grad_seconds(const PyModel& pm, const py::array& input, const OptArray& grad_output,
+                                         const Inputs& in, int repeats, int threads) {
   const Model<S>& model = std::get<Model<S>>(pm.model);
-  const Mat<S> x = to_sequence<S>("input", input, 0, 0, pm.spec.input_size);
-  const Index T = input.shape(0), B = input.shape(1);
-  const Mat<S> d_output = to_sequence<S>("grad_output", grad_output, T, B, pm.spec.hidden_size);
+  const auto& [x, d_output] = grad_arrays<S>(pm, input, grad_output);
+  const Index B = input.shape(1);
   require(repeats >= 1, "repeats must be at least 1");
   const Execution e = execution(threads);
   std::vector<double> seconds;
@@ -152,7 +171,7 @@ std::vector<double> library_grad_seconds(const PyModel& pm, const py::array& inp
       [&](const auto& stack) {
         for (int i = 0; i < repeats; ++i) {
           const auto start = std::chrono::steady_clock::now();
-          const auto r = run_grad<S>(stack, x, B, Mat<S>(), d_output, Mat<S>());
+          compute_grad<S>(model, stack, x, B, in, d_output);  // its result freed, as model.grad's is by its caller
           seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         }
       },
@@ -290,12 +309,16 @@ void register_model(py::module_& m) {
           "while it computes.")
       .def(
           "_library_grad_seconds",
-          [](const PyModel& pm, const py::array& input, const py::array& grad_output, int repeats, int threads) {
-            return pm.dtype() == DType::f32 ? library_grad_seconds<float>(pm, input, grad_output, repeats, threads)
-                                            : library_grad_seconds<double>(pm, input, grad_output, repeats, threads);
+          [](const PyModel& pm, const py::array& input, const OptArray& h0, const OptArray& c0,
+             const OptArray& grad_output, int repeats, int threads) {
+            const DType d = pm.dtype();
+            const Inputs in{state_tensor("h0", h0, d), state_tensor("c0", c0, d), {}, {}};
+            return d == DType::f32 ? library_grad_seconds<float>(pm, input, grad_output, in, repeats, threads)
+                                   : library_grad_seconds<double>(pm, input, grad_output, in, repeats, threads);
           },
-          "input"_a, "grad_output"_a, "repeats"_a = 5, py::kw_only(), "threads"_a = 0,
-          "The library's own seconds for grad's forward and BPTT, once per repeat, on inputs converted once "
+          "input"_a, "h0"_a = py::none(), "c0"_a = py::none(), "grad_output"_a = py::none(), "repeats"_a = 5,
+          py::kw_only(), "threads"_a = 0,
+          "The library's own seconds for grad's computation, once per repeat, on inputs converted once "
           "(bench/python_vs_torch.py compares model.grad with it).")
       .def("__repr__", &repr);
   m.def(

@@ -61,7 +61,7 @@ py::array to_array(const NamedTensor& t) {
 }
 
 template <Scalar S>
-Mat<S> to_sequence(const std::string& name, const py::array& a, Index steps, Index batch, Index features) {
+void to_sequence(const std::string& name, const py::array& a, Index steps, Index batch, Index features, Mat<S>& m) {
   require(array_dtype(name, a) == dtype_of<S>, fmt::format("{} is {} but the model is {}: use one dtype throughout",
                                                            name, std::string(py::str(a.dtype())), dtype_text<S>));
   const auto dim = [](Index n, const char* letter) { return n > 0 ? std::to_string(n) : std::string(letter); };
@@ -71,8 +71,14 @@ Mat<S> to_sequence(const std::string& name, const py::array& a, Index steps, Ind
                           shape_text(a)));
   // C-ordered (T, B, F) is column-major (F, T*B): one memcpy (a strided array is made contiguous first).
   const auto c = py::array_t<S, py::array::c_style>::ensure(a);
-  Mat<S> m(features, a.shape(0) * a.shape(1));
+  m.resize(features, a.shape(0) * a.shape(1));
   std::memcpy(m.data(), c.data(), sizeof(S) * static_cast<std::size_t>(m.size()));
+}
+
+template <Scalar S>
+Mat<S> to_sequence(const std::string& name, const py::array& a, Index steps, Index batch, Index features) {
+  Mat<S> m;
+  to_sequence<S>(name, a, steps, batch, features, m);
   return m;
 }
 
@@ -98,6 +104,8 @@ py::array vector_array(Vec<S>&& v) {
 
 template Mat<float> to_sequence<float>(const std::string&, const py::array&, Index, Index, Index);
 template Mat<double> to_sequence<double>(const std::string&, const py::array&, Index, Index, Index);
+template void to_sequence<float>(const std::string&, const py::array&, Index, Index, Index, Mat<float>&);
+template void to_sequence<double>(const std::string&, const py::array&, Index, Index, Index, Mat<double>&);
 template py::array matrix_array<float>(Mat<float>&&, Index);
 template py::array matrix_array<double>(Mat<double>&&, Index);
 template py::array vector_array<float>(Vec<float>&&);
