@@ -123,3 +123,12 @@ def test_out_writes_the_commands_folder(tmp_path):
         rnnscope.lookback(cell="lstm", hidden=4, input_size=2, T=10, seeds=1, batch=1, out=str(tmp_path / "py"))
     rnnscope.lookback(cell="lstm", hidden=4, input_size=2, T=10, seeds=1, batch=1, out=str(tmp_path / "py"),
                       force=True)
+
+
+def test_report_equals_the_command(cli, tmp_path):
+    cli("report", "--quick", "--out", tmp_path / "cli", "--quiet")  # --quick: T 30, hidden 8, seeds 2, batch 2
+    summary = rnnscope.report(out=tmp_path / "py", T=30, hidden=8, seeds=2, batch=2)
+    assert summary == json.loads((tmp_path / "cli" / "summary.json").read_text())
+    assert sorted(p.name for p in (tmp_path / "py").iterdir()) == sorted(p.name for p in (tmp_path / "cli").iterdir())
+    for csv_file in (tmp_path / "cli").glob("*.csv"):
+        assert (tmp_path / "py" / csv_file.name).read_text() == csv_file.read_text(), csv_file.name
