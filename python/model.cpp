@@ -60,6 +60,7 @@ py::object forward_in(const PyModel& pm, const py::array& input, const Inputs& i
   {
     Computing computing;
     ThreadScope scope(e);
+    check_finite("input", x);
     const Mat<S> state0 = state_from_pytorch<S>(model, ptr(in.h0), ptr(in.c0), B);
     std::visit(
         [&](const auto& stack) {

@@ -77,6 +77,8 @@ BAD = [
     (lambda m: m.grad(np.zeros((5, 2, 3)), grad_output=np.zeros((4, 2, 4))),
      r"grad_output: expected shape \(5, 2, 4\), got \(4, 2, 4\)"),
     (lambda m: m.grad(np.full((5, 2, 3), np.nan)), "input has a non-finite value"),
+    (lambda m: m.forward(np.full((5, 2, 3), np.inf)), "input has a non-finite value"),
+    (lambda m: m.grad(np.zeros((5, 2, 3)), grad_output=np.full((5, 2, 4), np.nan)), "grad_output has a non-finite"),
     (lambda m: m.grad(np.zeros((5, 2, 3)), threads=-1), "thread"),
     (lambda m: m.forward(np.zeros((5, 2, 4))), r"input: expected shape \(T, B, 3\), got \(5, 2, 4\)"),
     (lambda m: rnnscope.analyze(m, np.zeros((5, 2, 3)), max_power=0), "max.power"),
