@@ -1,4 +1,4 @@
-"""Shared helpers of the Python module's tests: safetensors files as the rnnscope command reads and writes
+"""What the Python module's tests share: safetensors files as the rnnscope command reads and writes
 them (docs/formats.md), and the command itself (its path in RNNSCOPE_CLI, set by CTest)."""
 import csv
 import json
