@@ -344,13 +344,14 @@ py::dict lstm_paths(RNNSCOPE_NETWORK_ARGS) {
 
 // rnnscope report: every study, written to out; returns its summary.json.
 py::object report(const std::filesystem::path& out, Index T, Index hidden, int seeds, Index batch, std::uint64_t seed,
-                  bool force, int threads) {
+                  bool learnability, bool force, int threads) {
   StandardReportSpec spec;
   spec.steps = T;
   spec.hidden = hidden;
   spec.seeds = seeds;
   spec.batch = batch;
   spec.seed = seed;
+  spec.learnability = learnability;
   spec.validate();
   const Execution e = execution(threads);
   OutputFolder folder(out, force);
@@ -401,9 +402,10 @@ void register_studies(py::module_& m) {
         "sigmoid' against tanh' at eps and their order-n Maclaurin approximations, and rho(eps)^T for T = 1..T "
         "(`rnnscope activations`): the tables activations and activation_curves, and 'summary'.");
   m.def("report", &report, py::kw_only(), "out"_a, "T"_a = 200, "hidden"_a = 32, "seeds"_a = 5, "batch"_a = 4,
-        "seed"_a = 1, "force"_a = false, "threads"_a = 0,
+        "seed"_a = 1, "learnability"_a = true, "force"_a = false, "threads"_a = 0,
         "The standard gradient-flow report (`rnnscope report`): every study on every cell, written to the folder "
-        "out (index.html, summary.json, a CSV per table, every figure). Returns summary.json as a dict.");
+        "out (index.html, summary.json, a CSV per table, every figure). learnability=False leaves out the "
+        "learnability grid's training runs, as --quick does. Returns summary.json as a dict.");
 #undef RNNSCOPE_NETWORK_PY_ARGS
 }
 

@@ -24,16 +24,28 @@ nlohmann::json to_json_value(const py::object& o) {
 
 py::object from_json_value(const nlohmann::json& j) { return py::module_::import("json").attr("loads")(j.dump()); }
 
-// The spec of a run: the library's TrainSpec defaults with `options` merged in (RFC 7386), validated. As
-// with the command's --optimizer, an optimiser chosen without a weight decay gets its torch.optim default.
+// The spec of a run: `rnnscope train`'s defaults (the Options of src/cli/cmd_train.cpp, where the library's
+// TrainSpec leaves a field at a placeholder such as hidden_size 1) with `options` merged in (RFC 7386),
+// validated; the model's input size is the task's. As with the command's --optimizer, an optimiser chosen
+// without a weight decay gets its torch.optim default.
 TrainSpec train_spec(const py::dict& options) {
   nlohmann::json j = to_json(TrainSpec{});
+  j.merge_patch({{"task", {{"kind", "adding"}, {"T", 100}}},
+                 {"model", {{"cell", "lstm"}, {"hidden_size", 128}}},
+                 {"optimizer", {{"kind", "adam"}, {"lr", 1e-2}}},
+                 {"clip", {{"norm", 1.0}}},
+                 {"batch", 50},
+                 {"steps", 2000},
+                 {"eval_every", 100},
+                 {"eval_size", 500},
+                 {"checkpoint_every", 500}});
   const nlohmann::json patch = to_json_value(options);
   j.merge_patch(patch);
   TrainSpec spec = train_spec_from_json(j);
   const auto optimizer = patch.find("optimizer");
   if (optimizer != patch.end() && optimizer->is_object() && !optimizer->contains("weight_decay"))
     spec.optimizer.weight_decay = OptimizerSpec::default_weight_decay(spec.optimizer.kind);
+  if (spec.task.kind != TaskKind::data) spec.model.input_size = spec.task.input_size();
   return spec;
 }
 
@@ -179,9 +191,8 @@ void register_training(py::module_& m) {
       "train_spec", [](const py::dict& options) { return from_json_value(to_json(train_spec(options))); },
       py::arg("options") = py::dict(),
       "The spec of a training run as `rnnscope train` stores it (task, model, init, optimizer, clip, batch, "
-      "steps, eval_every, eval_size, seed, ...): the library's defaults with `options` merged in (nested dicts "
-      "merge), validated. The command's own defaults differ in places (it clips the gradient norm at 1, trains an "
-      "LSTM of 128 units with Adam at lr 0.01): give such keys explicitly to match a command line.");
+      "steps, eval_every, eval_size, seed, ...): the command's defaults with `options` merged in (nested dicts "
+      "merge), validated.");
   m.def(
       "train",
       [](const py::dict& options, const std::optional<PyModel>& model, const std::optional<py::dict>& data,

@@ -126,8 +126,9 @@ def test_out_writes_the_commands_folder(tmp_path):
 
 
 def test_report_equals_the_command(cli, tmp_path):
-    cli("report", "--quick", "--out", tmp_path / "cli", "--quiet")  # --quick: T 30, hidden 8, seeds 2, batch 2
-    summary = rnnscope.report(out=tmp_path / "py", T=30, hidden=8, seeds=2, batch=2)
+    # --quick: T 30, hidden 8, seeds 2, batch 2, no learnability grid.
+    cli("report", "--quick", "--out", tmp_path / "cli", "--quiet")
+    summary = rnnscope.report(out=tmp_path / "py", T=30, hidden=8, seeds=2, batch=2, learnability=False)
     assert summary == json.loads((tmp_path / "cli" / "summary.json").read_text())
     assert sorted(p.name for p in (tmp_path / "py").iterdir()) == sorted(p.name for p in (tmp_path / "cli").iterdir())
     for csv_file in (tmp_path / "cli").glob("*.csv"):

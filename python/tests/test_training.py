@@ -1,4 +1,7 @@
 """rnnscope.train: the command's training loop, with a Python callable told of every step."""
+import json
+import struct
+
 import numpy as np
 import pytest
 
@@ -28,6 +31,14 @@ def test_train_equals_the_command(cli, tmp_path):
     for name, a in r["model"].state_dict().items():
         np.testing.assert_array_equal(a, saved[name], err_msg=name)
     np.testing.assert_array_equal(r["readout.weight"], saved["readout.weight"])
+
+
+def test_the_defaults_are_the_commands(cli, tmp_path):
+    cli("train", "--steps", 1, "--eval-size", 10, "--out", tmp_path / "cli", "--quiet")
+    raw = (tmp_path / "cli" / "checkpoint.safetensors").read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    expected = json.loads(json.loads(raw[8:8 + n])["__metadata__"]["spec"])
+    assert rnnscope.train_spec({"steps": 1, "eval_size": 10}) == expected
 
 
 def test_an_exception_in_the_callback_stops_the_run_and_is_raised():
