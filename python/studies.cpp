@@ -194,6 +194,8 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
   return result;
 }
 
+// The studies over random networks share fourteen parameters: one list of them for the functions below
+// and one of their names and defaults for pybind11 (register_studies), which help() shows as each signature.
 #define RNNSCOPE_NETWORK_ARGS                                                                                        \
   const std::string &cell, Index hidden, Index input_size, Index T, int seeds, Index batch, const std::string &init, \
       double scale, double dt, double forget_bias, std::uint64_t seed, int threads, const OptPath &out, bool force
@@ -341,6 +343,9 @@ py::dict lstm_paths(RNNSCOPE_NETWORK_ARGS) {
   s["hidden_path_log10"] = numbers(r.hidden_log10);
   return py::dict("lstm_paths"_a = table, "summary"_a = s);
 }
+
+#undef RNNSCOPE_NETWORK_ARGS
+#undef RNNSCOPE_NETWORK_SPEC
 
 // rnnscope report: every study, written to out; returns its summary.json.
 py::object report(const std::filesystem::path& out, Index T, Index hidden, int seeds, Index batch, std::uint64_t seed,
