@@ -1,5 +1,7 @@
-// rnnscope.train: the library's training loop (training/trainer.hpp), the one
-// `rnnscope train` runs, with a Python callable told of every step.
+// rnnscope.train and rnnscope.learnability: the library's training loop
+// (training/trainer.hpp) and learnability study (studies/learnability.hpp), as
+// `rnnscope train` and `rnnscope learnability` run them, with a Python callable
+// told of every step or run.
 #include <fmt/format.h>
 #include <pybind11/stl.h>
 
@@ -9,7 +11,13 @@
 
 #include "bindings.hpp"
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/io/learnability_files.hpp"
 #include "rnnscope/io/training_files.hpp"
+#include "rnnscope/report/learnability.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace rnnscope::python {
 
@@ -71,6 +79,76 @@ py::dict row_dict(const CurveRow& r) {
   return py::dict("step"_a = r.step, "train_loss"_a = r.train_loss, "eval_loss"_a = r.eval_loss,
                   "eval_metric"_a = r.eval_metric, "grad_norm"_a = r.grad_norm, "clipped"_a = r.clipped,
                   "seconds"_a = r.seconds);
+}
+
+// A table as a dict of its columns: a column of numbers (an empty cell: NaN) as float64, any other as strings.
+py::dict columns(const CsvTable& t) {
+  py::dict out;
+  for (size_t c = 0; c < t.header.size(); ++c) {
+    std::vector<double> numbers;
+    std::vector<std::string> text;
+    bool numeric = true;
+    for (const auto& row : t.rows) {
+      const std::string& cell = row[c];
+      char* end = nullptr;
+      const double v = cell.empty() ? NAN : std::strtod(cell.c_str(), &end);
+      numeric = numeric && (cell.empty() || (end != cell.c_str() && *end == '\0'));
+      numbers.push_back(v);
+      text.push_back(cell);
+    }
+    out[py::str(t.header[c])] = numeric
+                                    ? py::object(py::array(static_cast<py::ssize_t>(numbers.size()), numbers.data()))
+                                    : py::module_::import("numpy").attr("array")(text);
+  }
+  return out;
+}
+
+py::dict learnability(const std::vector<std::string>& cells, const std::vector<std::string>& inits,
+                      const std::vector<Index>& lengths, int seeds, const py::dict& options, bool f64,
+                      const py::object& progress, int threads) {
+  LearnabilitySpec spec;
+  spec.arms = parse_arms(cells, inits);
+  spec.lengths = lengths;
+  spec.seeds = seeds;
+  spec.train = train_spec(options);
+  spec.f64 = f64;
+  const auto grid = LearnabilityStudy::tasks(spec);  // validates
+  require(threads >= 0 && threads <= 1024, fmt::format("threads must be in 0..1024, got {}", threads));
+#ifdef _OPENMP
+  const int processors = omp_get_max_threads();  // OMP_NUM_THREADS, else every core
+#else
+  const int processors = 1;
+#endif
+  const int workers = threads > 0 ? threads : processors;
+  require(progress.is_none() || PyCallable_Check(progress.ptr()), "progress must be None or a callable taking a dict");
+  // A Python exception in the callable (KeyboardInterrupt included) starts no more runs and is raised after.
+  std::optional<py::error_already_set> raised;
+  LearnabilityHooks hooks;
+  hooks.stop_requested = [&] {
+    py::gil_scoped_acquire gil;
+    if (!raised && PyErr_CheckSignals() != 0) raised.emplace();
+    return raised.has_value();
+  };
+  hooks.on_row = [&](const LearnabilityRow& r) {
+    if (progress.is_none()) return;
+    py::gil_scoped_acquire gil;
+    if (raised) return;
+    try {
+      progress(py::dict("cell"_a = r.cell, "init"_a = r.init, "T"_a = r.T, "seed"_a = r.seed, "solved"_a = r.solved,
+                        "end"_a = r.end, "steps"_a = r.steps, "seconds"_a = r.seconds));
+    } catch (py::error_already_set& err) {
+      raised.emplace(std::move(err));
+    }
+  };
+  std::vector<LearnabilityRow> rows;
+  {
+    Computing computing;
+    rows = run_learnability(spec, grid, workers, hooks);
+  }
+  if (raised) throw std::move(*raised);
+  const LearnabilityResult result = LearnabilityStudy::reduce(spec, std::move(rows));
+  return py::dict("runs"_a = columns(runs_table(spec, result.rows)), "blocks"_a = columns(blocks_table(result.rows)),
+                  "rates"_a = columns(rates_table(spec, result)), "study"_a = from_json_value(to_json(spec)));
 }
 
 template <Scalar S>
@@ -187,6 +265,16 @@ py::dict train_in(TrainSpec spec, const std::optional<PyModel>& start, const std
 }  // namespace
 
 void register_training(py::module_& m) {
+  m.def("learnability", &learnability, py::kw_only(), py::arg("cells"), py::arg("inits"), py::arg("T"),
+        py::arg("seeds") = 3, py::arg("options") = py::dict(), py::arg("f64") = false, py::arg("progress") = py::none(),
+        py::arg("threads") = 0,
+        "The learnability study of `rnnscope learnability`: a grid of training runs, every cell and initialisation "
+        "(cells, inits as --cells and --inits, e.g. ['lstm', 'rnn_tanh'], ['pytorch', 'rnn_tanh:orthogonal']) at "
+        "every length T (a list) with `seeds` seeds, each run as train(options) gives it (the task's kind, the "
+        "sizes, the optimiser, the steps of each run at most), in float32 or, with f64, float64; on `threads` "
+        "workers (0: OMP_NUM_THREADS, else every core), one run per thread. progress: a callable called with each "
+        "finished run's row. Returns the tables runs, blocks and rates (runs.csv, blocks.csv and rates.csv's "
+        "columns) and study (study.json).");
   m.def(
       "train_spec", [](const py::dict& options) { return from_json_value(to_json(train_spec(options))); },
       py::arg("options") = py::dict(),

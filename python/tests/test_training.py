@@ -69,3 +69,29 @@ def test_train_starts_from_a_model_and_on_given_data():
         rnnscope.train({"steps": -1})
     with pytest.raises(ValueError, match="dtype"):
         rnnscope.train({}, dtype="float16")
+
+
+def test_learnability_equals_the_command(cli, tmp_path):
+    options = {"task": {"kind": "adding"}, "model": {"hidden_size": 4}, "steps": 20, "eval_every": 10,
+               "eval_size": 20, "batch": 8, "seed": 2}
+    rows = []
+    r = rnnscope.learnability(cells=["gru", "rnn_tanh"], inits=["pytorch"], T=[5, 8], seeds=2, options=options,
+                              progress=rows.append, threads=2)
+    assert len(rows) == 8 and {row["cell"] for row in rows} == {"gru", "rnn_tanh"}
+    cli("learnability", "--task", "adding", "--cells", "gru,rnn_tanh", "--inits", "pytorch", "--T", "5,8",
+        "--seeds", 2, "--hidden", 4, "--steps", 20, "--eval-every", 10, "--eval-size", 20, "--batch", 8,
+        "--seed", 2, "--threads", 2, "--out", tmp_path / "cli", "--quiet")
+    for table in ["runs", "blocks", "rates"]:
+        expected = read_csv(tmp_path / "cli" / f"{table}.csv")
+        assert list(r[table]) == list(expected), table
+        for name, values in expected.items():
+            if name == "seconds":  # wall time, the one column that varies
+                continue
+            got = r[table][name]
+            if got.dtype.kind == "f":
+                np.testing.assert_array_equal(got, [float(v) if v != "" else np.nan for v in values],
+                                              err_msg=f"{table}.{name}")
+            else:
+                assert list(got) == values, f"{table}.{name}"
+    with pytest.raises(ValueError, match="lstmm"):
+        rnnscope.learnability(cells=["lstmm"], inits=["pytorch"], T=[5])
