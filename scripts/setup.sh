@@ -2,9 +2,11 @@
 # Installs what rnnscope needs from Debian's packages (only what is missing) and
 # builds it in build/ (Release). Run as root, or with sudo available.
 #
-#   scripts/setup.sh           the library and the rnnscope command
+#   scripts/setup.sh           the library, the rnnscope command and the Python
+#                              module (build/python: docs/python.md)
 #   scripts/setup.sh --tests   also the test suite and the benchmarks, with what
-#                              the tests use (Chromium for the report's rendering test)
+#                              the tests use (Chromium for the report's rendering
+#                              test, pytest for the Python module's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +20,8 @@ done
 
 packages=(build-essential cmake libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libbenchmark-dev gnuplot-nox
-          libopenblas-openmp-dev python3)
-((tests)) && packages+=(chromium)
+          libopenblas-openmp-dev python3 python3-dev python3-pybind11 pybind11-dev python3-numpy)
+((tests)) && packages+=(chromium python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -37,5 +39,5 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRNNSCOPE_WERROR="${RNNSCOPE_WER
 if ((tests)); then
   cmake --build build -j "$(nproc)"
 else
-  cmake --build build -j "$(nproc)" --target rnnscope
+  cmake --build build -j "$(nproc)" --target rnnscope rnnscope_python
 fi
