@@ -88,7 +88,21 @@ TEST(Cli, BadUsageExitsWithTwoAndAReason) {
       {"check --tolerance nan", "--tolerance"},
       {"check --tolerance -1", "--tolerance"},
       {"check --cell ctrnn --dt 0", "dt"},
-      {"check --hidden 100000", "<= 64"}};
+      {"check --hidden 100000", "<= 64"},
+      // Options that would change nothing for the network asked for.
+      {"lookback --cell rnn_tanh --forget-bias 1 --out " + dir.string(), "rnn_tanh has no forget gate"},
+      {"lookback --cell lstm --dt 0.5 --out " + dir.string(), "--dt is the Euler step of the ctrnn cell"},
+      {"lookback --init pytorch --scale 2 --out " + dir.string(), "pytorch and xavier have no scale"},
+      {"lyapunov --init xavier --scale 0.5 --out " + dir.string(), "--scale"},
+      {"contributions --cell gru --forget-bias 1 --out " + dir.string(), "gru has no forget gate"},
+      {"spectrum --init pytorch --scale 3 --out " + dir.string(), "--scale"},
+      {"init --cell gru --forget-bias 1 --out " + (dir / "m.safetensors").string(), "no forget gate"},
+      {"train --cell gru --forget-bias 1 --out " + dir.string(), "no forget gate"},
+      {"train --cell lstm --init chrono --scale 2 --out " + dir.string(), "--scale"},
+      {"learnability --cells rnn_tanh,gru --inits pytorch --forget-bias 1 --out " + dir.string(),
+       "none of --cells has one"},
+      {"learnability --cells rnn_tanh,lstm --inits pytorch --dt 0.5 --out " + dir.string(), "--cells has no ctrnn"},
+      {"init --cell lstm --no-bias --forget-bias 1 --out " + (dir / "m.safetensors").string(), "--no-bias"}};
   for (const auto& [args, words] : cases) {
     const auto r = run(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;

@@ -10,9 +10,9 @@ void register_contributions(CLI::App& app) {
                                  "the BPTT gradient dL/dW_hh for a loss on every step, split by temporal distance "
                                  "t - k, relative to the whole gradient, mean and spread over seeds");
   add_network_options(cmd, *opts, "rnnscope-contributions");
-  cmd->callback([opts] {
+  cmd->callback([opts, cmd] {
     ContributionSpec spec;
-    static_cast<NetworkSpec&>(spec) = network_spec(*opts);
+    static_cast<NetworkSpec&>(spec) = network_spec(*opts, cmd);
     run_one_study<ContributionStudy>(*opts, spec, "BPTT contributions by distance", "rnnscope contributions",
                                      "BPTT contributions by temporal distance", {{"seed", spec.seed}},
                                      [&](OutputFolder& out, const ContributionResult& r) {

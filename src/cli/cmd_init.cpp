@@ -30,7 +30,7 @@ TensorFile initialised(const ModelSpec& spec, Init init, const Options& o) {
   return save_model(model, spec);
 }
 
-void run(const Options& o) {
+void run(const Options& o, const CLI::App* cmd) {
   require(o.input_size > 0 && o.hidden > 0 && o.layers > 0, "--input-size, --hidden and --layers must be positive");
   require(o.input_size <= 65536 && o.hidden <= 16384 && o.layers <= 64,
           "--input-size <= 65536, --hidden <= 16384 and --layers <= 64");
@@ -38,6 +38,7 @@ void run(const Options& o) {
   require(o.dtype == "f32" || o.dtype == "f64", fmt::format("--dtype must be f32 or f64, got '{}'", o.dtype));
   const Init init = parse_init(o.init);
   const ModelSpec spec = model_spec(o.cell, o.input_size, o.hidden, o.layers, o.bias, o.dt);
+  refuse_inert_options(cmd, {spec.cell}, {init}, o.bias);
   const TensorFile file = o.dtype == "f32" ? initialised<float>(spec, init, o) : initialised<double>(spec, init, o);
   write_safetensors(o.out, file);
   fmt::print("{} x {} (I={}, H={}{}, init {}, {}): wrote {} tensors to {}\n", o.cell, o.layers, o.input_size,
@@ -65,7 +66,7 @@ void register_init(CLI::App& app) {
   cmd->add_option("--dtype", opts->dtype, "f32 or f64")->capture_default_str();
   cmd->add_option("--seed", opts->seed, "random seed (same seed, same bytes)")->capture_default_str();
   cmd->add_option("--out", opts->out, "model file to write (.safetensors)")->required();
-  cmd->callback([opts] { run(*opts); });
+  cmd->callback([opts, cmd] { run(*opts, cmd); });
 }
 
 }  // namespace rnnscope::cli

@@ -63,6 +63,13 @@ LearnabilitySpec spec_of(const Options& o, const CLI::App* cmd) {
   s.lengths = o.lengths;
   s.seeds = o.seeds;
   s.f64 = o.train.dtype == "f64";
+  std::vector<CellKind> cells;
+  std::vector<Init> inits;
+  for (const auto& a : s.arms) {
+    cells.push_back(a.cell);
+    inits.push_back(a.init);
+  }
+  refuse_inert_options(cmd, cells, inits, s.train.model.bias);
   s.validate();
   return s;
 }

@@ -10,8 +10,8 @@ void register_lookback(CLI::App& app) {
                                  "gradient norm ratio ||dL/dh_{T-L}|| / ||dL/dh_T|| against the look-back L, "
                                  "mean and spread over seeds, with the bound (gamma ||W_hh||)^L");
   add_network_options(cmd, *opts, "rnnscope-lookback");
-  cmd->callback([opts] {
-    const LookbackSpec spec = network_spec(*opts);
+  cmd->callback([opts, cmd] {
+    const LookbackSpec spec = network_spec(*opts, cmd);
     run_one_study<LookbackStudy>(*opts, spec, "look-back window", "rnnscope lookback",
                                  "The look-back window of one cell", {{"seed", spec.seed}},
                                  [&](OutputFolder& out, const LookbackResult& r) {

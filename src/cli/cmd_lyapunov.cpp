@@ -14,9 +14,9 @@ void register_lyapunov(CLI::App& app) {
                                  "spread over seeds and sequences");
   add_network_options(cmd, *opts, "rnnscope-lyapunov");
   cmd->add_option("--top", opts->top, "number of exponents, largest first (0: all)")->capture_default_str();
-  cmd->callback([opts] {
+  cmd->callback([opts, cmd] {
     LyapunovSpec spec;
-    static_cast<NetworkSpec&>(spec) = network_spec(*opts);
+    static_cast<NetworkSpec&>(spec) = network_spec(*opts, cmd);
     spec.top = opts->top;
     run_one_study<LyapunovStudy>(*opts, spec, "Lyapunov spectra", "rnnscope lyapunov",
                                  "The Lyapunov spectrum of one cell", {{"seed", spec.seed}},

@@ -17,10 +17,10 @@ void register_spectrum(CLI::App& app) {
                                  "block for LSTM and GRU), with the Pascanu conditions");
   add_network_options(cmd, *opts, "rnnscope-spectrum", false);
   cmd->add_option("--max-power", opts->max_power, "largest power n of W^n")->capture_default_str();
-  cmd->callback([opts] {
+  cmd->callback([opts, cmd] {
     const Options& o = *opts;
     SpectrumSpec spec;
-    static_cast<NetworkSpec&>(spec) = network_spec(o);
+    static_cast<NetworkSpec&>(spec) = network_spec(o, cmd);
     spec.max_power = o.max_power;
     const std::string what = fmt::format("W_hh of the {} ({}, scale {}, H = {})", cell_label(spec.model), o.init,
                                          o.scale, o.hidden);

@@ -54,6 +54,7 @@ TrainSpec spec_of(const Options& o, const CLI::App* cmd) {
     s.init = parse_init(o.init);
   }
   s.checkpoint_every = o.checkpoint_every;
+  if (o.model.empty()) refuse_inert_options(cmd, {s.model.cell}, {s.chrono ? Init::pytorch : s.init}, s.model.bias);
   return s;
 }
 

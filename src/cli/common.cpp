@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "rnnscope/core/error.hpp"
+
 namespace rnnscope::cli {
 
 void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& default_out, bool threads) {
@@ -54,7 +58,30 @@ ModelSpec model_spec(const std::string& cell, int input_size, int hidden, int la
   return spec;
 }
 
-NetworkSpec network_spec(const NetworkOptions& o) {
+bool given(const CLI::App* cmd, const std::string& name) {
+  const CLI::Option* opt = cmd->get_option_no_throw(name);
+  return opt != nullptr && opt->count() > 0;
+}
+
+void refuse_inert_options(const CLI::App* cmd, const std::vector<CellKind>& cells, const std::vector<Init>& inits,
+                          bool bias) {
+  const auto has_cell = [&](CellKind k) { return std::find(cells.begin(), cells.end(), k) != cells.end(); };
+  const bool scaled = std::any_of(inits.begin(), inits.end(), [](Init i) {
+    return i == Init::orthogonal || i == Init::identity || i == Init::scaled;
+  });
+  const bool one = cells.size() == 1;
+  const std::string cell = one ? std::string(to_string(cells.front())) : std::string();
+  require(!given(cmd, "--forget-bias") || has_cell(CellKind::lstm),
+          fmt::format("--forget-bias is added to the LSTM's forget-gate bias; {}",
+                      one ? cell + " has no forget gate" : "none of --cells has one"));
+  require(!given(cmd, "--forget-bias") || bias, "--forget-bias is added to the forget-gate bias; --no-bias leaves none");
+  require(!given(cmd, "--dt") || has_cell(CellKind::ctrnn),
+          fmt::format("--dt is the Euler step of the ctrnn cell; {}", one ? cell + " has none" : "--cells has no ctrnn"));
+  require(!given(cmd, "--scale") || scaled,
+          "--scale scales the orthogonal, identity and scaled initialisations; pytorch and xavier have no scale");
+}
+
+NetworkSpec network_spec(const NetworkOptions& o, const CLI::App* cmd) {
   NetworkSpec s;
   s.model = model_spec(o.cell, o.input_size, o.hidden, 1, true, o.dt);
   s.init = parse_init(o.init);
@@ -65,6 +92,7 @@ NetworkSpec network_spec(const NetworkOptions& o) {
   s.seeds = o.seeds;
   s.seed = o.seed;
   s.validate();
+  refuse_inert_options(cmd, {s.model.cell}, {s.init});
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "progress.hpp"
 #include "rnnscope/report/sections.hpp"
@@ -55,8 +56,19 @@ void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& de
 ModelSpec model_spec(const std::string& cell, int input_size, int hidden, int layers = 1, bool bias = true,
                      double dt = 0.1);
 
-/// The network spec of the options, validated.
-NetworkSpec network_spec(const NetworkOptions& o);
+/// Whether the option was given on the command line (false for an option the command does not have).
+bool given(const CLI::App* cmd, const std::string& name);
+
+/// Refuses (InvalidInput) an option that would change nothing for the
+/// networks the command builds, as its user expects it to act:
+/// --forget-bias unless a cell is the LSTM, --dt unless a cell is the CT-RNN,
+/// --scale unless an initialisation is orthogonal, identity or scaled, and
+/// --forget-bias without biases (`bias` false: --no-bias).
+void refuse_inert_options(const CLI::App* cmd, const std::vector<CellKind>& cells, const std::vector<Init>& inits,
+                          bool bias = true);
+
+/// The network spec of the options, validated (and refuse_inert_options).
+NetworkSpec network_spec(const NetworkOptions& o, const CLI::App* cmd);
 
 /// Prints each section's screen text and the files written.
 void print_sections(const std::vector<Section>& sections, const OutputFolder& out);

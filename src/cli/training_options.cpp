@@ -6,8 +6,6 @@
 
 namespace rnnscope::cli {
 
-bool given(const CLI::App* cmd, const std::string& name) { return cmd->get_option(name)->count() > 0; }
-
 void add_training_options(CLI::App* cmd, TrainingOptions& o, const std::string& steps_help) {
   cmd->add_option("--hidden", o.hidden, "hidden units H")->capture_default_str();
   cmd->add_option("--layers", o.layers, "stacked layers")->capture_default_str();

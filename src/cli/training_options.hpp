@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common.hpp"
 #include "rnnscope/training/trainer.hpp"
 
 namespace rnnscope::cli {
@@ -26,9 +27,6 @@ struct TrainingOptions {
   Index batch = 50, steps = 2000, eval_every = 100, eval_size = 500;
   std::uint64_t seed = 1;
 };
-
-/// Whether the option was given on the command line.
-bool given(const CLI::App* cmd, const std::string& name);
 
 /// Adds --hidden --layers --no-bias --dt --scale --forget-bias --chrono-tmax
 /// (the model's sizes and initialisation options), the optimiser's options,
