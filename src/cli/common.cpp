@@ -74,9 +74,11 @@ void refuse_inert_options(const CLI::App* cmd, const std::vector<CellKind>& cell
   require(!given(cmd, "--forget-bias") || has_cell(CellKind::lstm),
           fmt::format("--forget-bias is added to the LSTM's forget-gate bias; {}",
                       one ? cell + " has no forget gate" : "none of --cells has one"));
-  require(!given(cmd, "--forget-bias") || bias, "--forget-bias is added to the forget-gate bias; --no-bias leaves none");
-  require(!given(cmd, "--dt") || has_cell(CellKind::ctrnn),
-          fmt::format("--dt is the Euler step of the ctrnn cell; {}", one ? cell + " has none" : "--cells has no ctrnn"));
+  require(!given(cmd, "--forget-bias") || bias,
+          "--forget-bias is added to the forget-gate bias; --no-bias leaves none");
+  require(
+      !given(cmd, "--dt") || has_cell(CellKind::ctrnn),
+      fmt::format("--dt is the Euler step of the ctrnn cell; {}", one ? cell + " has none" : "--cells has no ctrnn"));
   require(!given(cmd, "--scale") || scaled,
           "--scale scales the orthogonal, identity and scaled initialisations; pytorch and xavier have no scale");
 }
