@@ -105,14 +105,7 @@ void run(const Options& o, const CLI::App* cmd) {
   std::vector<LearnabilityRow> rows;
   std::optional<OutputFolder> out;
   if (!o.resume.empty()) {
-    for (const auto* opt : cmd->get_options()) {
-      const std::string name = opt->get_name();
-      if (opt->count() == 0 || name == "--resume" || name == "--threads" || name == "--quiet" || name == "--help")
-        continue;
-      throw InvalidInput(fmt::format("{} cannot be changed by --resume, which continues the study with its own "
-                                     "options (only --threads and --quiet may be given)",
-                                     name));
-    }
+    refuse_with_resume(cmd, {"--threads", "--quiet"}, "study");
     const fs::path dir = o.resume;
     require(fs::exists(dir / "study.json"), fmt::format("--resume {}: no study.json there", o.resume));
     try {

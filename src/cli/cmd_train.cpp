@@ -231,15 +231,7 @@ void run_typed(const Options& o, const CLI::App* cmd, const TensorFile* checkpoi
 
 void run(const Options& o, const CLI::App* cmd) {
   if (!o.resume.empty()) {
-    for (const auto* opt : cmd->get_options()) {
-      const std::string name = opt->get_name();
-      if (opt->count() == 0 || name == "--resume" || name == "--steps" || name == "--threads" || name == "--quiet" ||
-          name == "--help")
-        continue;
-      throw InvalidInput(fmt::format("{} cannot be changed by --resume, which continues the run with its own options "
-                                     "(only --steps, --threads and --quiet may be given)",
-                                     name));
-    }
+    refuse_with_resume(cmd, {"--steps", "--threads", "--quiet"}, "run");
     const fs::path path = fs::path(o.resume) / "checkpoint.safetensors";
     require(fs::exists(path), fmt::format("--resume {}: no checkpoint.safetensors there", o.resume));
     const TensorFile checkpoint = read_safetensors(path);

@@ -63,6 +63,21 @@ bool given(const CLI::App* cmd, const std::string& name) {
   return opt != nullptr && opt->count() > 0;
 }
 
+void refuse_with_resume(const CLI::App* cmd, const std::vector<std::string>& allowed, const std::string& what) {
+  std::string list;
+  for (std::size_t i = 0; i < allowed.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == allowed.size() ? " and " : ", ") + allowed[i];
+  for (const auto* opt : cmd->get_options()) {
+    const std::string name = opt->get_name();
+    if (opt->count() == 0 || name == "--resume" || name == "--help" ||
+        std::find(allowed.begin(), allowed.end(), name) != allowed.end())
+      continue;
+    throw InvalidInput(fmt::format(
+        "{} cannot be changed by --resume, which continues the {} with its own options (only {} may be given)", name,
+        what, list));
+  }
+}
+
 void refuse_inert_options(const CLI::App* cmd, const std::vector<CellKind>& cells, const std::vector<Init>& inits,
                           bool bias) {
   const auto has_cell = [&](CellKind k) { return std::find(cells.begin(), cells.end(), k) != cells.end(); };

@@ -59,6 +59,11 @@ ModelSpec model_spec(const std::string& cell, int input_size, int hidden, int la
 /// Whether the option was given on the command line (false for an option the command does not have).
 bool given(const CLI::App* cmd, const std::string& name);
 
+/// With --resume: refuses (InvalidInput) every option given but --resume,
+/// --help and `allowed`, as the resumed work (`what`: "run", "study") keeps
+/// its own options.
+void refuse_with_resume(const CLI::App* cmd, const std::vector<std::string>& allowed, const std::string& what);
+
 /// Refuses (InvalidInput) an option that would change nothing for the
 /// networks the command builds, as its user expects it to act:
 /// --forget-bias unless a cell is the LSTM, --dt unless a cell is the CT-RNN,

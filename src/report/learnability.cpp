@@ -7,6 +7,7 @@
 
 #include "plot.hpp"
 #include "rnnscope/io/json.hpp"
+#include "rnnscope/studies/statistics.hpp"
 
 namespace rnnscope {
 
@@ -23,19 +24,23 @@ std::string task_name(const LearnabilitySpec& spec) {
   return std::string(to_string(t.kind));
 }
 
-double median_of(std::vector<double> v) {
-  std::erase_if(v, [](double x) { return !std::isfinite(x); });
-  if (v.empty()) return kNaN;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 std::vector<const LearnabilityRate*> rates_of(const LearnabilityResult& r, std::size_t arm) {
   std::vector<const LearnabilityRate*> out;
   for (const auto& rate : r.rates)
     if (rate.arm == arm) out.push_back(&rate);
   return out;
+}
+
+/// One arm's rates against T as a line: y = value(rate).
+template <class Value>
+Series rate_series(const LearnabilitySpec& spec, const LearnabilityResult& r, std::size_t arm, Value value) {
+  Series s = line(arm_label(spec.arms[arm]), {}, {}, Series::Style::linespoints);
+  for (const auto* rate : rates_of(r, arm)) {
+    s.x.push_back(static_cast<double>(rate->T));
+    s.y.push_back(value(*rate));
+  }
+  return s;
 }
 
 Figure success_figure(const LearnabilitySpec& spec, const LearnabilityResult& r, const std::string& stem) {
@@ -53,14 +58,10 @@ Figure success_figure(const LearnabilitySpec& spec, const LearnabilityResult& r,
                           spec.train.steps);
   const double mid = 0.5 * static_cast<double>(spec.arms.size() - 1);
   const double shift = spec.arms.size() > 1 ? 0.04 / static_cast<double>(spec.arms.size() - 1) : 0.0;
-  for (std::size_t a = 0; a < spec.arms.size(); ++a) {
-    Series s = line(arm_label(spec.arms[a]), {}, {}, Series::Style::linespoints);
-    for (const auto* rate : rates_of(r, a)) {
-      s.x.push_back(static_cast<double>(rate->T));
-      s.y.push_back(rate->share + shift * (static_cast<double>(a) - mid));
-    }
-    f.series.push_back(s);
-  }
+  for (std::size_t a = 0; a < spec.arms.size(); ++a)
+    f.series.push_back(rate_series(spec, r, a, [&](const LearnabilityRate& rate) {
+      return rate.share + shift * (static_cast<double>(a) - mid);
+    }));
   return f;
 }
 
@@ -75,14 +76,9 @@ Figure steps_figure(const LearnabilitySpec& spec, const LearnabilityResult& r, c
   f.caption = fmt::format("The median step at which the solved runs first solved the task (evaluated every {} "
                           "steps); no point where no run solved it.",
                           spec.train.eval_every);
-  for (std::size_t a = 0; a < spec.arms.size(); ++a) {
-    Series s = line(arm_label(spec.arms[a]), {}, {}, Series::Style::linespoints);
-    for (const auto* rate : rates_of(r, a)) {
-      s.x.push_back(static_cast<double>(rate->T));
-      s.y.push_back(rate->median_steps);
-    }
-    f.series.push_back(s);
-  }
+  for (std::size_t a = 0; a < spec.arms.size(); ++a)
+    f.series.push_back(
+        rate_series(spec, r, a, [](const LearnabilityRate& rate) { return rate.median_steps; }));
   return f;
 }
 
@@ -230,7 +226,7 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
         !yes.empty() && !no.empty()
             ? fmt::format(" (initial look-back ratio over the sequence, median: 10^{:.1f} for the runs that learned, "
                           "10^{:.1f} for those that did not)",
-                          median_of(yes), median_of(no))
+                          median_of_finite(yes), median_of_finite(no))
             : std::string();
     per_length += fmt::format(" At T = {}: {}{}.", T, join(parts), ratios);
   }
@@ -244,7 +240,7 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
         " Over all lengths, before any training, the runs that went on to learn passed a median 10^{:.1f} of the "
         "loss's gradient back over the whole sequence, those that did not 10^{:.1f}; the initial ratio alone, "
         "split at its best threshold (10^{:.1f}), puts {} of the {} runs on the side of their outcome.",
-        median_of(learned), median_of(failed), sep.threshold, sep.correct, sep.total);
+        median_of_finite(learned), median_of_finite(failed), sep.threshold, sep.correct, sep.total);
   } else {
     prediction = learned.empty() ? " No run learned the task." : " Every run learned the task.";
   }
@@ -270,8 +266,8 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
                {"runs", result.rows.size()},
                {"solved", learned.size()},
                {"rates", rates},
-               {"median_initial_lookback_log10_learned", json_number(median_of(learned))},
-               {"median_initial_lookback_log10_not_learned", json_number(median_of(failed))},
+               {"median_initial_lookback_log10_learned", json_number(median_of_finite(learned))},
+               {"median_initial_lookback_log10_not_learned", json_number(median_of_finite(failed))},
                {"separating_threshold_log10", json_number(sep.threshold)},
                {"separated_runs", sep.correct}};
   s.screen = screen + (prediction.empty() ? "" : prediction.substr(1));

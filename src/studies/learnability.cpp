@@ -16,21 +16,13 @@
 #include "rnnscope/diagnostics/lyapunov.hpp"
 #include "rnnscope/diagnostics/recurrent_blocks.hpp"
 #include "rnnscope/diagnostics/spectrum.hpp"
+#include "rnnscope/studies/statistics.hpp"
 
 namespace rnnscope {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-/// The median of the finite values (NaN when there are none).
-double median(std::vector<double> v) {
-  std::erase_if(v, [](double x) { return !std::isfinite(x); });
-  if (v.empty()) return kNaN;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /// The generator of the sequences the Lyapunov exponent is measured on: its
 /// own stream of the run's seed, apart from the trainer's.
@@ -227,9 +219,9 @@ LearnabilityResult LearnabilityStudy::reduce(const Spec& spec, std::vector<Parti
         loss.push_back(p.eval_loss);
       }
       rate.share = static_cast<double>(rate.solved) / static_cast<double>(rate.runs);
-      rate.median_steps = median(steps);
-      rate.median_lookback = median(lookback);
-      rate.median_eval_loss = median(loss);
+      rate.median_steps = median_of_finite(steps);
+      rate.median_lookback = median_of_finite(lookback);
+      rate.median_eval_loss = median_of_finite(loss);
       r.rates.push_back(rate);
     }
   r.rows = std::move(parts);

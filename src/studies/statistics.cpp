@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/studies/study.hpp"
@@ -13,6 +14,14 @@ namespace rnnscope {
 double floored(double log10_value) { return std::max(log10_value, kLog10Floor); }
 
 bool is_zero_log10(double log10_value) { return log10_value <= kLog10Floor; }
+
+double median_of_finite(std::vector<double> v) {
+  std::erase_if(v, [](double x) { return !std::isfinite(x); });
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 CurveStatistics curve_statistics(const std::vector<std::vector<double>>& curves) {
   require(!curves.empty(), "curve statistics: no curves");

@@ -17,6 +17,9 @@ double floored(double log10_value);
 /// True where a log10 value stands for an exact zero: at or below the floor.
 bool is_zero_log10(double log10_value);
 
+/// The median of the finite values of v (NaN when there are none).
+double median_of_finite(std::vector<double> v);
+
 /// Per-index statistics over curves of equal length.
 struct CurveStatistics {
   std::vector<double> mean, std, min, max;  // std: the population standard deviation
