@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "rnnscope/cells/cell.hpp"
-#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/euler_rnn.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/sequence/bptt.hpp"
 
@@ -21,7 +21,7 @@ template <class Cell>
 Cell make_cell(Index input_size, Index hidden_size, Rng& rng, bool bias = true) {
   Cell c = [&] {
     if constexpr (std::is_same_v<Cell, Elman<double>>) return Cell(input_size, hidden_size, Activation::tanh, bias);
-    else if constexpr (std::is_same_v<Cell, CtRnn<double>>) return Cell(input_size, hidden_size, 0.3, bias);
+    else if constexpr (std::is_same_v<Cell, EulerRnn<double>>) return Cell(input_size, hidden_size, 0.3, bias);
     else return Cell(input_size, hidden_size, bias);
   }();
   c.init_uniform(rng);

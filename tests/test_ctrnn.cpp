@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "cell_testing.hpp"
-#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/euler_rnn.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/sequence/gradcheck.hpp"
@@ -21,15 +21,15 @@ struct Shape {
 const Shape shapes[] = {{3, 4, 2, 5}, {1, 1, 1, 1}, {2, 3, 1, 7}, {4, 1, 3, 1}, {5, 6, 4, 3}, {1, 5, 1, 2}};
 const double steps[] = {0.1, 0.5, 1.0};
 
-CtRnn<double> random_cell(const Shape& s, double dt, Rng& rng, bool bias = true, double scale = 1.0) {
-  CtRnn<double> cell(s.I, s.H, dt, bias);
+EulerRnn<double> random_cell(const Shape& s, double dt, Rng& rng, bool bias = true, double scale = 1.0) {
+  EulerRnn<double> cell(s.I, s.H, dt, bias);
   cell.init_uniform(rng);
   cell.params.for_each([&](const char*, auto& t) { t *= scale; });
   return cell;
 }
 
 template <class S>
-Elman<S> elman_twin(const CtRnn<S>& c) {
+Elman<S> elman_twin(const EulerRnn<S>& c) {
   Elman<S> e(c.input_size(), c.state_size(), Activation::tanh, c.params.bias_ih.size() > 0);
   e.params.weight_ih = c.params.weight_ih;
   e.params.weight_hh = c.params.weight_hh;
@@ -40,7 +40,7 @@ Elman<S> elman_twin(const CtRnn<S>& c) {
 
 }  // namespace
 
-TEST(CtRnn, ForwardMatchesHandWrittenRecurrence) {
+TEST(EulerRnn, ForwardMatchesHandWrittenRecurrence) {
   // x_t[i] = x_{t-1}[i] + dt (tanh(sum_j W_hh[i,j] x_{t-1}[j] + b_hh[i] + sum_k W_ih[i,k] u_t[k] + b_ih[i]) - x_{t-1}[i])
   Rng rng(21);
   const Index I = 2, H = 3, B = 2, T = 4;
@@ -75,7 +75,7 @@ template <class S>
 void expect_dt_one_is_elman_tanh(bool bias) {
   Rng rng(8);
   const Index I = 3, H = 5, B = 2, T = 6;
-  CtRnn<S> ct(I, H, 1.0, bias);
+  EulerRnn<S> ct(I, H, 1.0, bias);
   ct.init_uniform(rng);
   ct.params.for_each([](const char*, auto& t) { t *= S(2); });
   const Elman<S> el = elman_twin(ct);
@@ -103,18 +103,18 @@ void expect_dt_one_is_elman_tanh(bool bias) {
   }
   for (Index t = 0; t < T; ++t) EXPECT_LT(rel(ct.step_jacobian(cc, t, 1), el.step_jacobian(ce, t, 1)), tol) << "t=" << t;
   // Control: a step just below 1 is visibly a different cell.
-  CtRnn<S> near(I, H, 0.999, bias);
+  EulerRnn<S> near(I, H, 0.999, bias);
   near.params = ct.params;
   EXPECT_GT(rel(near.output(near.forward(u, B, x0)), el.output(ce)), 1e-4);
 }
 
-TEST(CtRnn, DtOneIsElmanTanh) {
+TEST(EulerRnn, DtOneIsElmanTanh) {
   expect_dt_one_is_elman_tanh<double>(true);
   expect_dt_one_is_elman_tanh<double>(false);
   expect_dt_one_is_elman_tanh<float>(true);
 }
 
-TEST(CtRnn, GradientsMatchFiniteDifferences) {
+TEST(EulerRnn, GradientsMatchFiniteDifferences) {
   Rng rng(7);
   for (double dt : steps)
     for (const Shape& s : shapes)
@@ -130,7 +130,7 @@ TEST(CtRnn, GradientsMatchFiniteDifferences) {
       }
 }
 
-TEST(CtRnn, TruncatedBpttMatchesItsDefinition) {
+TEST(EulerRnn, TruncatedBpttMatchesItsDefinition) {
   Rng rng(5);
   const Shape s{2, 3, 2, 6};
   for (double dt : steps) {
@@ -153,7 +153,7 @@ TEST(CtRnn, TruncatedBpttMatchesItsDefinition) {
   }
 }
 
-TEST(CtRnn, StepJacobianMatchesFiniteDifferences) {
+TEST(EulerRnn, StepJacobianMatchesFiniteDifferences) {
   Rng rng(4);
   const Shape s{3, 5, 2, 4};
   for (double dt : {0.1, 0.5, 1.0, 1.7}) {
@@ -170,7 +170,7 @@ TEST(CtRnn, StepJacobianMatchesFiniteDifferences) {
   }
 }
 
-TEST(CtRnn, WithoutRecurrentWeightsOnlyTheLeakCarriesTheGradient) {
+TEST(EulerRnn, WithoutRecurrentWeightsOnlyTheLeakCarriesTheGradient) {
   // W_hh = 0: x_t = (1 - dt) x_{t-1} + dt tanh(W_ih u_t + b), so dx_{T-1}/dx_{-1} = (1 - dt)^T I.
   Rng rng(12);
   const Index I = 2, H = 3, B = 2, T = 9;
@@ -186,11 +186,11 @@ TEST(CtRnn, WithoutRecurrentWeightsOnlyTheLeakCarriesTheGradient) {
   }
 }
 
-TEST(CtRnn, FloatAgreesWithDouble) {
+TEST(EulerRnn, FloatAgreesWithDouble) {
   Rng rng(2);
   const Shape s{8, 16, 4, 20};
   auto cd = random_cell(s, 0.2, rng);
-  CtRnn<float> cf(s.I, s.H, 0.2);
+  EulerRnn<float> cf(s.I, s.H, 0.2);
   cf.params.weight_ih = cd.params.weight_ih.cast<float>();
   cf.params.weight_hh = cd.params.weight_hh.cast<float>();
   cf.params.bias_ih = cd.params.bias_ih.cast<float>();
@@ -207,8 +207,8 @@ TEST(CtRnn, FloatAgreesWithDouble) {
   EXPECT_LT(relative_difference(cd.step_jacobian(c64, 7, 2), cf.step_jacobian(c32, 7, 2).cast<double>()), 1e-5);
 }
 
-TEST(CtRnn, BadInputIsRejectedWithANamedError) {
-  CtRnn<double> cell(3, 4, 0.1);
+TEST(EulerRnn, BadInputIsRejectedWithANamedError) {
+  EulerRnn<double> cell(3, 4, 0.1);
   Rng rng(1);
   cell.init_uniform(rng);
   const Mat<double> u = rng.normal_matrix<double>(3, 10);
@@ -221,12 +221,12 @@ TEST(CtRnn, BadInputIsRejectedWithANamedError) {
     return std::string("no error");
   };
   EXPECT_DOUBLE_EQ(cell.dt(), 0.1);
-  EXPECT_DOUBLE_EQ(CtRnn<float>(2, 2).dt(), 0.1);
-  EXPECT_EQ(message([&] { CtRnn<double>(3, 4, 0.0); }), "CtRnn: dt must be positive and finite, got 0");
-  EXPECT_EQ(message([&] { CtRnn<double>(3, 4, -0.5); }), "CtRnn: dt must be positive and finite, got -0.5");
-  EXPECT_EQ(message([&] { CtRnn<double>(3, 4, NAN); }), "CtRnn: dt must be positive and finite, got nan");
-  EXPECT_EQ(message([&] { CtRnn<float>(3, 4, INFINITY); }), "CtRnn: dt must be positive and finite, got inf");
-  EXPECT_EQ(message([&] { CtRnn<double>(0, 4); }), "CtRnn: input and hidden sizes must be positive");
+  EXPECT_DOUBLE_EQ(EulerRnn<float>(2, 2).dt(), 0.1);
+  EXPECT_EQ(message([&] { EulerRnn<double>(3, 4, 0.0); }), "EulerRnn: dt must be positive and finite, got 0");
+  EXPECT_EQ(message([&] { EulerRnn<double>(3, 4, -0.5); }), "EulerRnn: dt must be positive and finite, got -0.5");
+  EXPECT_EQ(message([&] { EulerRnn<double>(3, 4, NAN); }), "EulerRnn: dt must be positive and finite, got nan");
+  EXPECT_EQ(message([&] { EulerRnn<float>(3, 4, INFINITY); }), "EulerRnn: dt must be positive and finite, got inf");
+  EXPECT_EQ(message([&] { EulerRnn<double>(0, 4); }), "EulerRnn: input and hidden sizes must be positive");
   EXPECT_EQ(message([&] { cell.forward(Mat<double>(2, 10), 2); }), "input: expected shape (3, T*2), got (2, 10)");
   EXPECT_EQ(message([&] { cell.forward(u, 3); }), "input: expected shape (3, T*3), got (3, 10)");
   EXPECT_EQ(message([&] { cell.forward(Mat<double>(3, 0), 2); }), "input: empty sequence (no time steps)");
@@ -249,7 +249,7 @@ TEST(CtRnn, BadInputIsRejectedWithANamedError) {
   EXPECT_EQ(message([&] { bad.forward(u, 2); }), "bias_hh: expected shape (4, 1), got (3, 1)");
   bad = cell;
   bad.params.bias_ih = Vec<double>();
-  EXPECT_EQ(message([&] { bad.forward(u, 2); }), "CtRnn: bias_ih and bias_hh must both be present or both absent");
+  EXPECT_EQ(message([&] { bad.forward(u, 2); }), "EulerRnn: bias_ih and bias_hh must both be present or both absent");
   const auto c = cell.forward(u, 2);
   EXPECT_EQ(message([&] { bptt(cell, c, Mat<double>::Zero(4, 9), Mat<double>()); }),
             "d_output: expected shape (4, 10), got (4, 9)");
@@ -258,14 +258,14 @@ TEST(CtRnn, BadInputIsRejectedWithANamedError) {
   EXPECT_EQ(message([&] { cell.step_jacobian(c, 5, 0); }), "step_jacobian: step or batch out of range");
   auto grads = cell.zero_gradients(c);
   EXPECT_EQ(message([&] { cell.backward_range(c, Mat<double>(), Mat<double>(), 3, 3, grads); }),
-            "CtRnn::backward_range: bad step range");
+            "EulerRnn::backward_range: bad step range");
 }
 
-static_assert(RecurrentCell<CtRnn<float>> && RecurrentCell<CtRnn<double>>);
+static_assert(RecurrentCell<EulerRnn<float>> && RecurrentCell<EulerRnn<double>>);
 
-TEST(CtRnn, WronglyShapedGradientsAreRejectedWithTheirNames) {
+TEST(EulerRnn, WronglyShapedGradientsAreRejectedWithTheirNames) {
   // backward_range accumulates into grads: each tensor must have its parameter's shape.
   Rng rng(2);
-  const auto cell = check::make_cell<CtRnn<double>>(3, 4, rng);
+  const auto cell = check::make_cell<EulerRnn<double>>(3, 4, rng);
   EXPECT_EQ(check::gradient_shape_failure(cell, cell.forward(rng.normal_matrix<double>(3, 10), 2)), "");
 }

@@ -8,7 +8,7 @@
 
 #include "cell_testing.hpp"
 #include "rnnscope/cells/batch_schedule.hpp"
-#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/euler_rnn.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/gru.hpp"
 #include "rnnscope/cells/lstm.hpp"
@@ -20,7 +20,7 @@ namespace {
 
 template <class Cell>
 class ForwardBlocks : public ::testing::Test {};
-using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>>;
 TYPED_TEST_SUITE(ForwardBlocks, Cells);
 
 /// The outputs of cell over x, run one step at a time from state s0.

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "cell_testing.hpp"
-#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/euler_rnn.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/gru.hpp"
 #include "rnnscope/cells/lstm.hpp"
@@ -25,7 +25,7 @@ namespace {
 
 template <class Cell>
 class EveryCell : public ::testing::Test {};
-using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>>;
 TYPED_TEST_SUITE(EveryCell, Cells);
 
 }  // namespace

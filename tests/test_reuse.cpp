@@ -13,7 +13,7 @@
 
 #include "cell_testing.hpp"
 #include "rnnscope/cells/batch_schedule.hpp"
-#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/euler_rnn.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/gru.hpp"
 #include "rnnscope/cells/lstm.hpp"
@@ -26,7 +26,7 @@ namespace {
 
 template <class Cell>
 class Reuse : public ::testing::Test {};
-using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>>;
 TYPED_TEST_SUITE(Reuse, Cells);
 
 }  // namespace

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "cell_testing.hpp"
-#include "rnnscope/cells/ctrnn.hpp"
+#include "rnnscope/cells/euler_rnn.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/gru.hpp"
 #include "rnnscope/cells/lstm.hpp"
@@ -106,7 +106,7 @@ Stack<Cell> stack_of(Index I, Index H, Index L, Rng& rng) {
 
 template <class Cell>
 class EveryCellStack : public ::testing::Test {};
-using StackedCells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, CtRnn<double>>;
+using StackedCells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>>;
 TYPED_TEST_SUITE(EveryCellStack, StackedCells);
 
 }  // namespace

@@ -20,19 +20,11 @@ template <class Cell, Scalar S, class CellCache>
 void RecurrentCellBase<Cell, S, CellCache>::forward(const Mat<S>& x, Index batch, const Mat<S>& state0,
                                                     Cache& c) const {
   validate();
-  const Index n = state_size(), B = batch;
-  const Index T = check_sequence("input", x, input_size(), B);
+  const Index T = check_sequence("input", x, input_size(), batch);
   c.steps = T;
-  c.batch = B;
+  c.batch = batch;
   c.input = x;
-  c.states.resize(n, (T + 1) * B);
-  if (state0.size() == 0) {
-    c.states.leftCols(B).setZero();
-  } else {
-    check_shape(Cell::kLayout.initial_state, state0, n, B);
-    check_finite(Cell::kLayout.initial_state, state0);
-    c.states.leftCols(B) = state0;
-  }
+  cell().initial_states(c, state0);
   forward_steps(cell(), x, c);  // the cell's equations, in its source
 }
 
@@ -41,8 +33,9 @@ Mat<S> RecurrentCellBase<Cell, S, CellCache>::backward_range(const Cache& c, con
                                                              const Mat<S>& d_state, Index t0, Index t1,
                                                              Gradients& grads) const {
   require(0 <= t0 && t0 < t1 && t1 <= c.steps, std::string(Cell::kLayout.name) + "::backward_range: bad step range");
-  Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(state_size(), c.batch);
-  check_shape("d_state", g, state_size(), c.batch);
+  const Index n = cell().state_size();
+  Mat<S> g = d_state.size() > 0 ? d_state : Mat<S>::Zero(n, c.batch);
+  check_shape("d_state", g, n, c.batch);
   check_gradient_shapes(params, grads.params);
   check_input_gradient(grads, input_size(), c.steps * c.batch);
   backward_steps(cell(), c, d_output, g, t0, t1, grads);  // the cell's equations, in its source

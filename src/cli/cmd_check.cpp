@@ -18,13 +18,13 @@ namespace {
 struct Options {
   std::string cell = "rnn_tanh";
   int input_size = 3, hidden = 4, batch = 2, steps = 5, layers = 1;
-  double dt = 0.1;
+  CellShape shape;
   bool bias = true;
   std::uint64_t seed = 1;
   double tolerance = 1e-6;
 };
 
-void run(const Options& o) {
+void run(const Options& o, const CLI::App* cmd) {
   require(o.input_size > 0 && o.hidden > 0 && o.batch > 0 && o.steps > 0 && o.layers > 0,
           "--input-size, --hidden, --batch, --steps and --layers must be positive");
   require(o.input_size <= 64 && o.hidden <= 64 && o.batch <= 64 && o.steps <= 200 && o.layers <= 4,
@@ -32,8 +32,9 @@ void run(const Options& o) {
           "--steps <= 200 and --layers <= 4");
   require(std::isfinite(o.tolerance) && o.tolerance > 0,
           fmt::format("--tolerance must be a positive number, got {}", o.tolerance));
-  const ModelSpec spec = model_spec(o.cell, o.input_size, o.hidden, o.layers, o.bias, o.dt);
-  Model<double> model = make_model<double>(spec);  // validates dt
+  const ModelSpec spec = model_spec(o.cell, o.input_size, o.hidden, o.layers, o.bias, o.shape);
+  refuse_inert_options(cmd, {spec.cell}, {}, o.bias);
+  Model<double> model = make_model<double>(spec);  // validates dt, skip, eps and gamma
   Rng rng(o.seed);
   initialise_model(model, Init::pytorch, 1.0, 0.0, rng);
   const auto report = std::visit(
@@ -61,17 +62,17 @@ void register_check(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("check", "check a model's exact BPTT gradients (every parameter, the input and the "
                                           "initial state) against central finite differences in double");
-  cmd->add_option("--cell", opts->cell, "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or ctrnn")->capture_default_str();
+  cmd->add_option("--cell", opts->cell, cell_choices())->capture_default_str();
   cmd->add_option("--input-size", opts->input_size, "I")->capture_default_str();
   cmd->add_option("--hidden", opts->hidden, "H")->capture_default_str();
   cmd->add_option("--layers", opts->layers, "number of stacked layers L")->capture_default_str();
-  cmd->add_option("--dt", opts->dt, "Euler step of the CT-RNN (> 0)")->capture_default_str();
+  add_cell_shape_options(cmd, opts->shape);
   cmd->add_flag("!--no-bias", opts->bias, "cells without bias vectors");
   cmd->add_option("--batch", opts->batch, "B")->capture_default_str();
   cmd->add_option("--steps", opts->steps, "T")->capture_default_str();
   cmd->add_option("--seed", opts->seed, "random seed (same seed, same numbers)")->capture_default_str();
   cmd->add_option("--tolerance", opts->tolerance, "largest relative error that passes")->capture_default_str();
-  cmd->callback([opts] { run(*opts); });
+  cmd->callback([opts, cmd] { run(*opts, cmd); });
 }
 
 }  // namespace rnnscope::cli

@@ -18,7 +18,8 @@ struct Options {
   std::string cell = "rnn_tanh", init = "pytorch", dtype = "f32", out;
   int input_size = 4, hidden = 32, layers = 1;
   bool bias = true;
-  double dt = 0.1, scale = 1.0, forget_bias = 0.0;
+  CellShape shape;
+  double scale = 1.0, forget_bias = 0.0;
   std::uint64_t seed = 1;
 };
 
@@ -37,7 +38,7 @@ void run(const Options& o, const CLI::App* cmd) {
   require(std::isfinite(o.scale) && std::isfinite(o.forget_bias), "--scale and --forget-bias must be finite");
   require(o.dtype == "f32" || o.dtype == "f64", fmt::format("--dtype must be f32 or f64, got '{}'", o.dtype));
   const Init init = parse_init(o.init);
-  const ModelSpec spec = model_spec(o.cell, o.input_size, o.hidden, o.layers, o.bias, o.dt);
+  const ModelSpec spec = model_spec(o.cell, o.input_size, o.hidden, o.layers, o.bias, o.shape);
   refuse_inert_options(cmd, {spec.cell}, {init}, o.bias);
   const TensorFile file = o.dtype == "f32" ? initialised<float>(spec, init, o) : initialised<double>(spec, init, o);
   write_safetensors(o.out, file);
@@ -53,12 +54,12 @@ void register_init(CLI::App& app) {
   auto* cmd = app.add_subcommand("init",
                                  "write a freshly initialised model (PyTorch state_dict names and shapes, safetensors "
                                  "with __metadata__) for grad, analyze or torch's load_state_dict");
-  cmd->add_option("--cell", opts->cell, "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or ctrnn")->capture_default_str();
+  cmd->add_option("--cell", opts->cell, cell_choices())->capture_default_str();
   cmd->add_option("--input-size", opts->input_size, "I")->capture_default_str();
   cmd->add_option("--hidden", opts->hidden, "hidden units H")->capture_default_str();
   cmd->add_option("--layers", opts->layers, "number of stacked layers (PyTorch's num_layers)")->capture_default_str();
   cmd->add_flag("!--no-bias", opts->bias, "no bias vectors (PyTorch's bias=False)");
-  cmd->add_option("--dt", opts->dt, "Euler step of the ctrnn cell")->capture_default_str();
+  add_cell_shape_options(cmd, opts->shape);
   cmd->add_option("--init", opts->init, "pytorch, xavier, orthogonal, identity or scaled")->capture_default_str();
   cmd->add_option("--scale", opts->scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
       ->capture_default_str();

@@ -265,7 +265,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--lag", o->lag, "recall: the target is the input lag steps before the last (default T - 1)");
   cmd->add_option("--data", o->data, "your data instead of a task: safetensors with input (T, N, I) and target");
   cmd->add_option("--loss", o->loss, "with --data: mse_last, mse_all, ce_last or ce_all")->capture_default_str();
-  cmd->add_option("--cell", o->cell, "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or ctrnn")->capture_default_str();
+  cmd->add_option("--cell", o->cell, cell_choices())->capture_default_str();
   cmd->add_option("--init", o->init, "pytorch, xavier, orthogonal, identity, scaled or chrono (lstm)")
       ->capture_default_str();
   cmd->add_option("--model", o->model, "start from this model file (its readout too, if it has one)");

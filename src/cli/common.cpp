@@ -29,14 +29,24 @@ Execution execution(const RunOptions& o, ProgressSink* progress) {
   return e;
 }
 
+void add_cell_shape_options(CLI::App* cmd, CellShape& o, bool optimizer_eps) {
+  cmd->add_option("--dt", o.dt, "Euler step of the ctrnn cell")->capture_default_str();
+  cmd->add_option("--skip", o.skip, "K of the rnn_skip cell: h_t also reads h_{t-K} (1..1000)")->capture_default_str();
+  cmd->add_option(optimizer_eps ? "--cell-eps" : "--eps,--cell-eps", o.eps,
+                  "Euler step of the rnn_antisymmetric cell")
+      ->capture_default_str();
+  cmd->add_option("--gamma,--cell-gamma", o.gamma, "diffusion of the rnn_antisymmetric cell (W - W^T - gamma I)")
+      ->capture_default_str();
+}
+
 void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& default_out, bool sequences) {
-  cmd->add_option("--cell", o.cell, "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or ctrnn")->capture_default_str();
+  cmd->add_option("--cell", o.cell, cell_choices())->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "hidden units H (1..1024)")->capture_default_str();
   cmd->add_option("--init", o.init, "pytorch, xavier, orthogonal, identity or scaled")->capture_default_str();
   cmd->add_option("--scale", o.scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
       ->capture_default_str();
   if (sequences) {
-    cmd->add_option("--dt", o.dt, "Euler step of the ctrnn cell")->capture_default_str();
+    add_cell_shape_options(cmd, o.shape);
     cmd->add_option("--forget-bias", o.forget_bias, "added to the LSTM forget-gate bias")->capture_default_str();
     cmd->add_option("--input-size", o.input_size, "input features I (1..65536)")->capture_default_str();
     cmd->add_option("--T", o.steps, "sequence length (1..100000; contributions 1..5000)")->capture_default_str();
@@ -47,15 +57,23 @@ void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& de
   add_run_options(cmd, o, default_out);
 }
 
-ModelSpec model_spec(const std::string& cell, int input_size, int hidden, int layers, bool bias, double dt) {
+ModelSpec model_spec(const std::string& cell, int input_size, int hidden, int layers, bool bias,
+                     const CellShape& shape) {
   ModelSpec spec;
   spec.cell = parse_cell(cell);
   spec.input_size = input_size;
   spec.hidden_size = hidden;
   spec.num_layers = layers;
   spec.bias = bias;
-  spec.dt = dt;
+  apply_cell_shape(shape, spec);
   return spec;
+}
+
+void apply_cell_shape(const CellShape& shape, ModelSpec& spec) {
+  spec.dt = shape.dt;
+  spec.skip = shape.skip;
+  spec.eps = shape.eps;
+  spec.gamma = shape.gamma;
 }
 
 bool given(const CLI::App* cmd, const std::string& name) {
@@ -94,13 +112,21 @@ void refuse_inert_options(const CLI::App* cmd, const std::vector<CellKind>& cell
   require(
       !given(cmd, "--dt") || has_cell(CellKind::ctrnn),
       fmt::format("--dt is the Euler step of the ctrnn cell; {}", one ? cell + " has none" : "--cells has no ctrnn"));
+  require(!given(cmd, "--skip") || has_cell(CellKind::rnn_skip),
+          fmt::format("--skip is the skip distance K of the rnn_skip cell; {}",
+                      one ? cell + " has none" : "--cells has no rnn_skip"));
+  for (const char* name : {"--cell-eps", "--cell-gamma"})
+    require(!given(cmd, name) || has_cell(CellKind::rnn_antisymmetric),
+            fmt::format("{} is the {} of the rnn_antisymmetric cell; {}", name == std::string("--cell-eps") ? "--eps" : "--gamma",
+                        name == std::string("--cell-eps") ? "Euler step" : "diffusion",
+                        one ? cell + " has none" : "--cells has no rnn_antisymmetric"));
   require(!given(cmd, "--scale") || scaled,
           "--scale scales the orthogonal, identity and scaled initialisations; pytorch and xavier have no scale");
 }
 
 NetworkSpec network_spec(const NetworkOptions& o, const CLI::App* cmd) {
   NetworkSpec s;
-  s.model = model_spec(o.cell, o.input_size, o.hidden, 1, true, o.dt);
+  s.model = model_spec(o.cell, o.input_size, o.hidden, 1, true, o.shape);
   s.init = parse_init(o.init);
   s.scale = o.scale;
   s.forget_bias = o.forget_bias;

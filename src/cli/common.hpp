@@ -30,6 +30,20 @@ void add_seed_option(CLI::App* cmd, std::uint64_t& seed);
 /// The library's execution for --threads, telling `progress` (validated: InvalidInput on a bad count).
 Execution execution(const RunOptions& o, ProgressSink* progress = nullptr);
 
+/// The options that shape one kind of cell: --dt (ctrnn), --skip (rnn_skip),
+/// --eps and --gamma (rnn_antisymmetric; --cell-eps and --cell-gamma are their
+/// other names, and the only ones in train and learnability, where --eps is
+/// the optimiser's epsilon as in torch.optim).
+struct CellShape {
+  double dt = 0.1;
+  Index skip = 10;
+  double eps = 0.1;
+  double gamma = 0.01;
+};
+
+/// Adds the options of CellShape; `optimizer_eps`: --eps is taken by the optimiser.
+void add_cell_shape_options(CLI::App* cmd, CellShape& o, bool optimizer_eps = false);
+
 /// The options of a study over random networks.
 struct NetworkOptions : RunOptions {
   std::uint64_t seed = 1;
@@ -39,22 +53,24 @@ struct NetworkOptions : RunOptions {
   int steps = 100;
   std::string init = "pytorch";
   double scale = 1.0;
-  double dt = 0.1;
+  CellShape shape;
   double forget_bias = 0.0;
   int seeds = 5;
   int batch = 4;
 };
 
-/// Adds --cell --hidden --init --scale --seed and the run options; with
-/// `sequences` (studies that run the network) also --dt --forget-bias
-/// --input-size --T --seeds --batch, which change only what the network does
-/// on sequences, not its recurrent matrices.
+/// Adds --cell --hidden --init --scale --skip --seed and the run options; with
+/// `sequences` (studies that run the network) also --dt --eps --gamma
+/// --forget-bias --input-size --T --seeds --batch, which change only what the
+/// network does on sequences, not its recurrent matrices.
 void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& default_out, bool sequences = true);
 
 /// The model spec of a subcommand's --cell, --input-size, --hidden, --layers,
-/// --no-bias and --dt (InvalidInput naming an unknown cell).
+/// --no-bias and cell shape (InvalidInput naming an unknown cell).
 ModelSpec model_spec(const std::string& cell, int input_size, int hidden, int layers = 1, bool bias = true,
-                     double dt = 0.1);
+                     const CellShape& shape = {});
+/// Writes the cell shape into a model spec.
+void apply_cell_shape(const CellShape& shape, ModelSpec& spec);
 
 /// Whether the option was given on the command line (false for an option the command does not have).
 bool given(const CLI::App* cmd, const std::string& name);
@@ -67,6 +83,7 @@ void refuse_with_resume(const CLI::App* cmd, const std::vector<std::string>& all
 /// Refuses (InvalidInput) an option that would change nothing for the
 /// networks the command builds, as its user expects it to act:
 /// --forget-bias unless a cell is the LSTM, --dt unless a cell is the CT-RNN,
+/// --skip unless one is rnn_skip, --eps (--cell-eps) and --gamma unless one is rnn_antisymmetric,
 /// --scale unless an initialisation is orthogonal, identity or scaled, and
 /// --forget-bias without biases (`bias` false: --no-bias).
 void refuse_inert_options(const CLI::App* cmd, const std::vector<CellKind>& cells, const std::vector<Init>& inits,

@@ -10,7 +10,7 @@ void add_training_options(CLI::App* cmd, TrainingOptions& o, const std::string& 
   cmd->add_option("--hidden", o.hidden, "hidden units H")->capture_default_str();
   cmd->add_option("--layers", o.layers, "stacked layers")->capture_default_str();
   cmd->add_flag("--no-bias", o.no_bias, "no bias vectors in the recurrent layers");
-  cmd->add_option("--dt", o.dt, "Euler step of the ctrnn cell")->capture_default_str();
+  add_cell_shape_options(cmd, o.shape, true);
   cmd->add_option("--scale", o.scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
       ->capture_default_str();
   cmd->add_option("--forget-bias", o.forget_bias, "added to the LSTM forget-gate bias")->capture_default_str();
@@ -47,7 +47,7 @@ TrainSpec training_spec(const TrainingOptions& o, const CLI::App* cmd, bool chro
   s.model.hidden_size = o.hidden;
   s.model.num_layers = o.layers;
   s.model.bias = !o.no_bias;
-  s.model.dt = o.dt;
+  apply_cell_shape(o.shape, s.model);
   s.scale = o.scale;
   s.forget_bias = o.forget_bias;
   s.chrono_tmax = o.chrono_tmax;

@@ -15,7 +15,8 @@ namespace rnnscope::cli {
 struct TrainingOptions {
   Index hidden = 128, layers = 1;
   bool no_bias = false;
-  double dt = 0.1, scale = 1.0, forget_bias = 0.0, chrono_tmax = 0.0;
+  CellShape shape;
+  double scale = 1.0, forget_bias = 0.0, chrono_tmax = 0.0;
   std::string optimizer = "adam", dtype = "f32";
   // The defaults solve the adding problem at T = 100 with the LSTM in about a
   // thousand steps (docs/training.md): Adam's lr 0.001 (torch's default) took
@@ -28,7 +29,7 @@ struct TrainingOptions {
   std::uint64_t seed = 1;
 };
 
-/// Adds --hidden --layers --no-bias --dt --scale --forget-bias --chrono-tmax
+/// Adds --hidden --layers --no-bias, the cell shape (--dt --skip --cell-eps --cell-gamma), --scale --forget-bias --chrono-tmax
 /// (the model's sizes and initialisation options), the optimiser's options,
 /// --clip-norm --clip-value --batch --steps --eval-every --eval-size --dtype
 /// and --seed, with `o`'s values as their defaults.

@@ -25,16 +25,19 @@ std::vector<RecurrentBlock> recurrent_blocks(const Cell& cell) {
   } else {
     blocks.push_back({"weight_hh", w});
   }
+  if (cell.params.weight_skip.size() > 0) blocks.push_back({"weight_skip", cell.params.weight_skip.template cast<double>()});
   return blocks;
 }
 template std::vector<RecurrentBlock> recurrent_blocks(const Elman<double>&);
-template std::vector<RecurrentBlock> recurrent_blocks(const CtRnn<double>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const EulerRnn<double>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const LSTM<double>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const GRU<double>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const Elman<float>&);
-template std::vector<RecurrentBlock> recurrent_blocks(const CtRnn<float>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const EulerRnn<float>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const LSTM<float>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const GRU<float>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const SkipRnn<double>&);
+template std::vector<RecurrentBlock> recurrent_blocks(const SkipRnn<float>&);
 
 std::vector<BlockSpectrum> analyse_blocks(const std::vector<RecurrentBlock>& blocks, double gamma, int max_n) {
   std::vector<BlockSpectrum> out;

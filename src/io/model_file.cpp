@@ -22,6 +22,18 @@ Index parse_index(const std::string& key, const std::string& value) {
   throw InvalidInput(fmt::format("metadata '{}' must be a positive integer, got '{}'", key, value));
 }
 
+// The number a metadata key holds (required); the cell checks its range.
+double parse_number(const TensorFile& f, const std::string& key) {
+  const std::string& value = f.metadata_at(key);
+  try {
+    size_t used = 0;
+    const double v = std::stod(value, &used);
+    if (used == value.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw InvalidInput(fmt::format("metadata '{}' must be a number, got '{}'", key, value));
+}
+
 // Checks a metadata value against what the tensors say, when the key is present.
 void agree(const TensorFile& f, const std::string& key, Index from_tensors) {
   const auto it = f.metadata.find(key);
@@ -67,15 +79,11 @@ ModelSpec read_model_spec(const TensorFile& f) {
     require((it->second == "true") == s.bias,
             fmt::format("metadata 'bias' = {} disagrees with the tensors", it->second));
   }
-  if (s.cell == CellKind::ctrnn) {
-    const std::string& dt = f.metadata_at("dt");
-    try {
-      size_t used = 0;
-      s.dt = std::stod(dt, &used);
-      require(used == dt.size(), "");
-    } catch (const std::exception&) {
-      throw InvalidInput(fmt::format("metadata 'dt' must be a number, got '{}'", dt));
-    }
+  if (s.cell == CellKind::ctrnn) s.dt = parse_number(f, "dt");
+  if (s.cell == CellKind::rnn_skip) s.skip = parse_index("skip", f.metadata_at("skip"));
+  if (s.cell == CellKind::rnn_antisymmetric) {
+    s.eps = parse_number(f, "eps");
+    s.gamma = parse_number(f, "gamma");
   }
   return s;
 }
@@ -118,6 +126,11 @@ TensorFile save_model(const Model<S>& model, const ModelSpec& spec) {
                 {"input_size", std::to_string(spec.input_size)},
                 {"bias", spec.bias ? "true" : "false"}};
   if (spec.cell == CellKind::ctrnn) f.metadata["dt"] = fmt::format("{}", spec.dt);
+  if (spec.cell == CellKind::rnn_skip) f.metadata["skip"] = std::to_string(spec.skip);
+  if (spec.cell == CellKind::rnn_antisymmetric) {
+    f.metadata["eps"] = fmt::format("{}", spec.eps);
+    f.metadata["gamma"] = fmt::format("{}", spec.gamma);
+  }
   std::visit(
       [&](const auto& stack) {
         auto& s = const_cast<std::decay_t<decltype(stack)>&>(stack);  // for_each_param visits mutably

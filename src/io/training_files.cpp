@@ -156,7 +156,10 @@ nlohmann::json to_json(const TrainSpec& s) {
             {"hidden_size", s.model.hidden_size},
             {"num_layers", s.model.num_layers},
             {"bias", s.model.bias},
-            {"dt", s.model.dt}}},
+            {"dt", s.model.dt},
+            {"skip", s.model.skip},
+            {"eps", s.model.eps},
+            {"gamma", s.model.gamma}}},
           {"init", to_string(s.init)},
           {"scale", s.scale},
           {"forget_bias", s.forget_bias},
@@ -197,6 +200,10 @@ TrainSpec train_spec_from_json(const nlohmann::json& j) {
   s.model.num_layers = field<Index>(m, "num_layers");
   s.model.bias = field<bool>(m, "bias");
   s.model.dt = field<double>(m, "dt");
+  // Written since the skip and antisymmetric cells; a folder from before has none of the three.
+  if (m.contains("skip")) s.model.skip = field<Index>(m, "skip");
+  if (m.contains("eps")) s.model.eps = field<double>(m, "eps");
+  if (m.contains("gamma")) s.model.gamma = field<double>(m, "gamma");
   s.init = parse_init(field<std::string>(j, "init"));
   s.scale = field<double>(j, "scale");
   s.forget_bias = field<double>(j, "forget_bias");

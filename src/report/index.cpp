@@ -16,6 +16,9 @@ std::string cell_label(const ModelSpec& m) {
     case CellKind::lstm: return "LSTM";
     case CellKind::gru: return "GRU";
     case CellKind::ctrnn: return fmt::format("CT-RNN dt {}", m.dt);
+    case CellKind::rnn_residual: return "residual tanh";
+    case CellKind::rnn_skip: return fmt::format("skip K {}", m.skip);
+    case CellKind::rnn_antisymmetric: return fmt::format("antisymmetric eps {}", m.eps);
   }
   return "?";
 }

@@ -42,7 +42,7 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
     mean.markers = 10;
     all.series.push_back(mean);
     measured.push_back(all.series.back().y);
-    const std::string bound_name = r.bound == BoundKind::ctrnn ? "(|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ" : "(γ ‖Wₕₕ‖₂)ᴸ";
+    const std::string bound_name = bound_formula(r.bound);
     if (!r.bound_log10.empty()) {
       last_bound = bound_name;
       Series b = line("", L, unlog(r.bound_log10), Series::Style::dashed);

@@ -18,6 +18,12 @@ void NetworkSpec::validate() const {
   require(batch >= 1 && batch <= 1000, fmt::format("batch must be in 1..1000, got {}", batch));
   require(std::isfinite(scale), "scale must be finite");
   require(std::isfinite(model.dt) && model.dt > 0, fmt::format("dt must be a positive number, got {}", model.dt));
+  check_cell_shape(model);
+  // The step Jacobians and chains are (S, S) with S = K H for the skip cell.
+  require(model.cell != CellKind::rnn_skip || model.skip * model.hidden_size <= 4096,
+          fmt::format("the skip cell's state holds skip x hidden = {} x {} = {} values; the studies' (S, S) "
+                      "Jacobians allow at most 4096: lower --skip or --hidden",
+                      model.skip, model.hidden_size, model.skip * model.hidden_size));
   require(std::isfinite(forget_bias), "forget-bias must be finite");
   require(std::isfinite(input_scale), "input scale must be finite");
 }

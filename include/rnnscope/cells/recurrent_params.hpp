@@ -29,12 +29,15 @@ namespace rnnscope {
 
 /// A cell's layout: its name in error messages, the gate blocks of H rows
 /// stacked in each tensor (G = gates H rows), the blocks of H rows in its state
-/// (2 for the LSTM's [h; c]) and the initial state's name in error messages.
+/// (2 for the LSTM's [h; c]; a cell whose count is set at run time says so with
+/// its own state_blocks(), as rnn_skip's K), the initial state's name in error
+/// messages, and whether it has a weight_skip (H, H).
 struct RecurrentLayout {
   const char* name;
   Index gates;
   Index state_blocks;
   const char* initial_state;
+  bool skip_weight = false;
 };
 
 /// What every cell of the family caches: T, B, the input (I, T*B) and the
@@ -57,13 +60,16 @@ struct RecurrentParams {
   Mat<S> weight_hh;  // (G, H)
   Vec<S> bias_ih;    // (G), or empty for a cell without bias
   Vec<S> bias_hh;    // (G), or empty
+  Mat<S> weight_skip;  // (H, H): rnn_skip's weight on h_{t-K}; empty for every other cell
 
-  /// Visits every tensor as f(name, tensor), in PyTorch's order; empty biases are skipped.
+  /// Visits every tensor as f(name, tensor), in PyTorch's order, then
+  /// weight_skip; empty biases and an empty weight_skip are skipped.
   template <class F> void for_each(F&& f) {
     f("weight_ih", weight_ih);
     f("weight_hh", weight_hh);
     if (bias_ih.size() > 0) f("bias_ih", bias_ih);
     if (bias_hh.size() > 0) f("bias_hh", bias_hh);
+    if (weight_skip.size() > 0) f("weight_skip", weight_skip);
   }
   template <class F> void for_each(F&& f) const {
     const_cast<RecurrentParams*>(this)->for_each([&](const char* name, const auto& t) { f(name, t); });
@@ -82,6 +88,7 @@ void check_gradient_shapes(const RecurrentParams<S>& params, const RecurrentPara
   check_shape("grads.weight_hh", grads.weight_hh, params.weight_hh.rows(), params.weight_hh.cols());
   check_shape("grads.bias_ih", grads.bias_ih, params.bias_ih.size(), 1);
   check_shape("grads.bias_hh", grads.bias_hh, params.bias_hh.size(), 1);
+  check_shape("grads.weight_skip", grads.weight_skip, params.weight_skip.rows(), params.weight_skip.cols());
 }
 
 /// The part of a cell of the nn.RNN family that its equations do not change
@@ -104,7 +111,9 @@ class RecurrentCellBase {
   /// H: the columns of weight_hh (G, H); the rows of a one-gate cell's square
   /// weight_hh, so that a non-square one is reported against its row count.
   Index output_size() const { return Cell::kLayout.gates == 1 ? params.weight_hh.rows() : params.weight_hh.cols(); }
-  Index state_size() const { return Cell::kLayout.state_blocks * output_size(); }
+  /// The blocks of H rows in the state; a cell whose count is set at run time hides it.
+  Index state_blocks() const { return Cell::kLayout.state_blocks; }
+  Index state_size() const { return cell().state_blocks() * output_size(); }
 
   /// Checks every parameter's shape and finiteness; throws InvalidInput naming the tensor.
   void validate() const {
@@ -117,6 +126,7 @@ class RecurrentCellBase {
       check_shape("bias_ih", params.bias_ih, G, 1);
       check_shape("bias_hh", params.bias_hh, G, 1);
     }
+    if (Cell::kLayout.skip_weight) check_shape("weight_skip", params.weight_skip, H, H);
     params.for_each([](const char* name, const auto& t) { check_finite(name, t); });
   }
 
@@ -129,7 +139,8 @@ class RecurrentCellBase {
     forward(x, batch, state0, c);
     return c;
   }
-  /// The outputs h_0 .. h_{T-1}, (H, T*B): the top H rows of the states.
+  /// The outputs h_0 .. h_{T-1}, (H, T*B): the top H rows of the states (a
+  /// cell that keeps its states otherwise hides output and final_state).
   auto output(const Cache& c) const {
     if constexpr (Cell::kLayout.state_blocks == 1)
       return c.states.rightCols(c.steps * c.batch);
@@ -145,7 +156,7 @@ class RecurrentCellBase {
     g.params = params;
     g.params.for_each([](const char*, auto& t) { t.setZero(); });
     g.d_input = Mat<S>::Zero(input_size(), c.steps * c.batch);
-    g.d_state0 = Mat<S>::Zero(state_size(), c.batch);
+    g.d_state0 = Mat<S>::Zero(cell().state_size(), c.batch);
     return g;
   }
   /// See cell.hpp: the output cotangent whole, written block by block, or none;
@@ -178,9 +189,25 @@ class RecurrentCellBase {
       params.bias_ih = Vec<S>::Zero(G);
       params.bias_hh = Vec<S>::Zero(G);
     }
+    if (Cell::kLayout.skip_weight) params.weight_skip = Mat<S>::Zero(hidden_size, hidden_size);
   }
 
   Params params;
+
+  /// How forward lays out the states before the cell's equations run: s_{-1} =
+  /// state0 (or zeros) in the first B columns of (S, (T+1)*B). A cell that keeps
+  /// its states otherwise hides it.
+  void initial_states(Cache& c, const Mat<S>& state0) const {
+    const Index n = cell().state_size(), B = c.batch;
+    c.states.resize(n, (c.steps + 1) * B);
+    if (state0.size() == 0) {
+      c.states.leftCols(B).setZero();
+    } else {
+      check_shape(Cell::kLayout.initial_state, state0, n, B);
+      check_finite(Cell::kLayout.initial_state, state0);
+      c.states.leftCols(B) = state0;
+    }
+  }
 
  private:
   const Cell& cell() const { return static_cast<const Cell&>(*this); }

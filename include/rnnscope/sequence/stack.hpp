@@ -34,7 +34,7 @@ struct StackCache {
 /// layer's PyTorch suffix ("weight_hh has ..." in layer 1 becomes "weight_hh_l1
 /// has ..."), anything else is prefixed with the layer.
 inline std::string name_layer_in_message(const std::string& message, int layer) {
-  for (const char* p : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
+  for (const char* p : {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_skip"}) {
     const std::string name = p;
     if (message.rfind(name, 0) == 0 && message.size() > name.size() &&
         (message[name.size()] == ' ' || message[name.size()] == ':'))
