@@ -10,18 +10,21 @@
 #include "rnnscope/cells/cell.hpp"
 #include "rnnscope/cells/euler_rnn.hpp"
 #include "rnnscope/cells/elman.hpp"
+#include "rnnscope/cells/skip_rnn.hpp"
 #include "rnnscope/sequence/bptt.hpp"
 
 namespace rnnscope::check {
 
 /// A cell with PyTorch's default initialisation: Elman cells are tanh, CT-RNNs
-/// take dt = 0.3 (so that neither the leak nor the tanh term dominates);
+/// take dt = 0.3 (so that neither the leak nor the tanh term dominates), skip
+/// cells K = 3 and U(-1/sqrt(H), 1/sqrt(H)) for weight_skip too;
 /// `bias` false makes it without bias vectors.
 template <class Cell>
 Cell make_cell(Index input_size, Index hidden_size, Rng& rng, bool bias = true) {
   Cell c = [&] {
     if constexpr (std::is_same_v<Cell, Elman<double>>) return Cell(input_size, hidden_size, Activation::tanh, bias);
     else if constexpr (std::is_same_v<Cell, EulerRnn<double>>) return Cell(input_size, hidden_size, 0.3, bias);
+    else if constexpr (std::is_same_v<Cell, SkipRnn<double>>) return Cell(input_size, hidden_size, 3, Activation::tanh, bias);
     else return Cell(input_size, hidden_size, bias);
   }();
   c.init_uniform(rng);

@@ -20,7 +20,7 @@ namespace {
 
 template <class Cell>
 class ForwardBlocks : public ::testing::Test {};
-using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>>;
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>, SkipRnn<double>>;
 TYPED_TEST_SUITE(ForwardBlocks, Cells);
 
 /// The outputs of cell over x, run one step at a time from state s0.

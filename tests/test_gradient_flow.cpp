@@ -25,7 +25,7 @@ namespace {
 
 template <class Cell>
 class EveryCell : public ::testing::Test {};
-using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>>;
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>, SkipRnn<double>>;
 TYPED_TEST_SUITE(EveryCell, Cells);
 
 }  // namespace

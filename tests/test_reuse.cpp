@@ -26,7 +26,7 @@ namespace {
 
 template <class Cell>
 class Reuse : public ::testing::Test {};
-using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>>;
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>, SkipRnn<double>>;
 TYPED_TEST_SUITE(Reuse, Cells);
 
 }  // namespace

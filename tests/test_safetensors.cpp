@@ -447,7 +447,9 @@ TEST(SafetensorsReference, EveryFileHasTheDocumentedContents) {
       EXPECT_EQ(f.at("grad.input").shape, f.at("input").shape);
       EXPECT_EQ(f.at("input").shape[1], Is);
     } else {
-      const std::set<std::string> cells = {"rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn"};
+      const std::set<std::string> cells = {"rnn_tanh", "rnn_relu",     "rnn_sigmoid", "lstm",
+                                           "gru",      "ctrnn",        "rnn_residual", "rnn_skip",
+                                           "rnn_antisymmetric"};
       ASSERT_TRUE(cells.count(cell)) << cell;
       const std::int64_t G = (cell == "lstm" ? 4 : cell == "gru" ? 3 : 1) * Hs;
       for (std::int64_t l = 0; l < L; ++l) {
@@ -462,6 +464,12 @@ TEST(SafetensorsReference, EveryFileHasTheDocumentedContents) {
         } else {
           EXPECT_EQ(f.find("bias_ih" + s), nullptr);
         }
+        if (cell == "rnn_skip") {
+          check_tensor_shape(f.at("weight_skip" + s), {Hs, Hs});
+          params.push_back("weight_skip" + s);
+        } else {
+          EXPECT_EQ(f.find("weight_skip" + s), nullptr);
+        }
       }
       const std::int64_t T = f.at("input").shape[0], B = f.at("input").shape[1];
       check_tensor_shape(f.at("input"), {T, B, Is});
@@ -474,6 +482,13 @@ TEST(SafetensorsReference, EveryFileHasTheDocumentedContents) {
       if (cell == "ctrnn") {
         EXPECT_GT(std::stod(f.metadata_at("dt")), 0.0);
       }
+      if (cell == "rnn_skip") {
+        EXPECT_GE(std::stoi(f.metadata_at("skip")), 1);
+      }
+      if (cell == "rnn_antisymmetric") {
+        EXPECT_GT(std::stod(f.metadata_at("eps")), 0.0);
+        EXPECT_GE(std::stod(f.metadata_at("gamma")), 0.0);
+      }
       // h_n is the last output for the last layer.
       const Mat<double> out = to_sequence<double>(f.at("output"));
       const Mat<double> h_n = to_sequence<double>(f.at("h_n"));
@@ -484,7 +499,7 @@ TEST(SafetensorsReference, EveryFileHasTheDocumentedContents) {
     std::size_t extras = cell == "conv1d" ? 4 : cell == "lstm" ? 12 : 8;
     EXPECT_EQ(f.tensors.size(), 2 * params.size() + extras);
   }
-  EXPECT_EQ(files, 48);
+  EXPECT_EQ(files, 64);
 }
 
 // Recomputes the sigmoid Elman and the CT-RNN files' outputs from their own

@@ -106,7 +106,7 @@ Stack<Cell> stack_of(Index I, Index H, Index L, Rng& rng) {
 
 template <class Cell>
 class EveryCellStack : public ::testing::Test {};
-using StackedCells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>>;
+using StackedCells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>, SkipRnn<double>>;
 TYPED_TEST_SUITE(EveryCellStack, StackedCells);
 
 }  // namespace
@@ -123,7 +123,8 @@ TYPED_TEST(EveryCellStack, GradientsMatchFiniteDifferences) {
     const Mat<double> s0 = rng.normal_matrix<double>(s.state_size(), sh.B, 0.5);
     const auto report = check_cell_gradients(s, x, sh.B, s0, rng);
     EXPECT_LT(report.worst_relative_error(), 1e-6) << "L=" << sh.L << "\n" << report.to_string();
-    EXPECT_EQ(report.tensors.size(), static_cast<size_t>(4 * sh.L + 2));
+    const size_t per_layer = std::is_same_v<TypeParam, SkipRnn<double>> ? 5 : 4;  // + weight_skip
+    EXPECT_EQ(report.tensors.size(), per_layer * static_cast<size_t>(sh.L) + 2);
   }
 }
 

@@ -30,7 +30,7 @@ namespace {
 
 template <class Cell>
 class ThreadCount : public ::testing::Test {};
-using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>>;
+using Cells = ::testing::Types<Elman<double>, LSTM<double>, GRU<double>, EulerRnn<double>, SkipRnn<double>>;
 TYPED_TEST_SUITE(ThreadCount, Cells);
 
 struct Run {

@@ -21,8 +21,9 @@ their contents.
       Writes a random model (PyTorch's default initialisation; state_dict +
       __metadata__) to OUT_MODEL and an input file (input, h0 and for the LSTM
       c0, and standard normal cotangents grad_output, grad_h_n, grad_c_n) to
-      OUT_INPUT. CELL is rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or
-      ctrnn; --dt is used by ctrnn only.
+      OUT_INPUT. CELL is rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru, ctrnn,
+      rnn_residual, rnn_skip or rnn_antisymmetric; --dt is used by ctrnn
+      only, --skip by rnn_skip, --eps and --gamma by rnn_antisymmetric.
 
       With --state-dict FILE.pt the model is not random but the state_dict
       saved by torch.save(module.state_dict(), FILE.pt) of a trained
@@ -54,7 +55,8 @@ T, B, I, H = 5, 3, 4, 6
 # Sizes of the convolution cases: channels in and out, length, batch, kernel.
 C_IN, C_OUT, LENGTH, CONV_BATCH, KERNEL = 4, 5, 11, 3, 3
 
-RECURRENT_CELLS = ("rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn")
+RECURRENT_CELLS = ("rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn", "rnn_residual", "rnn_skip",
+                   "rnn_antisymmetric")
 DTYPES = {"f32": (torch.float32, "F32"), "f64": (torch.float64, "F64")}
 
 
@@ -110,13 +112,21 @@ def read_safetensors(path):
 
 
 def make_module(cell, layers, bias, input_size, hidden_size):
-    """The nn module whose parameters (names and shapes) the cell uses."""
+    """The nn module whose parameters (names and shapes) the cell uses; the skip
+    cell's nn.RNN gains weight_skip_l<k> (H, H), drawn as PyTorch draws the
+    others, U(-1/sqrt(H), 1/sqrt(H))."""
     if cell == "lstm":
         return nn.LSTM(input_size, hidden_size, layers, bias=bias)
     if cell == "gru":
         return nn.GRU(input_size, hidden_size, layers, bias=bias)
     nonlinearity = "relu" if cell == "rnn_relu" else "tanh"
-    return nn.RNN(input_size, hidden_size, layers, nonlinearity=nonlinearity, bias=bias)
+    module = nn.RNN(input_size, hidden_size, layers, nonlinearity=nonlinearity, bias=bias)
+    if cell == "rnn_skip":
+        k = hidden_size ** -0.5
+        for layer in range(layers):
+            module.register_parameter(f"weight_skip_l{layer}",
+                                      nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k)))
+    return module
 
 
 def explicit_elman(params, x, h0, layers, bias, f):
@@ -157,7 +167,51 @@ def explicit_ctrnn(params, u, x0, layers, bias, dt):
     return inp, torch.stack(xs_n)
 
 
-def run_recurrent(cell, module, params, x, h0, c0, layers, bias, dt):
+def explicit_euler(params, u, x0, layers, bias, step, leak, recurrent):
+    """x_t = x_{t-1} + step (tanh(M x_{t-1} + b_hh + W_ih u_t + b_ih) - leak x_{t-1}), M = recurrent(W_hh),
+    layer by layer: the residual cell (step 1, leak 0, M = W_hh) and the antisymmetric one
+    (step eps, leak 0, M = W_hh - W_hh^T - gamma I)."""
+    xs_n = []
+    inp = u
+    for layer in range(layers):
+        w_ih, m = params[f"weight_ih_l{layer}"], recurrent(params[f"weight_hh_l{layer}"])
+        x = x0[layer]
+        outs = []
+        for t in range(inp.shape[0]):
+            a = x @ m.T + inp[t] @ w_ih.T
+            if bias:
+                a = a + params[f"bias_hh_l{layer}"] + params[f"bias_ih_l{layer}"]
+            x = x + step * (torch.tanh(a) - leak * x)
+            outs.append(x)
+        inp = torch.stack(outs)
+        xs_n.append(x)
+    return inp, torch.stack(xs_n)
+
+
+def explicit_skip(params, x, h0, layers, bias, skip):
+    """h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + W_skip h_{t-K} + b_hh), layer by layer, with
+    h_{-1} = h0 and h_{-2} .. h_{-K} zero."""
+    hs_n = []
+    inp = x
+    for layer in range(layers):
+        w_ih, w_hh, w_skip = (params[f"weight_ih_l{layer}"], params[f"weight_hh_l{layer}"],
+                              params[f"weight_skip_l{layer}"])
+        past = [torch.zeros_like(h0[layer])] * (skip - 1) + [h0[layer]]  # h_{-K} .. h_{-1}
+        for t in range(inp.shape[0]):
+            a = inp[t] @ w_ih.T + past[-1] @ w_hh.T + past[-skip] @ w_skip.T
+            if bias:
+                a = a + params[f"bias_ih_l{layer}"] + params[f"bias_hh_l{layer}"]
+            past.append(torch.tanh(a))
+        inp = torch.stack(past[skip:])
+        hs_n.append(past[-1])
+    return inp, torch.stack(hs_n)
+
+
+def antisymmetric(gamma):
+    return lambda w: w - w.T - gamma * torch.eye(w.shape[0], dtype=w.dtype)
+
+
+def run_recurrent(cell, module, params, x, h0, c0, layers, bias, dt, shape=None):
     """Returns (output, h_n, c_n or None) of the cell on x with initial state h0 (c0)."""
     if cell == "lstm":
         out, (h_n, c_n) = module(x, (h0, c0))
@@ -167,6 +221,15 @@ def run_recurrent(cell, module, params, x, h0, c0, layers, bias, dt):
         return out, h_n, None
     if cell == "rnn_sigmoid":
         out, h_n = explicit_elman(params, x, h0, layers, bias, torch.sigmoid)
+        return out, h_n, None
+    if cell == "rnn_residual":
+        out, h_n = explicit_euler(params, x, h0, layers, bias, 1.0, 0.0, lambda w: w)
+        return out, h_n, None
+    if cell == "rnn_antisymmetric":
+        out, h_n = explicit_euler(params, x, h0, layers, bias, shape["eps"], 0.0, antisymmetric(shape["gamma"]))
+        return out, h_n, None
+    if cell == "rnn_skip":
+        out, h_n = explicit_skip(params, x, h0, layers, bias, shape["skip"])
         return out, h_n, None
     out, h_n = explicit_ctrnn(params, x, h0, layers, bias, dt)
     return out, h_n, None
@@ -180,8 +243,12 @@ def self_check():
     x = torch.randn(T, B, I, dtype=torch.float64)
     h0 = torch.randn(2, B, H, dtype=torch.float64)
     out, h_n = module(x, h0)
+    # The skip cell with K = 1 is the Elman cell with W_hh + W_skip (here W_skip = 0).
+    with_skip = dict(params, **{f"weight_skip_l{k}": torch.zeros(H, H, dtype=torch.float64) for k in range(2)})
     for explicit in (explicit_elman(params, x, h0, 2, True, torch.tanh),
-                     explicit_ctrnn(params, x, h0, 2, True, 1.0)):
+                     explicit_ctrnn(params, x, h0, 2, True, 1.0),
+                     explicit_euler(params, x, h0, 2, True, 1.0, 1.0, lambda w: w),
+                     explicit_skip(with_skip, x, h0, 2, True, 1)):
         assert torch.allclose(explicit[0], out, rtol=0, atol=1e-14)
         assert torch.allclose(explicit[1], h_n, rtol=0, atol=1e-14)
 
@@ -208,12 +275,17 @@ def format_dt(dt):
     return repr(float(dt))
 
 
-def recurrent_metadata(cell, layers, bias, dtype_name, dt, input_size, hidden_size):
+def recurrent_metadata(cell, layers, bias, dtype_name, dt, input_size, hidden_size, shape=None):
     metadata = {"cell": cell, "num_layers": str(layers), "hidden_size": str(hidden_size),
                 "input_size": str(input_size), "bias": "true" if bias else "false",
                 "dtype": dtype_name}
     if cell == "ctrnn":
         metadata["dt"] = format_dt(dt)
+    if cell == "rnn_skip":
+        metadata["skip"] = str(shape["skip"])
+    if cell == "rnn_antisymmetric":
+        metadata["eps"] = format_dt(shape["eps"])
+        metadata["gamma"] = format_dt(shape["gamma"])
     return metadata
 
 
@@ -228,13 +300,17 @@ def draw_recurrent(cell, layers, bias, seed, steps, batch, input_size, hidden_si
     return module, x, h0, c0
 
 
-def recurrent_case(cell, layers, bias, dtype_key, dt=None):
+def recurrent_case(cell, layers, bias, dtype_key, dt=None, shape=None):
     dtype, dtype_name = DTYPES[dtype_key]
     name = f"{cell}_l{layers}"
     if not bias:
         name += "_nobias"
     if cell == "ctrnn":
         name += f"_dt{format_dt(dt)}"
+    if cell == "rnn_skip":
+        name += f"_k{shape['skip']}"
+    if cell == "rnn_antisymmetric":
+        name += f"_eps{format_dt(shape['eps'])}_gamma{format_dt(shape['gamma'])}"
     seed = zlib.crc32(name.encode())
     module, x, h0, c0 = draw_recurrent(cell, layers, bias, seed, T, B, I, H)
     module = module.to(dtype)
@@ -251,7 +327,7 @@ def recurrent_case(cell, layers, bias, dtype_key, dt=None):
         margin = min_abs_relu_preactivation(params, x, h0, layers, bias)
         assert margin > 1e-3, f"{name}: a relu pre-activation is {margin}, too close to the kink"
 
-    out, h_n, c_n = run_recurrent(cell, module, params, x, h0, c0, layers, bias, dt)
+    out, h_n, c_n = run_recurrent(cell, module, params, x, h0, c0, layers, bias, dt, shape)
     loss = (out * grad_output).sum() + (h_n * grad_h_n).sum()
     wrt = [params[n] for n in names] + [x, h0]
     if cell == "lstm":
@@ -272,7 +348,7 @@ def recurrent_case(cell, layers, bias, dtype_key, dt=None):
     if cell == "lstm":
         grad_names.append("grad.c0")
     tensors += list(zip(grad_names, grads))
-    return f"{name}_{dtype_key}", tensors, recurrent_metadata(cell, layers, bias, dtype_name, dt, I, H)
+    return f"{name}_{dtype_key}", tensors, recurrent_metadata(cell, layers, bias, dtype_name, dt, I, H, shape)
 
 
 def conv1d_case(stride, padding, dilation, dtype_key):
@@ -320,6 +396,13 @@ def reference_cases(dtype_key):
     yield recurrent_case("ctrnn", 1, False, dtype_key, dt=1.0)
     for cell in ("rnn_tanh", "lstm", "gru"):
         yield recurrent_case(cell, 2, False, dtype_key)
+    # The remedies: residual, skip (K = 1, 2, K > T = 5, two layers) and antisymmetric.
+    yield recurrent_case("rnn_residual", 1, True, dtype_key)
+    yield recurrent_case("rnn_residual", 2, False, dtype_key)
+    for layers, bias, skip in ((1, True, 1), (1, True, 2), (1, False, 7), (2, True, 3)):
+        yield recurrent_case("rnn_skip", layers, bias, dtype_key, shape={"skip": skip})
+    yield recurrent_case("rnn_antisymmetric", 1, True, dtype_key, shape={"eps": 0.5, "gamma": 0.2})
+    yield recurrent_case("rnn_antisymmetric", 2, False, dtype_key, shape={"eps": 0.1, "gamma": 0.01})
     yield conv1d_case(2, 1, 1, dtype_key)
     yield conv1d_case(1, 2, 2, dtype_key)
 
