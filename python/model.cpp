@@ -186,11 +186,24 @@ py::dict state_dict(const PyModel& pm) {
   return d;
 }
 
-PyModel from_state_dict(const py::dict& tensors, const std::string& cell, const std::optional<double>& dt) {
+PyModel from_state_dict(const py::dict& tensors, const std::string& cell, const std::optional<double>& dt,
+                        const std::optional<Index>& skip, const std::optional<double>& eps,
+                        const std::optional<double>& gamma) {
   TensorFile f;
-  f.metadata["cell"] = std::string(to_string(parse_cell(cell)));
-  if (dt) f.metadata["dt"] = fmt::format("{}", *dt);
-  require(parse_cell(cell) != CellKind::ctrnn || dt.has_value(), "a ctrnn model needs dt (its Euler step)");
+  const CellKind kind = parse_cell(cell);
+  f.metadata["cell"] = std::string(to_string(kind));
+  // Each shape value belongs to one cell: required there, refused elsewhere (it would change nothing).
+  const auto shape = [&](const char* key, CellKind owner, bool given, const std::string& value, const char* what) {
+    require(!given || kind == owner, fmt::format("{} is {} of the {} cell; a {} model has none", key, what,
+                                                 to_string(owner), cell));
+    require(given || kind != owner, fmt::format("a {} model needs {} ({})", cell, key, what));
+    if (given) f.metadata[key] = value;
+  };
+  shape("dt", CellKind::ctrnn, dt.has_value(), dt ? fmt::format("{}", *dt) : "", "the Euler step");
+  shape("skip", CellKind::rnn_skip, skip.has_value(), skip ? std::to_string(*skip) : "", "the skip distance K");
+  shape("eps", CellKind::rnn_antisymmetric, eps.has_value(), eps ? fmt::format("{}", *eps) : "", "the Euler step");
+  shape("gamma", CellKind::rnn_antisymmetric, gamma.has_value(), gamma ? fmt::format("{}", *gamma) : "",
+        "the diffusion");
   for (const auto& [key, value] : tensors) {
     const std::string name = py::str(key);
     require(py::isinstance<py::array>(value), fmt::format("tensor '{}' is not a numpy array", name));
@@ -224,11 +237,19 @@ PyModel from_torch(const py::object& module) {
   return model_from_file(f);
 }
 
+// A value of the cell shape (dt, skip, eps, gamma) for the cell that has it, None for every other cell.
+template <class V>
+py::object shape_of(const PyModel& pm, CellKind owner, V value) {
+  return pm.spec.cell == owner ? py::cast(value) : py::none();
+}
+
 std::string repr(const PyModel& pm) {
   std::string s = fmt::format("rnnscope.Model(cell='{}', input_size={}, hidden_size={}, num_layers={}, bias={}",
                               to_string(pm.spec.cell), pm.spec.input_size, pm.spec.hidden_size, pm.spec.num_layers,
                               pm.spec.bias ? "True" : "False");
   if (pm.spec.cell == CellKind::ctrnn) s += fmt::format(", dt={}", pm.spec.dt);
+  if (pm.spec.cell == CellKind::rnn_skip) s += fmt::format(", skip={}", pm.spec.skip);
+  if (pm.spec.cell == CellKind::rnn_antisymmetric) s += fmt::format(", eps={}, gamma={}", pm.spec.eps, pm.spec.gamma);
   return s + fmt::format(", dtype={})", pm.dtype() == DType::f32 ? "float32" : "float64");
 }
 
@@ -253,25 +274,31 @@ void register_model(py::module_& m) {
   using namespace pybind11::literals;
   py::class_<PyModel>(m, "Model",
                       "A recurrent model: a stack of num_layers layers of one cell (rnn_tanh, rnn_relu, rnn_sigmoid, "
-                      "lstm, gru, ctrnn) with PyTorch's parameter names, in float32 or float64. Build one with "
+                      "lstm, gru, ctrnn, rnn_residual, rnn_skip, rnn_antisymmetric) with PyTorch's parameter names, in "
+                      "float32 or float64. Build one with "
                       "Model.from_torch, Model.from_state_dict or load_model.")
       .def_static("from_torch", &from_torch, "module"_a,
                   "The model of a torch.nn.RNN (tanh or relu), nn.LSTM or nn.GRU, read through its state_dict and "
                   "attributes (torch is not imported), in the dtype of its parameters. Bidirectional, proj_size and "
                   "batch_first modules raise ValueError. Dropout is not applied (as in eval mode).")
       .def_static("from_state_dict", &from_state_dict, "state_dict"_a, py::kw_only(), "cell"_a, "dt"_a = py::none(),
+                  "skip"_a = py::none(), "eps"_a = py::none(), "gamma"_a = py::none(),
                   "A model from PyTorch-named numpy arrays (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ... "
-                  "per layer), all float32 or all float64. cell: rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru or "
-                  "ctrnn; dt: the Euler step, for ctrnn only. Sizes, layers and bias are read off the tensors.")
+                  "per layer, and weight_skip_l0 ... for rnn_skip), all float32 or all float64. cell: rnn_tanh, "
+                  "rnn_relu, rnn_sigmoid, lstm, gru, ctrnn, rnn_residual, rnn_skip or rnn_antisymmetric; dt: the "
+                  "Euler step, for ctrnn only; skip: K, for rnn_skip only; eps and gamma: for rnn_antisymmetric only. "
+                  "Sizes, layers and bias are read off the tensors.")
       .def_property_readonly("cell", [](const PyModel& pm) { return std::string(to_string(pm.spec.cell)); })
       .def_property_readonly("input_size", [](const PyModel& pm) { return pm.spec.input_size; })
       .def_property_readonly("hidden_size", [](const PyModel& pm) { return pm.spec.hidden_size; })
       .def_property_readonly("num_layers", [](const PyModel& pm) { return pm.spec.num_layers; })
       .def_property_readonly("bias", [](const PyModel& pm) { return pm.spec.bias; })
-      .def_property_readonly("dt",
-                             [](const PyModel& pm) -> py::object {
-                               return pm.spec.cell == CellKind::ctrnn ? py::object(py::float_(pm.spec.dt)) : py::none();
-                             })
+      .def_property_readonly("dt", [](const PyModel& pm) { return shape_of(pm, CellKind::ctrnn, pm.spec.dt); })
+      .def_property_readonly("skip", [](const PyModel& pm) { return shape_of(pm, CellKind::rnn_skip, pm.spec.skip); })
+      .def_property_readonly("eps",
+                             [](const PyModel& pm) { return shape_of(pm, CellKind::rnn_antisymmetric, pm.spec.eps); })
+      .def_property_readonly(
+          "gamma", [](const PyModel& pm) { return shape_of(pm, CellKind::rnn_antisymmetric, pm.spec.gamma); })
       .def_property_readonly(
           "dtype", [](const PyModel& pm) { return py::dtype(pm.dtype() == DType::f32 ? "float32" : "float64"); })
       .def("state_dict", &state_dict, "The parameters as numpy arrays under PyTorch's names (copies).")

@@ -44,12 +44,16 @@ py::object last(const std::vector<double>& v) { return v.empty() ? py::none() : 
 
 // The options every study over random networks takes, as the command's --cell, --hidden, ...
 NetworkSpec network_spec(const std::string& cell, Index hidden, Index input_size, Index T, int seeds, Index batch,
-                         const std::string& init, double scale, double dt, double forget_bias, std::uint64_t seed) {
+                         const std::string& init, double scale, double dt, Index skip, double eps, double gamma,
+                         double forget_bias, std::uint64_t seed) {
   NetworkSpec s;
   s.model.cell = parse_cell(cell);
   s.model.input_size = input_size;
   s.model.hidden_size = hidden;
   s.model.dt = dt;
+  s.model.skip = skip;
+  s.model.eps = eps;
+  s.model.gamma = gamma;
   s.init = parse_init(init);
   s.scale = scale;
   s.forget_bias = forget_bias;
@@ -194,13 +198,14 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
   return result;
 }
 
-// The studies over random networks share fourteen parameters: one list of them for the functions below
+// The studies over random networks share seventeen parameters: one list of them for the functions below
 // and one of their names and defaults for pybind11 (register_studies), which help() shows as each signature.
 #define RNNSCOPE_NETWORK_ARGS                                                                                        \
   const std::string &cell, Index hidden, Index input_size, Index T, int seeds, Index batch, const std::string &init, \
-      double scale, double dt, double forget_bias, std::uint64_t seed, int threads, const OptPath &out, bool force
+      double scale, double dt, Index skip, double eps, double gamma, double forget_bias, std::uint64_t seed,     \
+      int threads, const OptPath &out, bool force
 #define RNNSCOPE_NETWORK_SPEC \
-  network_spec(cell, hidden, input_size, T, seeds, batch, init, scale, dt, forget_bias, seed)
+  network_spec(cell, hidden, input_size, T, seeds, batch, init, scale, dt, skip, eps, gamma, forget_bias, seed)
 
 py::dict lookback(RNNSCOPE_NETWORK_ARGS) {
   const LookbackSpec spec = RNNSCOPE_NETWORK_SPEC;
@@ -375,10 +380,12 @@ void register_studies(py::module_& m) {
   using namespace pybind11::literals;
 #define RNNSCOPE_NETWORK_PY_ARGS                                                                            \
   py::kw_only(), "cell"_a = "rnn_tanh", "hidden"_a = 32, "input_size"_a = 4, "T"_a = 100, "seeds"_a = 5,    \
-                 "batch"_a = 4, "init"_a = "pytorch", "scale"_a = 1.0, "dt"_a = 0.1, "forget_bias"_a = 0.0, \
-                 "seed"_a = 1, "threads"_a = 0, "out"_a = py::none(), "force"_a = false
+                 "batch"_a = 4, "init"_a = "pytorch", "scale"_a = 1.0, "dt"_a = 0.1, "skip"_a = 10,         \
+                 "eps"_a = 0.1, "gamma"_a = 0.01, "forget_bias"_a = 0.0, "seed"_a = 1, "threads"_a = 0,      \
+                 "out"_a = py::none(), "force"_a = false
   const std::string network_doc =
-      " Over `seeds` random networks (cell, hidden, input_size, init, scale, dt, forget_bias, seed) on `batch` "
+      " Over `seeds` random networks (cell, hidden, input_size, init, scale, dt, skip, eps, gamma, forget_bias, "
+      "seed) on `batch` "
       "random sequences of T steps each, as the command's options of the same names. threads: as --threads. With "
       "out=, the command's folder (figures, tables, index.html, summary.json) is written too (force: as --force). "
       "Returns the tables as dicts of columns under their CSV files' names, and 'summary' with summary.json's keys.";

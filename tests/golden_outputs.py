@@ -34,7 +34,8 @@ SPLIT = os.path.join(HERE, "..", "tools", "split_reference.py")
 # Reference models analysed: every cell kind, one and two layers, with and
 # without biases, float and double.
 ANALYZED = ["rnn_tanh_l2_f64", "rnn_relu_l1_f64", "rnn_sigmoid_l1_nobias_f64", "lstm_l2_f64", "lstm_l1_f32",
-            "gru_l2_nobias_f64", "ctrnn_l2_dt0.1_f64", "ctrnn_l1_nobias_dt1.0_f32"]
+            "gru_l2_nobias_f64", "ctrnn_l2_dt0.1_f64", "ctrnn_l1_nobias_dt1.0_f32", "rnn_residual_l2_nobias_f64",
+            "rnn_skip_l2_k3_f64", "rnn_antisymmetric_l1_eps0.5_gamma0.2_f32"]
 
 # name -> arguments after the binary; OUT is the case's output folder or file,
 # MODEL and INPUT the split reference files of the analyzed model.
@@ -47,6 +48,7 @@ CASES = {
                       "--out", "OUT"],
     "spectrum": ["spectrum", "--quiet", "--out", "OUT"],
     "spectrum_gru": ["spectrum", "--quiet", "--cell", "gru", "--out", "OUT"],
+    "lookback_skip": ["lookback", "--quiet", "--cell", "rnn_skip", "--skip", "4", "--out", "OUT"],
     "lyapunov": ["lyapunov", "--quiet", "--out", "OUT"],
     "lyapunov_relu": ["lyapunov", "--quiet", "--cell", "rnn_relu", "--top", "8", "--out", "OUT"],
     "contributions": ["contributions", "--quiet", "--out", "OUT"],

@@ -102,7 +102,17 @@ TEST(Cli, BadUsageExitsWithTwoAndAReason) {
       {"learnability --cells rnn_tanh,gru --inits pytorch --forget-bias 1 --out " + dir.string(),
        "none of --cells has one"},
       {"learnability --cells rnn_tanh,lstm --inits pytorch --dt 0.5 --out " + dir.string(), "--cells has no ctrnn"},
-      {"init --cell lstm --no-bias --forget-bias 1 --out " + (dir / "m.safetensors").string(), "--no-bias"}};
+      {"init --cell lstm --no-bias --forget-bias 1 --out " + (dir / "m.safetensors").string(), "--no-bias"},
+      // The remedy cells' shapes: only for their cell, and in range.
+      {"lookback --cell rnn_tanh --skip 3 --out " + dir.string(), "--skip is the skip distance K of the rnn_skip cell"},
+      {"lyapunov --cell rnn_skip --eps 0.5 --out " + dir.string(), "--eps is the Euler step of the rnn_antisymmetric"},
+      {"check --cell gru --gamma 0.5", "--gamma is the diffusion of the rnn_antisymmetric cell; gru has none"},
+      {"train --cell rnn_tanh --cell-eps 0.5 --out " + dir.string(), "rnn_tanh has none"},
+      {"learnability --cells rnn_tanh,lstm --inits pytorch --skip 2 --out " + dir.string(), "--cells has no rnn_skip"},
+      {"lookback --cell rnn_skip --skip 0 --out " + dir.string(), "skip must be in 1..1000, got 0"},
+      {"lookback --cell rnn_skip --skip 100 --hidden 64 --out " + dir.string(), "lower --skip or --hidden"},
+      {"init --cell rnn_antisymmetric --eps -1 --out " + (dir / "m.safetensors").string(), "eps must be a positive"},
+      {"check --cell rnn_antisymmetric --gamma nan", "gamma must be a non-negative number"}};
   for (const auto& [args, words] : cases) {
     const auto r = run(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
@@ -127,7 +137,8 @@ TEST(Cli, EverySubcommandHasHelp) {
 }
 
 TEST(Cli, CheckCoversEveryCellAndStacks) {
-  for (const char* cell : {"rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn"}) {
+  for (const char* cell : {"rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn", "rnn_residual", "rnn_skip",
+                           "rnn_antisymmetric"}) {
     const auto r = run(std::string("check --layers 2 --cell ") + cell);
     EXPECT_EQ(r.code, 0) << cell << "\n" << r.out;
     EXPECT_NE(r.out.find("weight_hh_l1"), std::string::npos) << cell << "\n" << r.out;
@@ -136,6 +147,14 @@ TEST(Cli, CheckCoversEveryCellAndStacks) {
   const auto r = run("check --cell gru --no-bias --hidden 1 --batch 1 --steps 1");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(r.out.find("bias_ih"), std::string::npos) << r.out;
+  // The skip cell's K longer than the sequence, and the antisymmetric cell's shape, by name.
+  for (const char* args :
+       {"check --cell rnn_skip --skip 9 --steps 4", "check --cell rnn_antisymmetric --eps 1 --gamma 0.3"}) {
+    const auto s = run(args);
+    EXPECT_EQ(s.code, 0) << args << "\n" << s.out;
+    EXPECT_NE(s.out.find("PASS"), std::string::npos) << args << "\n" << s.out;
+  }
+  EXPECT_NE(run("check --cell rnn_skip --skip 2").out.find("weight_skip_l0"), std::string::npos);
 }
 
 TEST(Cli, HelpAndCheck) {

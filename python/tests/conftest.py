@@ -75,4 +75,6 @@ def random_state_dict(rng, cell, input_size, hidden, layers=1, bias=True, dtype=
         if bias:
             d[f"bias_ih_l{l}"] = rng.uniform(-scale, scale, gates * hidden)
             d[f"bias_hh_l{l}"] = rng.uniform(-scale, scale, gates * hidden)
+        if cell == "rnn_skip":
+            d[f"weight_skip_l{l}"] = rng.uniform(-scale, scale, (hidden, hidden))
     return {k: v.astype(dtype) for k, v in d.items()}

@@ -10,12 +10,29 @@ import pytest
 import rnnscope
 from conftest import random_state_dict
 
-CELLS = ["rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn"]
+CELLS = ["rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "ctrnn", "rnn_residual", "rnn_skip",
+         "rnn_antisymmetric"]
+# The shape of the cells that have one (as the command's --dt, --skip, --eps, --gamma).
+SHAPES = {"ctrnn": {"dt": 0.2}, "rnn_skip": {"skip": 3}, "rnn_antisymmetric": {"eps": 0.3, "gamma": 0.05}}
 
 
 def make(cell="gru", layers=2, dtype=np.float64, bias=True, I=3, H=4, seed=1):
     d = random_state_dict(np.random.default_rng(seed), cell, I, H, layers, bias, dtype)
-    return rnnscope.Model.from_state_dict(d, cell=cell, dt=0.2 if cell == "ctrnn" else None)
+    return rnnscope.Model.from_state_dict(d, cell=cell, **SHAPES.get(cell, {}))
+
+
+def test_cell_shapes_are_kept_and_belong_to_their_cell():
+    assert (make("rnn_skip").skip, make("rnn_skip").eps, make("rnn_tanh").skip) == (3, None, None)
+    anti = make("rnn_antisymmetric")
+    assert (anti.eps, anti.gamma, anti.dt) == (0.3, 0.05, None)
+    assert "skip=3" in repr(make("rnn_skip"))
+    d = random_state_dict(np.random.default_rng(1), "rnn_tanh", 3, 4)
+    with pytest.raises(ValueError, match="skip is the skip distance K of the rnn_skip cell; a rnn_tanh model has none"):
+        rnnscope.Model.from_state_dict(d, cell="rnn_tanh", skip=2)
+    with pytest.raises(ValueError, match="a rnn_antisymmetric model needs eps"):
+        rnnscope.Model.from_state_dict(d, cell="rnn_antisymmetric", gamma=0.1)
+    with pytest.raises(ValueError, match="weight_skip_l0"):
+        rnnscope.Model.from_state_dict(d, cell="rnn_skip", skip=2)
 
 
 def test_import_does_not_need_torch():

@@ -16,8 +16,8 @@ namespace rnnscope {
 template <Scalar S>
 EulerRnn<S>::EulerRnn(Index inputs, Index hidden, EulerForm form, bool bias)
     : RecurrentCellBase<EulerRnn<S>, S, EulerRnnCache<S>>(inputs, hidden, bias), form_(form) {
-  require(std::isfinite(form.step) && form.step > 0,
-          fmt::format("EulerRnn: {} must be positive and finite, got {}", form.antisymmetric ? "eps" : "dt", form.step));
+  require(std::isfinite(form.step) && form.step > 0, fmt::format("EulerRnn: {} must be positive and finite, got {}",
+                                                                 form.antisymmetric ? "eps" : "dt", form.step));
   require(form.leak == 0 || form.leak == 1, fmt::format("EulerRnn: leak must be 0 or 1, got {}", form.leak));
   require(std::isfinite(form.gamma) && form.gamma >= 0,
           fmt::format("EulerRnn: gamma must be non-negative and finite, got {}", form.gamma));
@@ -103,14 +103,15 @@ void backward_steps(const EulerRnn<S>& cell, const EulerRnnCache<S>& c, const Ou
   }
   // Blocks of steps (batch_schedule.hpp): delta_t = dL/da_t of one block feeds
   // that block's weight-gradient GEMMs; delta_t starts as g_t, the total cotangent of x_t.
-  one_state_backward(cell, c, d_output, g, t0, t1, grads, [&](Index t, Index b0, Index nb, auto& g_slice, auto& delta_t) {
-    // x_t = keep x_{t-1} + step y_t: the direct path to x_{t-1}, and
-    // delta_t = dL/da_t = step (1 - y_t^2) g_t through y_t = tanh(a_t)
-    g_slice = euler.keep * delta_t;
-    delta_t.array() *= drive_derivative(euler.step, c.drive.middleCols(t * B + b0, nb));
-    // a_t = ... + M x_{t-1}: dL/dx_{t-1} += M^T delta_t
-    gemm(g_slice, M.transpose(), delta_t, true);
-  });
+  one_state_backward(cell, c, d_output, g, t0, t1, grads,
+                     [&](Index t, Index b0, Index nb, auto& g_slice, auto& delta_t) {
+                       // x_t = keep x_{t-1} + step y_t: the direct path to x_{t-1}, and
+                       // delta_t = dL/da_t = step (1 - y_t^2) g_t through y_t = tanh(a_t)
+                       g_slice = euler.keep * delta_t;
+                       delta_t.array() *= drive_derivative(euler.step, c.drive.middleCols(t * B + b0, nb));
+                       // a_t = ... + M x_{t-1}: dL/dx_{t-1} += M^T delta_t
+                       gemm(g_slice, M.transpose(), delta_t, true);
+                     });
   if (cell.form().antisymmetric) {
     before += grads.params.weight_hh - grads.params.weight_hh.transpose();
     std::swap(before, grads.params.weight_hh);

@@ -35,9 +35,10 @@ struct Options {
   RunOptions run;
   TrainingOptions train;
   std::string task = "adding", resume;
-  std::vector<std::string> cells = {"lstm", "gru", "rnn_tanh", "rnn_relu"};
-  std::vector<std::string> inits = {"lstm:pytorch", "gru:pytorch", "rnn_tanh:pytorch", "rnn_tanh:orthogonal",
-                                    "rnn_relu:identity"};
+  std::vector<std::string> cells = {"lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_residual", "rnn_skip"};
+  std::vector<std::string> inits = {"lstm:pytorch",      "gru:pytorch",          "rnn_tanh:pytorch",
+                                    "rnn_tanh:orthogonal", "rnn_relu:identity",  "rnn_residual:pytorch",
+                                    "rnn_skip:pytorch"};
   std::vector<Index> lengths = {10, 30, 100, 300};
   Index lag = -1;
   int seeds = 3;
@@ -92,11 +93,20 @@ std::string command_line(const LearnabilitySpec& spec, const std::string& out) {
   }
   for (const Index T : spec.lengths) lengths += (lengths.empty() ? "" : ",") + std::to_string(T);
   const TrainSpec& t = spec.train;
+  // The cell shapes of the cells in the grid.
+  std::string shape;
+  const auto has = [&](CellKind k) {
+    return std::any_of(spec.arms.begin(), spec.arms.end(), [&](const LearnabilityArm& a) { return a.cell == k; });
+  };
+  if (has(CellKind::ctrnn)) shape += fmt::format(" --dt {:g}", t.model.dt);
+  if (has(CellKind::rnn_skip)) shape += fmt::format(" --skip {}", t.model.skip);
+  if (has(CellKind::rnn_antisymmetric))
+    shape += fmt::format(" --cell-eps {:g} --cell-gamma {:g}", t.model.eps, t.model.gamma);
   return fmt::format(
       "rnnscope learnability --task {} --cells {} --inits {} --T {} --seeds {} --hidden {} --steps {} --lr {:g} "
-      "--batch {} --eval-size {} --out {}",
+      "--batch {} --eval-size {}{} --out {}",
       to_string(t.task.kind), cells, inits, lengths, spec.seeds, t.model.hidden_size, t.steps, t.optimizer.lr,
-      t.batch, t.eval_size, out);
+      t.batch, t.eval_size, shape, out);
 }
 
 void run(const Options& o, const CLI::App* cmd) {

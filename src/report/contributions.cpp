@@ -21,7 +21,7 @@ Section contributions_section(OutputFolder& out, const std::vector<LabelledContr
   sec.html.id = "contributions";
   sec.html.title = "BPTT contributions by temporal distance";
   sec.summary = nlohmann::json::object();
-  sec.screen = fmt::format("{:<16}{:>12}{:>12}{:>12}{:>14}\n", "model", "d = 1", "d = 10", "d = T-1", "sum check");
+  sec.screen = fmt::format("{:<22}{:>12}{:>12}{:>12}{:>14}\n", "model", "d = 1", "d = 10", "d = T-1", "sum check");
   auto at = [](const std::vector<double>& v, size_t i) { return i < v.size() ? fixed(v[i]) : std::string("-"); };
   double worst = 0;
   std::string reading;
@@ -34,7 +34,7 @@ Section contributions_section(OutputFolder& out, const std::vector<LabelledContr
     sec.summary[label] = {{"spec", spec_json(spec)},
                           {"max_sum_error", r.max_sum_error},
                           {"mean_log10_relative", json_array(r.mean_log10)}};
-    sec.screen += fmt::format("{:<16}{:>12}{:>12}{:>12}{:>14.1e}\n", label, at(r.mean_log10, 1),
+    sec.screen += fmt::format("{:<22}{:>12}{:>12}{:>12}{:>14.1e}\n", label, at(r.mean_log10, 1),
                               at(r.mean_log10, 10), fixed(r.mean_log10.back()), r.max_sum_error);
     worst = std::max(worst, r.max_sum_error);
     if (r.mean_log10.size() > 10)

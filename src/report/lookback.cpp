@@ -4,6 +4,21 @@
 
 namespace rnnscope {
 
+namespace {
+/// The cells a bound formula is for, as the reading names them.
+std::string bound_cells(BoundKind k) {
+  switch (k) {
+    case BoundKind::elman: return "the Elman cells";
+    case BoundKind::ctrnn: return "the CT-RNN";
+    case BoundKind::residual: return "the residual cell";
+    case BoundKind::antisymmetric: return "the antisymmetric cell";
+    case BoundKind::skip: return "the skip cell (K > 1)";
+    case BoundKind::none: break;
+  }
+  return "";
+}
+}  // namespace
+
 using namespace detail;
 
 Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>& specs) {
@@ -21,7 +36,7 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
   sec.html.title = "The look-back window";
   sec.summary = nlohmann::json::object();
   sec.screen = fmt::format("look-back study: log10 ||dL/dh_(T-L)|| / ||dL/dh_T||, mean over seeds x sequences\n\n");
-  sec.screen += fmt::format("{:<16}{:>6}{:>14}{:>10}{:>14}{:>14}\n", "model", "L", "mean log10", "std",
+  sec.screen += fmt::format("{:<22}{:>6}{:>14}{:>10}{:>14}{:>14}\n", "model", "L", "mean log10", "std",
                             "bound log10", "Lyapunov max");
   std::string reading;
   std::vector<Series> bounds;  // drawn after every measured curve
@@ -34,11 +49,12 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
       t.add_row({label, std::to_string(r.distance[i]), format_number(r.mean_log10[i]), format_number(r.std_log10[i]),
                  format_number(r.min_log10[i]), format_number(r.max_log10[i]),
                  r.bound_log10.empty() ? "" : format_number(r.bound_log10[i])});
-    // Measured: solid with markers; bounds: dashed in the same colour, no markers.
+    // Measured: solid with markers (dash-dot once the seven colours come round again); bounds: dashed in the
+    // same colour, no markers.
     const int colour = static_cast<int>(all.series.size() % 7);
     Series mean = line(label, L, unlog(r.mean_log10), Series::Style::linespoints);
     mean.colour = colour;
-    mean.dash = 1;
+    mean.dash = all.series.size() < 7 ? 1 : 4;
     mean.markers = 10;
     all.series.push_back(mean);
     measured.push_back(all.series.back().y);
@@ -91,8 +107,9 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
                           {"bound_log10", json_array(r.bound_log10)},
                           {"lyapunov_top_mean", json_number(lyap)}};
     // One model: the curve at up to 12 distances; several: each at L = T.
-    for (const size_t i : specs.size() == 1 ? screen_rows(r.distance.size(), 12) : std::vector<size_t>{r.distance.size() - 1})
-      sec.screen += fmt::format("{:<16}{:>6}{:>14}{:>10}{:>14}{:>14}\n", label, r.distance[i], fixed(r.mean_log10[i]),
+    for (const size_t i :
+         specs.size() == 1 ? screen_rows(r.distance.size(), 12) : std::vector<size_t>{r.distance.size() - 1})
+      sec.screen += fmt::format("{:<22}{:>6}{:>14}{:>10}{:>14}{:>14}\n", label, r.distance[i], fixed(r.mean_log10[i]),
                                 fixed(r.std_log10[i]), r.bound_log10.empty() ? "-" : fixed(r.bound_log10[i]),
                                 i + 1 == r.distance.size() ? fixed(lyap, 4) : "");
     reading += fmt::format("{}{} {}", reading.empty() ? "" : ", ", label,
@@ -115,8 +132,8 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
   }
   all.caption =
       "The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and "
-      "sequences), with the closed-form bounds of the Elman cells, (γ ‖Wₕₕ‖₂)ᴸ, and the CT-RNN, "
-      "(|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ, dashed.";
+      "sequences), with the closed-form bound of each cell that has one dashed in its colour (the list under the "
+      "figures).";
   out.figure(all);
   sec.html.figures.push_back(all.name);
   sec.html.captions[all.name] = plain(all.caption);
@@ -133,13 +150,23 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
                                              "same seed their curves coincide; it is drawn as open circles over "
                                              "the Elman tanh curve."
                                            : "";
+  std::string bound_list;
+  std::vector<BoundKind> listed;
+  for (const auto& [label, spec, result] : specs) {
+    if (result.bound == BoundKind::none ||
+        std::find(listed.begin(), listed.end(), result.bound) != listed.end())
+      continue;
+    listed.push_back(result.bound);
+    bound_list += fmt::format("{}{} for {}", bound_list.empty() ? "" : ", ", bound_formula(result.bound),
+                              bound_cells(result.bound));
+  }
   sec.html.reading = fmt::format(
       "The share of the final gradient that survives L steps back, measured exactly through the cells' step "
       "Jacobians (mean over seeds; in the per-cell figures the band is the range). After L = {} steps: {}. Dashed: "
-      "the bound where the cell has one, (γ ‖W_hh‖₂)^L for the Elman cells and (|1 − dt| + dt ‖W_hh‖₂)^L for the "
-      "CT-RNN; a bound above 1 guarantees nothing, and the plots end a little above the measured values, so such a "
-      "bound leaves them at the top.{}",
-      T, reading, coincide);
+      "the bound where the cell has one: {}. A bound above 1 guarantees nothing (the residual, skip and "
+      "antisymmetric cells' bounds are at least 1 by construction, as their identity paths are), and the plots end "
+      "a little above the measured values, so such a bound leaves them at the top.{}",
+      T, reading, bound_list.empty() ? std::string("none") : bound_list, coincide);
   sec.html.tables = {"lookback.csv", "lookback.json"};
   return sec;
 }

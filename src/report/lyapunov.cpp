@@ -63,7 +63,9 @@ namespace {
 
 /// "LSTM, state (h, c): 2H = 64 exponents" for a cell whose state is wider than H.
 std::string lyapunov_label(const std::string& label, CellKind cell, size_t exponents) {
-  return cell == CellKind::lstm ? fmt::format("{}, state (h, c): 2H = {} exponents", label, exponents) : label;
+  if (cell == CellKind::lstm) return fmt::format("{}, state (h, c): 2H = {} exponents", label, exponents);
+  if (cell == CellKind::rnn_skip) return fmt::format("{}, state h_t .. h_(t-K+1): KH = {} exponents", label, exponents);
+  return label;
 }
 
 }  // namespace
@@ -75,7 +77,7 @@ Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>&
   sec.html.id = "lyapunov";
   sec.html.title = "Lyapunov spectra";
   sec.summary = nlohmann::json::object();
-  sec.screen = fmt::format("{:<16}{:>12}{:>12}{:>12}\n", "model", "lambda_1", "lambda_2", "lambda_last");
+  sec.screen = fmt::format("{:<22}{:>12}{:>12}{:>12}\n", "model", "lambda_1", "lambda_2", "lambda_last");
   std::string reading;
   for (const auto& [label, spec, r] : specs) {
     std::vector<double> idx, lo, hi;
@@ -89,14 +91,14 @@ Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>&
     s.y_low = lo;
     s.y_high = hi;
     s.markers = 16;
-    s.dash = 1;
+    s.dash = f.series.size() < 7 ? 1 : 4;  // dash-dot once the seven colours come round again
     f.series.push_back(std::move(s));
     sec.summary[label] = {{"spec", spec_json(spec)},
                           {"largest", json_number(r.mean.front())},
                           {"smallest", json_number(r.mean.back())},
                           {"mean", json_array(r.mean)},
                           {"std", json_array(r.std)}};
-    sec.screen += fmt::format("{:<16}{:>12.4f}{:>12}{:>12.4f}\n", label, r.mean.front(),
+    sec.screen += fmt::format("{:<22}{:>12.4f}{:>12}{:>12.4f}\n", label, r.mean.front(),
                               r.mean.size() > 1 ? fixed(r.mean[1], 4) : std::string("-"), r.mean.back());
     reading += fmt::format("{}{} {:.3f}", reading.empty() ? "" : ", ", label, r.mean.front());
   }

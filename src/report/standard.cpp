@@ -33,13 +33,18 @@ NetworkSpec base_spec(const StandardReportSpec& o, CellKind cell, double dt = 0.
   return s;
 }
 
-/// Every recurrent cell of the report, as the look-back, Lyapunov and contribution sections compare them.
-std::vector<NetworkSpec> every_cell(const StandardReportSpec& o) {
+/// Every recurrent cell of the report, as the look-back, Lyapunov and contribution sections compare them;
+/// with `remedies` (the look-back and Lyapunov sections) also the remedy cells: residual tanh, skip K = 10
+/// and antisymmetric (eps 0.1, gamma 0.01), on the same networks' sizes and initialisation.
+std::vector<NetworkSpec> every_cell(const StandardReportSpec& o, bool remedies = false) {
   std::vector<NetworkSpec> v;
   for (const CellKind k : {CellKind::rnn_sigmoid, CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::lstm,
                            CellKind::gru})
     v.push_back(base_spec(o, k));
   for (const double dt : {0.1, 1.0}) v.push_back(base_spec(o, CellKind::ctrnn, dt));
+  if (remedies)
+    for (const CellKind k : {CellKind::rnn_residual, CellKind::rnn_skip, CellKind::rnn_antisymmetric})
+      v.push_back(base_spec(o, k));
   return v;
 }
 
@@ -63,9 +68,9 @@ std::vector<Labelled<typename Study::Spec, typename Study::Result>> run_stage(
 }
 
 template <class Spec>
-std::vector<std::pair<std::string, Spec>> labelled_cells(const StandardReportSpec& o) {
+std::vector<std::pair<std::string, Spec>> labelled_cells(const StandardReportSpec& o, bool remedies = false) {
   std::vector<std::pair<std::string, Spec>> v;
-  for (const auto& s : every_cell(o)) {
+  for (const auto& s : every_cell(o, remedies)) {
     Spec spec;
     static_cast<NetworkSpec&>(spec) = s;
     v.emplace_back(cell_label(s.model), spec);
@@ -84,8 +89,9 @@ void StandardReportSpec::validate() const {
 
 LearnabilitySpec learnability_grid(std::uint64_t seed) {
   LearnabilitySpec s;
-  s.arms = parse_arms({"lstm", "gru", "rnn_tanh", "rnn_relu"},
-                      {"lstm:pytorch", "gru:pytorch", "rnn_tanh:pytorch", "rnn_tanh:orthogonal", "rnn_relu:identity"});
+  s.arms = parse_arms({"lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_residual", "rnn_skip"},
+                      {"lstm:pytorch", "gru:pytorch", "rnn_tanh:pytorch", "rnn_tanh:orthogonal", "rnn_relu:identity",
+                       "rnn_residual:pytorch", "rnn_skip:pytorch"});
   s.lengths = {10, 30, 100};
   s.seeds = 2;
   s.train.model.hidden_size = 64;
@@ -108,7 +114,7 @@ StandardResults run_standard_studies(const StandardReportSpec& o, const Executio
                                               {{"activations", ActivationSpec{0.05, 20, 1}}}, execution)
                       .front()
                       .result;
-  r.lookback = run_stage<LookbackStudy>("look-back window", labelled_cells<LookbackSpec>(o), execution);
+  r.lookback = run_stage<LookbackStudy>("look-back window", labelled_cells<LookbackSpec>(o, true), execution);
 
   std::vector<std::pair<std::string, SpectrumSpec>> spectra;
   for (const auto& [init, scale] : std::vector<std::pair<Init, double>>{
@@ -131,7 +137,7 @@ StandardResults run_standard_studies(const StandardReportSpec& o, const Executio
     lstms.emplace_back(fmt::format("forget bias {}", fb), s);
   }
   r.lstm_paths = run_stage<LstmPathStudy>("LSTM cell path against hidden path", lstms, execution);
-  r.lyapunov = run_stage<LyapunovStudy>("Lyapunov spectra", labelled_cells<LyapunovSpec>(o), execution);
+  r.lyapunov = run_stage<LyapunovStudy>("Lyapunov spectra", labelled_cells<LyapunovSpec>(o, true), execution);
   r.contributions =
       run_stage<ContributionStudy>("BPTT contributions by distance", labelled_cells<ContributionSpec>(o), execution);
 
@@ -195,11 +201,13 @@ std::vector<Section> write_standard_report(OutputFolder& out, const StandardRepo
                                     {"batch", o.batch},   {"seed", o.seed},         {"init", "xavier"},
                                     {"input_size", 4},    {"version", "rnnscope 0.1.0"},
                                     {"matrix_kernel", gemm_kernel_description()}};
-  write_index(out, "rnnscope report: how gradients vanish and explode through time",
-              fmt::format("Exact gradients through time of Elman, LSTM, GRU, CT-RNN and Conv1D networks "
-                          "(H = {}, T = {}, {} seeds x {} sequences)",
-                          o.hidden, o.steps, o.seeds, o.batch),
-              run_facts, sections);
+  write_index(
+      out, "rnnscope report: how gradients vanish and explode through time",
+      fmt::format(
+          "Exact gradients through time of Elman, LSTM, GRU, CT-RNN, residual, skip, antisymmetric and Conv1D networks "
+          "(H = {}, T = {}, {} seeds x {} sequences)",
+          o.hidden, o.steps, o.seeds, o.batch),
+      run_facts, sections);
   return sections;
 }
 

@@ -1,6 +1,6 @@
 # rnnscope figure 'lookback'. Run: gnuplot lookback.gp (in this folder) to redraw lookback.png and lookback.svg
 # from lookback.dat.
-# The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and sequences), with the closed-form bounds of the Elman cells, (γ ‖Wₕₕ‖₂)ᴸ, and the CT-RNN, (|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ, dashed.
+# The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and sequences), with the closed-form bound of each cell that has one dashed in its colour (the list under the figures).
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'lookback.dat'

@@ -36,7 +36,13 @@ plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 d
      NaN with linespoints linecolor rgb '#CC79A7' linewidth 2 dashtype 4 pointtype 13 pointsize 1.1*point_scale title 'Elman tanh, orthogonal', \
      datafile index 4 using 1:2 with lines linecolor rgb '#E69F00' linewidth 2 dashtype 5 notitle, \
      datafile index 4 using 1:2 with points linecolor rgb '#E69F00' pointtype 6 pointsize 1.1*point_scale notitle, \
-     NaN with linespoints linecolor rgb '#E69F00' linewidth 2 dashtype 5 pointtype 6 pointsize 1.1*point_scale title 'Elman relu, identity'
+     NaN with linespoints linecolor rgb '#E69F00' linewidth 2 dashtype 5 pointtype 6 pointsize 1.1*point_scale title 'Elman relu, identity', \
+     datafile index 5 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 1 notitle, \
+     datafile index 5 using 1:2 with points linecolor rgb '#56B4E9' pointtype 4 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#56B4E9' linewidth 2 dashtype 1 pointtype 4 pointsize 1.1*point_scale title 'residual tanh', \
+     datafile index 6 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 2 notitle, \
+     datafile index 6 using 1:2 with points linecolor rgb '#000000' pointtype 8 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#000000' linewidth 2 dashtype 2 pointtype 8 pointsize 1.1*point_scale title 'skip K 10'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'learnability_success.svg'.rnnscope_suffix

@@ -7,7 +7,7 @@ datafile = 'lyapunov.dat'
 set title 'Lyapunov spectra (mean over seeds and sequences)' noenhanced font ',15'
 set xlabel 'exponent index i (largest first)' noenhanced
 set ylabel 'exponent λᵢ (1/step, natural log)' noenhanced
-set key outside below center vertical maxrows 4 Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1
+set key outside below center vertical maxrows 10 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
 set border 3 linecolor rgb '#404040'
 set tics nomirror out scale 0.75 textcolor rgb '#202020'
 set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
@@ -15,7 +15,7 @@ set mxtics
 set mytics
 set autoscale xfix
 set offsets graph 0.02, graph 0.02, 0, 0
-set xrange [0.5:16.5]
+set xrange [0.5:80.5]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lyapunov.png'.rnnscope_suffix
@@ -25,6 +25,9 @@ plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fill
      datafile index 7 using 1:2:3 with filledcurves fillcolor rgb '#CC79A7' fillstyle transparent solid 0.2 noborder notitle, \
      datafile index 9 using 1:2:3 with filledcurves fillcolor rgb '#E69F00' fillstyle transparent solid 0.2 noborder notitle, \
      datafile index 11 using 1:2:3 with filledcurves fillcolor rgb '#56B4E9' fillstyle transparent solid 0.2 noborder notitle, \
+     datafile index 14 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder notitle, \
+     datafile index 16 using 1:2:3 with filledcurves fillcolor rgb '#D55E00' fillstyle transparent solid 0.2 noborder notitle, \
+     datafile index 18 using 1:2:3 with filledcurves fillcolor rgb '#009E73' fillstyle transparent solid 0.2 noborder notitle, \
      datafile index 1 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 notitle, \
      datafile index 1 using 1:2 with points linecolor rgb '#0072B2' pointtype 7 pointsize 1.1*point_scale notitle, \
      NaN with linespoints linecolor rgb '#0072B2' linewidth 2 dashtype 1 pointtype 7 pointsize 1.1*point_scale title 'Elman sigmoid', \
@@ -45,7 +48,15 @@ plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fill
      datafile index 12 using 1:2 with points linecolor rgb '#56B4E9' pointtype 4 pointsize 1.1*point_scale notitle, \
      NaN with linespoints linecolor rgb '#56B4E9' linewidth 2 dashtype 1 pointtype 4 pointsize 1.1*point_scale title 'CT-RNN dt 0.1', \
      datafile index 13 using 1:2 with points linecolor rgb '#000000' pointtype 6 pointsize 1.1*point_scale title 'CT-RNN dt 1 = Elman tanh (circles)', \
-     NaN with lines linecolor rgb '#ffffff' title ' '
+     datafile index 15 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 4 notitle, \
+     datafile index 15 using 1:2 with points linecolor rgb '#0072B2' pointtype 12 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#0072B2' linewidth 2 dashtype 4 pointtype 12 pointsize 1.1*point_scale title 'residual tanh', \
+     datafile index 17 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 4 notitle, \
+     datafile index 17 every 5::4 using 1:2 with points linecolor rgb '#D55E00' pointtype 7 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#D55E00' linewidth 2 dashtype 4 pointtype 7 pointsize 1.1*point_scale title 'skip K 10, state h_t .. h_(t-K+1): KH = 80 exponents', \
+     datafile index 19 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 4 notitle, \
+     datafile index 19 using 1:2 with points linecolor rgb '#009E73' pointtype 5 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#009E73' linewidth 2 dashtype 4 pointtype 5 pointsize 1.1*point_scale title 'antisymmetric eps 0.1'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lyapunov.svg'.rnnscope_suffix
