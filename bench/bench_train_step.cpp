@@ -114,6 +114,9 @@ const bool registered = [] {
   register_cell<CellKind::lstm>();
   register_cell<CellKind::gru>();
   register_cell<CellKind::ctrnn>();
+  register_cell<CellKind::rnn_residual>();
+  register_cell<CellKind::rnn_skip>();
+  register_cell<CellKind::rnn_antisymmetric>();
   benchmark::RegisterBenchmark("train/conv1d_causal", conv1d_step_case)
       ->ArgNames({"B", "T", "I", "H", "K"})
       ->Args({32, 100, 32, 128, 3})

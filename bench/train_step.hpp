@@ -24,13 +24,16 @@ inline std::string cell_name(CellKind k) {
 /// Gate rows per hidden unit.
 inline int gate_count(CellKind k) { return k == CellKind::lstm ? 4 : k == CellKind::gru ? 3 : 1; }
 
-/// Matmul FLOPs of one training step: forward 2*B*G*H*(I+H) per step, training 3x that.
+/// Matmul FLOPs of one training step: forward 2*B*G*H*(I+H) per step (the
+/// skip cell's W_skip h_{t-K}: another H), training 3x that.
 inline double train_step_flops(CellKind k, Index B, Index T, Index I, Index H) {
-  return 3.0 * 2.0 * double(B) * double(gate_count(k)) * double(H) * double(I + H) * double(T);
+  const Index reads = I + H + (k == CellKind::rnn_skip ? H : 0);
+  return 3.0 * 2.0 * double(B) * double(gate_count(k)) * double(H) * double(reads) * double(T);
 }
 
 /// A cell of kind K (make_cell, sequence/model.hpp) with PyTorch's default
-/// initialisation; Elman: tanh, CT-RNN: dt = 0.1, both biases.
+/// initialisation; Elman: tanh, CT-RNN: dt = 0.1, skip: K = 10, antisymmetric:
+/// eps 0.1 and gamma 0.01 (ModelSpec's defaults), both biases.
 template <CellKind K, class S>
 CellOf<K, S> make_bench_cell(Index I, Index H, Rng& rng) {
   ModelSpec spec;

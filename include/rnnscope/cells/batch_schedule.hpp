@@ -220,6 +220,31 @@ void assign_affine(Dst&& dst, const A& a, const Bm& b, const V& bias) {
   });
 }
 
+/// The blocks of a sweep whose block work reaches `reach` steps back (0:
+/// none), and whether the sweep is pipelined: a block's products may then read
+/// (forward) or write (backward) the columns of steps up to `reach` before it,
+/// as the skip cell's W_skip h_{t-K} does with reach K. In order, a block of at
+/// most `reach` steps reaches only steps before it; pipelined, where one
+/// block's products run beside the next block's steps, a block of at most
+/// (reach - 1) / 2 steps also stays clear of the steps running beside it (and
+/// of their h_{t-1} cotangents). Blocks that short pay a barrier for little
+/// work, so such a sweep is pipelined only when they still hold
+/// kMinPipelinedColumns columns; the blocks then take the pipelined limit,
+/// pipelined or not, so that they do not depend on the thread count, and
+/// otherwise the limit in order. pipelined_for(blocks) says whether a sweep of
+/// that many blocks would be pipelined (pipelined_sweep).
+struct BlockPlan {
+  Index steps;
+  bool pipelined;
+};
+inline constexpr Index kMinPipelinedColumns = 64;
+template <class Pipelined>
+BlockPlan plan_blocks(Index T, Index B, Index block, Index reach, Pipelined&& pipelined_for) {
+  const bool may_pipeline = reach == 0 || (reach - 1) / 2 * B >= kMinPipelinedColumns;
+  if (reach > 0) block = std::min(block, may_pipeline ? (reach - 1) / 2 : reach);
+  return {block, may_pipeline && pipelined_for((T + block - 1) / block)};
+}
+
 /// Steps per block of a forward sweep (forward_in_blocks) whose input
 /// projections have `rows` rows of `scalar_bytes` each per column: about
 /// 512 KiB of projections per block, so they are still in cache (L2) when the
@@ -246,22 +271,31 @@ inline Index forward_block_steps(Index rows, Index batch, Index scalar_bytes) {
 /// still in cache when its steps read them. When the time loop runs on one
 /// thread (pipelined_sweep), the next block's projections are computed on the
 /// other while this block's steps run; the operations are the same.
-template <class P, class W, class X, class V, class R>
-void forward_in_blocks(P&& projections, const W& weight_ih, const X& x, const V& bias, Index B, R&& run) {
+///
+/// A cell whose projections also read its own earlier outputs (the skip cell's
+/// W_skip h_{t-K}) passes reach = K and extra(t0, t1), which adds that part to
+/// the block's projections after the input GEMM (BlockPlan keeps it clear of
+/// the steps that compute what it reads).
+template <class P, class W, class X, class V, class R, class Extra>
+void forward_in_blocks(P&& projections, const W& weight_ih, const X& x, const V& bias, Index B, R&& run, Index reach,
+                       Extra&& extra) {
   using S = typename std::decay_t<P>::Scalar;
   const Index T = projections.cols() / std::max<Index>(1, B);
-  const Index block = forward_block_steps(projections.rows(), B, sizeof(S));
+  const BlockPlan plan = plan_blocks(T, B, forward_block_steps(projections.rows(), B, sizeof(S)), reach,
+                                     [B](Index blocks) { return pipelined_sweep(B, blocks); });
+  const Index block = plan.steps;
   const Index blocks = (T + block - 1) / block;
   const auto project = [&](Index j) {
     const Index t0 = j * block, t1 = std::min(T, t0 + block);
     assign_affine(projections.middleCols(t0 * B, (t1 - t0) * B), weight_ih, x.middleCols(t0 * B, (t1 - t0) * B),
                   bias);
+    extra(t0, t1);
   };
   const auto steps = [&](Index j) {
     const Index t0 = j * block, t1 = std::min(T, t0 + block);
     for_batch_slices(B, [&](Index b0, Index nb) { run(b0, nb, t0, t1); });
   };
-  if (pipelined_sweep(B, blocks)) {
+  if (plan.pipelined) {
     // Round j: the steps of block j - 1 beside the projections of block j.
     pipeline_rounds(
         blocks + 1, [&](Index j) { if (j > 0) steps(j - 1); },
@@ -273,6 +307,12 @@ void forward_in_blocks(P&& projections, const W& weight_ih, const X& x, const V&
     project(j);
     steps(j);
   }
+}
+
+/// The forward sweep of a cell whose projections are the input GEMM alone.
+template <class P, class W, class X, class V, class R>
+void forward_in_blocks(P&& projections, const W& weight_ih, const X& x, const V& bias, Index B, R&& run) {
+  forward_in_blocks(projections, weight_ih, x, bias, B, run, 0, [](Index, Index) {});
 }
 
 /// The backward sweep of a cell over steps [t0, t1) of a batch of B, in
@@ -288,14 +328,17 @@ void forward_in_blocks(P&& projections, const W& weight_ih, const X& x, const V&
 /// other thread while a block's steps run, with two delta buffers in
 /// grads.workspace and two cotangent chunks in grads.output_chunks; the
 /// products still run block after block in the same order, so the gradients
-/// are the same.
+/// are the same. A cell whose products write cotangents of states up to
+/// `reach` steps back (the skip cell's h_{t-K}) passes reach (BlockPlan).
 template <class S, class G, class Steps, class Products>
 void backward_in_blocks(const OutputCotangent<S>& dy, Index out_rows, Index delta_rows, Index t0, Index t1, Index B,
-                        G& grads, Steps&& steps, Products&& products) {
+                        G& grads, Steps&& steps, Products&& products, Index reach = 0) {
   if (dy.whole) check_shape("d_output", *dy.whole, out_rows, (t1 - t0) * B);
-  const Index block = backward_block_steps(B), width = std::min((t1 - t0) * B, block * B);
+  const BlockPlan plan = plan_blocks(t1 - t0, B, backward_block_steps(B), reach,
+                                     [B](Index blocks) { return pipelined_sweep(B, blocks); });
+  const Index block = plan.steps, width = std::min((t1 - t0) * B, block * B);
   const Index blocks = (t1 - t0 + block - 1) / block;
-  const bool pipelined = pipelined_sweep(B, blocks);
+  const bool pipelined = plan.pipelined;
   scratch_columns(grads.workspace, delta_rows, (pipelined ? 2 : 1) * width);
   const Mat<S> none;
   // Block j (0 = the last) covers steps [begin(j), end(j)).

@@ -25,7 +25,9 @@
 // The cache keeps each hidden vector once, not the K-fold state: its states are
 // (H, (T+K)*B), h_{-K} .. h_{-1} (the initial state's blocks, last first) then
 // h_0 .. h_{T-1}. Backward keeps the pending cotangents of the K hidden vectors
-// in a ring, so a step moves no block. PyTorch has no such layer: the names are
+// in a ring, so a step moves no block. The sweeps run in blocks of at most K
+// steps, so that W_skip h_{t-K} (forward) and W_skip^T delta_t (backward) are
+// one GEMM per block beside the input GEMMs, not one small GEMM per step. PyTorch has no such layer: the names are
 // nn.RNN's plus weight_skip (H, H), and tools/torch_reference.py spells the
 // recurrence out in torch operations.
 #pragma once
