@@ -19,7 +19,7 @@ set ytics (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.2, 0.3, 
 set format y '%g'
 set xtics 1
 unset mxtics
-set yrange [0.74462388848659666:1.9905402881638483]
+set yrange [0.74462388848659677:1.9905402881638483]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'layer1_chains.png'.rnnscope_suffix

@@ -17,7 +17,7 @@ set autoscale xfix
 set logscale y 10
 set ytics (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)
 set format y '%g'
-set yrange [0.052372695137468041:1.6562194120107421]
+set yrange [0.052372695137467985:1.656219412010743]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_skip_k_10.png'.rnnscope_suffix

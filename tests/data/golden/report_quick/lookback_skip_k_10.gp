@@ -17,7 +17,7 @@ set autoscale xfix
 set logscale y 10
 set ytics (0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500)
 set format y '%g'
-set yrange [0.20784056757322841:1.3288322864060531]
+set yrange [0.20784056757322825:1.3288322864060529]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_skip_k_10.png'.rnnscope_suffix
