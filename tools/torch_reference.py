@@ -148,25 +148,6 @@ def explicit_elman(params, x, h0, layers, bias, f):
     return inp, torch.stack(hs_n)
 
 
-def explicit_ctrnn(params, u, x0, layers, bias, dt):
-    """x_t = x_{t-1} + dt (tanh(W_hh x_{t-1} + b_hh + W_ih u_t + b_ih) - x_{t-1}), layer by layer."""
-    xs_n = []
-    inp = u
-    for layer in range(layers):
-        w_ih, w_hh = params[f"weight_ih_l{layer}"], params[f"weight_hh_l{layer}"]
-        x = x0[layer]
-        outs = []
-        for t in range(inp.shape[0]):
-            a = x @ w_hh.T + inp[t] @ w_ih.T
-            if bias:
-                a = a + params[f"bias_hh_l{layer}"] + params[f"bias_ih_l{layer}"]
-            x = x + dt * (torch.tanh(a) - x)
-            outs.append(x)
-        inp = torch.stack(outs)
-        xs_n.append(x)
-    return inp, torch.stack(xs_n)
-
-
 def explicit_euler(params, u, x0, layers, bias, step, leak, recurrent):
     """x_t = x_{t-1} + step (tanh(M x_{t-1} + b_hh + W_ih u_t + b_ih) - leak x_{t-1}), M = recurrent(W_hh),
     layer by layer: the residual cell (step 1, leak 0, M = W_hh) and the antisymmetric one
@@ -186,6 +167,11 @@ def explicit_euler(params, u, x0, layers, bias, step, leak, recurrent):
         inp = torch.stack(outs)
         xs_n.append(x)
     return inp, torch.stack(xs_n)
+
+
+def explicit_ctrnn(params, u, x0, layers, bias, dt):
+    """x_t = x_{t-1} + dt (tanh(W_hh x_{t-1} + b_hh + W_ih u_t + b_ih) - x_{t-1}), layer by layer."""
+    return explicit_euler(params, u, x0, layers, bias, dt, 1.0, lambda w: w)
 
 
 def explicit_skip(params, x, h0, layers, bias, skip):
