@@ -302,7 +302,11 @@ py::dict activations(double eps, int T, int order, const OptPath& out, bool forc
   rho["T"] = integers(a.steps);
   rho["rho_exact_pow_T"] = numbers(a.rho_pow);
   rho["rho_approx_pow_T"] = numbers(a.rho_approx_pow);
-  rho["rho_first_order_pow_T"] = numbers(a.rho_first_pow);
+  rho["rho_first_order_pow_T"] = numbers(a.rho_first_pow);  // as doubles: 0 (inf) where they underflow (overflow)
+  rho["rho_exact_log10_pow_T"] = numbers(a.rho_log10_pow);
+  rho["rho_approx_log10_pow_T"] = numbers(a.rho_approx_log10_pow);
+  rho["rho_first_order_log10_pow_T"] = numbers(a.rho_first_log10_pow);
+  rho["ratio_log10_T"] = numbers(a.ratio_log10);
   curves["x"] = numbers(r.x);
   curves["sigmoid_prime"] = numbers(r.sigmoid_prime);
   curves["tanh_prime"] = numbers(r.tanh_prime);
@@ -321,6 +325,9 @@ py::dict activations(double eps, int T, int order, const OptPath& out, bool forc
   s["rho_first_order"] = a.rho_first;
   s["rho_pow_T"] = last(a.rho_pow);
   s["rho_approx_pow_T"] = last(a.rho_approx_pow);
+  s["rho_log10_pow_T"] = last(a.rho_log10_pow);
+  s["rho_approx_log10_pow_T"] = last(a.rho_approx_log10_pow);
+  s["ratio_log10_T"] = last(a.ratio_log10);
   s["interval_approx"] = py::make_tuple(number(a.interval_approx.lo), number(a.interval_approx.hi));
   s["interval_exact"] = py::make_tuple(a.interval_exact.lo, a.interval_exact.hi);
   return py::dict("activations"_a = rho, "activation_curves"_a = curves, "summary"_a = s);

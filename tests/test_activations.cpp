@@ -124,4 +124,27 @@ TEST(ActivationStudy, RhoMatchesMathSheet) {
   EXPECT_THROW(activation_study(0.05, 0, 1), InvalidInput);
   EXPECT_THROW(activation_study(0.05, 20, -2), InvalidInput);
   EXPECT_THROW(parse_activation("softplus"), InvalidInput);
+  EXPECT_THROW(activation_study(0.05, kMaxActivationSteps + 1, 1), InvalidInput);
+  EXPECT_THROW(activation_study(1000, 5, 1), InvalidInput);  // rho itself overflows a double
+}
+
+// Past T = 600 at eps = 0.05 rho^T (about 10^-361) underflows a double: the log10 columns keep it, exactly
+// T log10 rho, and the ratio of exact to approximate stays finite, (rho / rho_1)^T.
+TEST(ActivationStudy, PowersBeyondADoublesRangeStayInLog10) {
+  for (const int T : {600, 100000}) {
+    const auto s = activation_study(0.05, T, 1);
+    const double l = std::log10(s.rho), l1 = std::log10(0.25);
+    const size_t last = static_cast<size_t>(T - 1);
+    EXPECT_EQ(s.rho_pow[last], 0.0) << T;  // the double underflowed
+    EXPECT_NEAR(s.rho_log10_pow[last], T * l, 1e-12 * T) << T;
+    EXPECT_NEAR(s.rho_approx_log10_pow[last], T * l1, 1e-12 * T) << T;
+    EXPECT_NEAR(s.ratio_log10[last], T * std::log10(s.rho / 0.25), 1e-12 * T) << T;
+    EXPECT_TRUE(std::isfinite(s.ratio_log10[last]));
+    // Where the doubles still hold the powers, the log10s agree with them.
+    EXPECT_NEAR(s.rho_log10_pow[99], std::log10(s.rho_pow[99]), 1e-12);
+  }
+  // A base above 1 overflows instead (eps = 3: rho = 2.75), and the log10 keeps that too.
+  const auto big = activation_study(3.0, 1000, 1);
+  EXPECT_TRUE(std::isinf(big.rho_pow.back()));
+  EXPECT_NEAR(big.rho_log10_pow.back(), 1000 * std::log10(big.rho), 1e-9);
 }

@@ -52,7 +52,9 @@ TEST(Cli, ActivationsWritesTablesAndSummary) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("0.250469"), std::string::npos) << r.out;
   const auto csv = read(dir / "activations.csv");
-  EXPECT_EQ(csv.substr(0, csv.find('\n')), "T,rho_exact_pow_T,rho_approx_pow_T,rho_first_order_pow_T");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "T,rho_exact_pow_T,rho_approx_pow_T,rho_first_order_pow_T,rho_exact_log10_pow_T,"
+            "rho_approx_log10_pow_T,rho_first_order_log10_pow_T,ratio_log10_T");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 21);
   const auto j = nlohmann::json::parse(read(dir / "activations.json"));
   EXPECT_NEAR(j["rho"].get<double>(), 0.250469, 1e-6);
@@ -60,6 +62,22 @@ TEST(Cli, ActivationsWritesTablesAndSummary) {
   EXPECT_NEAR(j["interval_exact"][1].get<double>(), 1.6628858910, 1e-9);
   // No temporary files are left behind.
   for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// rho(eps)^T below a double's range (T = 600 at eps = 0.05): the table shows the exact powers from their
+// log10s and a finite ratio, the JSON a null power beside its log10, and the figure is drawn.
+TEST(Cli, ActivationsPastADoublesRange) {
+  const auto dir = fresh_dir("act600");
+  const auto r = run("activations --T 600 --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  600   1.787855e-361   5.807714e-362       3.07841"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(read(dir / "activations.json"));
+  EXPECT_TRUE(j["rho_pow_T"].is_null());
+  EXPECT_NEAR(j["rho_log10_pow_T"].get<double>(), -360.7477, 1e-4);
+  EXPECT_NEAR(j["ratio_log10_T"].get<double>(), std::log10(3.07841), 1e-5);
+  EXPECT_TRUE(fs::exists(dir / "activation_rho_power.svg"));
   fs::remove_all(dir);
 }
 
@@ -79,7 +97,8 @@ TEST(Cli, BadUsageExitsWithTwoAndAReason) {
       {"activations --order -1 --out " + dir.string(), "--order"},
       {"activations --T 0 --out " + dir.string(), "--T"},
       {"activations --eps abc --out " + dir.string(), "--eps"},
-      {"activations --eps 40 --out " + dir.string(), "overflows"},
+      {"activations --eps 1000 --out " + dir.string(), "overflows"},
+      {"activations --T 100000000 --out " + dir.string(), "--T must be in 1..1000000"},
       {"activations --bogus 1", "--bogus"},
       {"nosuchcommand", "nosuchcommand"},
       {"", "subcommand"},

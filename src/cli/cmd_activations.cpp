@@ -13,7 +13,7 @@ void register_activations(CLI::App& app) {
                                  "sigmoid' against tanh': exact and Maclaurin approximations, the "
                                  "interval where sigmoid' <= tanh', and rho(eps)^T");
   cmd->add_option("--eps", opts->spec.eps, "point at which the derivatives are compared")->capture_default_str();
-  cmd->add_option("--T", opts->spec.steps, "largest power T of rho(eps)^T")->capture_default_str();
+  cmd->add_option("--T", opts->spec.steps, "largest power T of rho(eps)^T (1..1000000)")->capture_default_str();
   cmd->add_option("--order", opts->spec.order, "order of the Maclaurin approximations")->capture_default_str();
   add_run_options(cmd, *opts, "rnnscope-activations", /*threads=*/false);
   cmd->callback([opts] {

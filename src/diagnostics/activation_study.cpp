@@ -108,7 +108,8 @@ double log_cosh(double x) {
 
 ActivationStudy activation_study(double eps, int max_steps, int order) {
   require(std::isfinite(eps), "--eps must be a finite number");
-  require(max_steps >= 1, fmt::format("--T must be >= 1, got {}", max_steps));
+  require(max_steps >= 1 && max_steps <= kMaxActivationSteps,
+          fmt::format("--T must be in 1..{}, got {}", kMaxActivationSteps, max_steps));
   require(order >= 0, fmt::format("--order must be >= 0, got {}", order));
   ActivationStudy s;
   s.eps = eps;
@@ -130,19 +131,23 @@ ActivationStudy activation_study(double eps, int max_steps, int order) {
     if (iv.lo <= 0 && 0 <= iv.hi) s.interval_approx = iv;
   const double c = exact_derivative_crossing();
   s.interval_exact = {-c, c};
+  require(std::isfinite(s.rho) && std::isfinite(s.rho_approx),
+          fmt::format("rho(eps) at eps = {} overflows a double (exact rho = {:.6g}, order-{} rho = {:.6g}); use a "
+                      "smaller --eps",
+                      eps, s.rho, order, s.rho_approx));
+  // Powers as doubles where they are representable (0 or inf past that), and in log10 always: T log10 |rho|.
+  const double l = std::log10(std::abs(s.rho)), la = std::log10(std::abs(s.rho_approx)),
+               lf = std::log10(std::abs(s.rho_first));
   for (int T = 1; T <= max_steps; ++T) {
     s.steps.push_back(T);
     s.rho_pow.push_back(std::pow(s.rho, T));
     s.rho_approx_pow.push_back(std::pow(s.rho_approx, T));
     s.rho_first_pow.push_back(std::pow(s.rho_first, T));
+    s.rho_log10_pow.push_back(T * l);
+    s.rho_approx_log10_pow.push_back(T * la);
+    s.rho_first_log10_pow.push_back(T * lf);
+    s.ratio_log10.push_back(T * (l - la));
   }
-  const auto finite = [](const std::vector<double>& v) {
-    return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
-  };
-  require(std::isfinite(s.rho) && std::isfinite(s.rho_approx) && finite(s.rho_pow) && finite(s.rho_approx_pow),
-          fmt::format("rho(eps)^T at eps = {} overflows a double by T = {} (exact rho = {:.6g}, order-{} rho = {:.6g}); "
-                      "use a smaller --eps or --T",
-                      eps, max_steps, s.rho, order, s.rho_approx));
   return s;
 }
 

@@ -6,15 +6,51 @@ namespace rnnscope {
 
 using namespace detail;
 
+namespace {
+/// Whether a power is held exactly by its double: finite and zero or at least the smallest normal double
+/// (below it a double loses digits, then underflows to 0).
+bool representable(double v, double log10_v) {
+  return std::isfinite(v) && std::abs(v) >= std::numeric_limits<double>::min() && std::isfinite(log10_v);
+}
+
+/// A power as text in the form "2.504689e-01": from its double where the double holds it, else from its
+/// log10 and sign ("1.000000e-361" stays exact where the double is 0); "0" and "inf" at infinite log10.
+std::string power_text(double v, double log10_v, double sign, int digits = 6) {
+  if (representable(v, log10_v)) return fmt::format("{:.{}e}", v, digits);
+  if (!std::isfinite(log10_v)) return log10_v < 0 ? "0" : (sign < 0 ? "-inf" : "inf");
+  double e = std::floor(log10_v);
+  double m = std::pow(10.0, log10_v - e);
+  if (std::stod(fmt::format("{:.{}f}", m, digits)) >= 10) {  // 9.9999996 rounds to 10
+    m /= 10;
+    e += 1;
+  }
+  return fmt::format("{}{:.{}f}e{}{:02d}", sign < 0 ? "-" : "", m, digits, e < 0 ? '-' : '+',
+                     static_cast<long long>(std::abs(e)));
+}
+
+/// A CSV cell of a power: format_number of the double where it holds the power, else power_text.
+std::string power_cell(double v, double log10_v, double sign) {
+  return representable(v, log10_v) ? format_number(v) : power_text(v, log10_v, sign, 16);
+}
+}  // namespace
+
 Section activations_section(OutputFolder& out, const ActivationResult& result) {
   const ActivationStudy& s = result.study;
   const double eps = s.eps;
   const int order = s.order;
-  CsvTable rho{{"T", "rho_exact_pow_T", "rho_approx_pow_T", "rho_first_order_pow_T"}, {}};
+  const auto sign = [&](double base, size_t i) { return power_sign(base, s.steps[i]); };
+  CsvTable rho{{"T", "rho_exact_pow_T", "rho_approx_pow_T", "rho_first_order_pow_T", "rho_exact_log10_pow_T",
+                "rho_approx_log10_pow_T", "rho_first_order_log10_pow_T", "ratio_log10_T"},
+               {}};
   for (size_t i = 0; i < s.steps.size(); ++i)
-    rho.add_row({std::to_string(s.steps[i]), format_number(s.rho_pow[i]), format_number(s.rho_approx_pow[i]),
-                 format_number(s.rho_first_pow[i])});
+    rho.add_row({std::to_string(s.steps[i]), power_cell(s.rho_pow[i], s.rho_log10_pow[i], sign(s.rho, i)),
+                 power_cell(s.rho_approx_pow[i], s.rho_approx_log10_pow[i], sign(s.rho_approx, i)),
+                 power_cell(s.rho_first_pow[i], s.rho_first_log10_pow[i], sign(s.rho_first, i)),
+                 format_number(s.rho_log10_pow[i]), format_number(s.rho_approx_log10_pow[i]),
+                 format_number(s.rho_first_log10_pow[i]), format_number(s.ratio_log10[i])});
   out.table("activations.csv", rho);
+  const size_t last = s.steps.size() - 1;
+  const auto held = [&](double v, double l) { return representable(v, l) ? json_number(v) : nlohmann::json(); };
 
   CsvTable curves{{"x", "sigmoid_prime", "tanh_prime", "sigmoid_prime_approx", "tanh_prime_approx"}, {}};
   const auto &x = result.x, &sp = result.sigmoid_prime, &tp = result.tanh_prime, &spa = result.sigmoid_prime_approx,
@@ -38,8 +74,11 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
       {"sigmoid_prime_first_order", s.sigmoid_prime_first},
       {"tanh_prime_first_order", s.tanh_prime_first},
       {"rho_first_order", s.rho_first},
-      {"rho_pow_T", json_number(s.rho_pow.back())},
-      {"rho_approx_pow_T", json_number(s.rho_approx_pow.back())},
+      {"rho_pow_T", held(s.rho_pow[last], s.rho_log10_pow[last])},
+      {"rho_approx_pow_T", held(s.rho_approx_pow[last], s.rho_approx_log10_pow[last])},
+      {"rho_log10_pow_T", json_number(s.rho_log10_pow[last])},
+      {"rho_approx_log10_pow_T", json_number(s.rho_approx_log10_pow[last])},
+      {"ratio_log10_T", json_number(s.ratio_log10[last])},
       {"interval_approx", {json_number(s.interval_approx.lo), json_number(s.interval_approx.hi)}},
       {"intervals_approx", intervals},
       {"interval_exact", {s.interval_exact.lo, s.interval_exact.hi}},
@@ -92,10 +131,21 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
       "How much less a chain of T sigmoid steps passes back than a chain of T tanh steps at ε = {}: ρ(ε)ᵀ exactly "
       "and from the order-{} approximation.",
       eps, order);
-  // The two nearly coincide: the exact values as a line, the approximation as open circles on it.
-  r.series.push_back(line("exact", as_doubles(s.steps), s.rho_pow));
+  // The two nearly coincide: the exact values as a line, the approximation as open circles on it. Powers
+  // that leave a double's range are drawn as their log10 on a linear axis.
+  bool all_held = true;
+  for (size_t i = 0; i < s.steps.size(); ++i)
+    all_held = all_held && s.rho_pow[i] > 0 && s.rho_approx_pow[i] > 0 &&
+               representable(s.rho_pow[i], s.rho_log10_pow[i]) &&
+               representable(s.rho_approx_pow[i], s.rho_approx_log10_pow[i]);
+  if (!all_held) {
+    r.logy = false;
+    r.ylabel = "log₁₀ |ρ(ε)ᵀ| (dimensionless)";
+    r.caption += " Some powers leave a double's range (10⁻³⁰⁸ to 10³⁰⁸), so the figure shows their log₁₀.";
+  }
+  r.series.push_back(line("exact", as_doubles(s.steps), all_held ? s.rho_pow : s.rho_log10_pow));
   r.series.push_back(line(fmt::format("order-{} approximation (circles)", order), as_doubles(s.steps),
-                          s.rho_approx_pow, Series::Style::points));
+                          all_held ? s.rho_approx_pow : s.rho_approx_log10_pow, Series::Style::points));
   r.series.back().point = 6;
   add_figure(out, sec, r);
 
@@ -103,9 +153,11 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
   sec.html.title = "Activations: sigmoid' against tanh'";
   sec.html.reading = fmt::format(
       "At eps = {} one sigmoid step passes rho = {:.6f} of what a tanh step passes (order-{} approximation {:.6f}); "
-      "after T = {} steps the ratio is {:.3e} exactly against {:.3e} approximated. sigmoid' <= tanh' exactly for "
+      "after T = {} steps the ratio is {} exactly against {} approximated. sigmoid' <= tanh' exactly for "
       "|eps| <= {:.4f}.",
-      eps, s.rho, order, s.rho_approx, s.steps.back(), s.rho_pow.back(), s.rho_approx_pow.back(),
+      eps, s.rho, order, s.rho_approx, s.steps.back(),
+      power_text(s.rho_pow[last], s.rho_log10_pow[last], sign(s.rho, last), 3),
+      power_text(s.rho_approx_pow[last], s.rho_approx_log10_pow[last], sign(s.rho_approx, last), 3),
       s.interval_exact.hi);
   sec.html.tables = {"activations.csv", "activation_curves.csv", "activations.json"};
   sec.summary = summary;
@@ -131,9 +183,17 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
   o += fmt::format("{:>5}{:>16}{:>16}{:>14}", "T", "rho^T exact", fmt::format("rho^T order {}", order), "ratio");
   o += first ? fmt::format("{:>16}\n", "rho^T order 1") : std::string("\n");
   for (const size_t i : screen_rows(s.steps.size(), 20)) {
-    o += fmt::format("{:>5}{:>16.6e}{:>16.6e}{:>14.6g}", s.steps[i], s.rho_pow[i], s.rho_approx_pow[i],
-                     s.rho_pow[i] / s.rho_approx_pow[i]);
-    o += first ? fmt::format("{:>16.6e}\n", s.rho_first_pow[i]) : std::string("\n");
+    // The ratio from the doubles where both hold their powers, else from the log10s, where it stays finite.
+    const bool both = representable(s.rho_pow[i], s.rho_log10_pow[i]) &&
+                      representable(s.rho_approx_pow[i], s.rho_approx_log10_pow[i]);
+    const double ratio = both ? s.rho_pow[i] / s.rho_approx_pow[i]
+                              : sign(s.rho, i) * sign(s.rho_approx, i) * std::pow(10.0, s.ratio_log10[i]);
+    o +=
+        fmt::format("{:>5}{:>16}{:>16}{:>14}", s.steps[i], power_text(s.rho_pow[i], s.rho_log10_pow[i], sign(s.rho, i)),
+                    power_text(s.rho_approx_pow[i], s.rho_approx_log10_pow[i], sign(s.rho_approx, i)),
+                    std::isfinite(ratio) ? fmt::format("{:.6g}", ratio) : fmt::format("1e{:.1f}", s.ratio_log10[i]));
+    o += first ? fmt::format("{:>16}\n", power_text(s.rho_first_pow[i], s.rho_first_log10_pow[i], sign(s.rho_first, i)))
+               : std::string("\n");
   }
   return sec;
 }

@@ -32,14 +32,26 @@ struct ActivationStudy {
   std::vector<Interval> all_intervals;  // every interval where it holds (symmetric in eps)
   Interval interval_exact;              // the same for the exact derivatives
   std::vector<int> steps;               // T = 1 .. T_max
-  std::vector<double> rho_pow, rho_approx_pow, rho_first_pow;  // rho^T, rho_n^T, rho_1^T
+  std::vector<double> rho_pow, rho_approx_pow, rho_first_pow;  // rho^T, rho_n^T, rho_1^T as doubles
+  // The same as T log10 |rho| (a power below 1e-308 underflows a double to 0,
+  // one above 1.8e308 overflows to inf; these stay exact), and the ratio
+  // rho^T / rho_n^T as T (log10 |rho| - log10 |rho_n|). A negative base gives
+  // a negative power at odd T (power_sign).
+  std::vector<double> rho_log10_pow, rho_approx_log10_pow, rho_first_log10_pow, ratio_log10;
 };
 
+/// The largest --T of the activation study: its tables hold 8 values per T.
+inline constexpr int kMaxActivationSteps = 1000000;
+
 /// Runs the study at eps for T = 1..max_steps with order-n approximations.
-/// Throws InvalidInput on a non-finite eps, max_steps < 1 or order < 0, and
-/// where a result is not a finite double (rho(eps)^T overflows, or the
-/// order-n approximation of tanh' vanishes at eps), naming which.
+/// Throws InvalidInput on a non-finite eps, max_steps outside
+/// 1..kMaxActivationSteps or order < 0, and where rho itself is not a finite
+/// double (it overflows, or the order-n approximation of tanh' vanishes at
+/// eps), naming which. Powers that leave a double's range are kept in log10.
 ActivationStudy activation_study(double eps, int max_steps, int order);
+
+/// The sign of base^T: -1 for a negative base and odd T, else 1.
+inline double power_sign(double base, int T) { return base < 0 && T % 2 != 0 ? -1.0 : 1.0; }
 
 /// Where P_n[tanh'](x) - P_n[sigmoid'](x) >= 0, by the real roots of that
 /// (even) polynomial in u = x^2 (companion-matrix eigenvalues, polished by bisection).
