@@ -15,6 +15,7 @@
 #include "rnnscope/cells/skip_rnn.hpp"
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/diagnostics/bounds.hpp"
+#include "rnnscope/diagnostics/recurrent_blocks.hpp"
 #include "rnnscope/sequence/gradcheck.hpp"
 #include "rnnscope/sequence/model.hpp"
 
@@ -151,9 +152,14 @@ TEST(RemedyCells, AntisymmetricMatrixHasEigenvaluesOnTheLineMinusGamma) {
     auto cell = euler_cell({2, 7, 1, 1}, EulerForm::antisymmetric_rnn(0.1, gamma), rng, true, 3.0);
     const Eigen::EigenSolver<Mat<double>> es(cell.recurrent_matrix());
     for (Index i = 0; i < 7; ++i) EXPECT_NEAR(es.eigenvalues()(i).real(), -gamma, 1e-12) << "gamma=" << gamma;
-    // The recurrent matrix the cache used is the same M.
+    // The recurrent matrix the cache used is the same M, and the spectrum study shows it beside W.
     const auto c = cell.forward(rng.normal_matrix<double>(2, 3), 3);
     EXPECT_EQ(c.recurrent, cell.recurrent_matrix());
+    const auto blocks = recurrent_blocks(cell);
+    ASSERT_EQ(blocks.size(), 2u);
+    EXPECT_EQ(blocks[0].name, "weight_hh");
+    EXPECT_EQ(blocks[1].name, "W - W^T - gamma I");
+    EXPECT_EQ(blocks[1].weight, cell.recurrent_matrix());
   }
 }
 

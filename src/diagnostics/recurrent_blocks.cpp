@@ -26,6 +26,9 @@ std::vector<RecurrentBlock> recurrent_blocks(const Cell& cell) {
     blocks.push_back({"weight_hh", w});
   }
   if (cell.params.weight_skip.size() > 0) blocks.push_back({"weight_skip", cell.params.weight_skip.template cast<double>()});
+  // The antisymmetric cell applies M = W - W^T - gamma I, not W: its spectrum too (eigenvalues on Re = -gamma).
+  if constexpr (std::is_same_v<Cell, EulerRnn<double>> || std::is_same_v<Cell, EulerRnn<float>>)
+    if (cell.form().antisymmetric) blocks.push_back({"W - W^T - gamma I", cell.recurrent_matrix()});
   return blocks;
 }
 template std::vector<RecurrentBlock> recurrent_blocks(const Elman<double>&);

@@ -1,6 +1,6 @@
 // A cell's square recurrent matrices and their spectra: W_hh of the Elman and
-// Euler cells (for the antisymmetric cell the trained W, not M = W - W^T -
-// gamma I), W_hh and W_skip of the skip cell; the (H, H) block of each gate for the LSTM (i, f, g, o) and
+// Euler cells (for the antisymmetric cell the trained W and the M = W - W^T -
+// gamma I it applies), W_hh and W_skip of the skip cell; the (H, H) block of each gate for the LSTM (i, f, g, o) and
 // the GRU (r, z, n), each of which multiplies h_{t-1} on its own.
 #pragma once
 

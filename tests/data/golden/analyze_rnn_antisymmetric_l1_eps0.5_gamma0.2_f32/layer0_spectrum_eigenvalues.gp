@@ -20,7 +20,8 @@ point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'layer0_spectrum_eigenvalues.png'.rnnscope_suffix
 plot datafile index 0 using 1:2 with points linecolor rgb '#0072B2' pointtype 7 pointsize 1.1*point_scale title 'weight_hh (ρ = 0.459)', \
-     datafile index 1 using 1:2 with lines linecolor rgb '#808080' linewidth 1.5 dashtype 2 title '|z| = 1'
+     datafile index 1 using 1:2 with points linecolor rgb '#D55E00' pointtype 5 pointsize 1.1*point_scale title 'W - W^T - gamma I (ρ = 1.115)', \
+     datafile index 2 using 1:2 with lines linecolor rgb '#808080' linewidth 1.5 dashtype 2 title '|z| = 1'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'layer0_spectrum_eigenvalues.svg'.rnnscope_suffix

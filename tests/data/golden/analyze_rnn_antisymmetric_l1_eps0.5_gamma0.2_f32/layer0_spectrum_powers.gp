@@ -22,10 +22,11 @@ point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'layer0_spectrum_powers.png'.rnnscope_suffix
 plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 title 'weight_hh (ρ = 0.459)', \
-     datafile index 1 every 3::0 using 1:2 with points linecolor rgb '#0072B2' pointtype 6 pointsize 1.1*point_scale notitle, \
+     datafile index 1 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 1 title 'W - W^T - gamma I (ρ = 1.115)', \
+     datafile index 2 every 3::0 using 1:2 with points linecolor rgb '#0072B2' pointtype 6 pointsize 1.1*point_scale notitle, \
+     datafile index 3 every 3::1 using 1:2 with points linecolor rgb '#D55E00' pointtype 6 pointsize 1.1*point_scale notitle, \
      NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 1 title 'lines: repeated product W·…·W', \
-     NaN with points linecolor rgb '#808080' pointtype 6 pointsize 1.1*point_scale title 'circles: Q Λⁿ Q⁻¹', \
-     NaN with lines linecolor rgb '#ffffff' title ' '
+     NaN with points linecolor rgb '#808080' pointtype 6 pointsize 1.1*point_scale title 'circles: Q Λⁿ Q⁻¹'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'layer0_spectrum_powers.svg'.rnnscope_suffix
