@@ -125,6 +125,7 @@ void put_spectra(py::dict& out, py::dict& summary, const std::vector<LabelledSpe
       py::dict c;
       c["gamma"] = b.conditions.gamma;
       c["threshold_1_over_gamma"] = b.conditions.threshold;
+      c["relative_tolerance"] = b.conditions.tolerance;
       c["vanishing_guaranteed"] = b.conditions.vanishing_guaranteed;
       c["exploding_possible"] = b.conditions.exploding_possible;
       j["pascanu"] = c;

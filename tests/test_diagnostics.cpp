@@ -220,6 +220,21 @@ TEST(Spectrum, EigenvaluesPowersAndConditions) {
   EXPECT_GT(pn.norm, 10.0);
   EXPECT_FALSE(pn.vanishing_guaranteed);
   EXPECT_FALSE(pn.exploding_possible);
+  EXPECT_STREQ(pn.verdict(), "neither");
+  // At the threshold, within the stated tolerance: an orthogonal W (radius 1 up to rounding) reads as the
+  // identity does, neither; 1e-6 beyond it, the conditions hold.
+  Rng rng(4);
+  for (const Mat<double>& m :
+       {Mat<double>(random_orthogonal<double>(16, rng)), Mat<double>(Mat<double>::Identity(16, 16))}) {
+    const auto at = pascanu_conditions(m, 1.0);
+    EXPECT_NEAR(at.radius, 1.0, 1e-12);
+    EXPECT_FALSE(at.exploding_possible);
+    EXPECT_FALSE(at.vanishing_guaranteed);
+    EXPECT_FALSE(pascanu_conditions((1 - 1e-6) * m, 1.0).exploding_possible);
+    EXPECT_TRUE(pascanu_conditions((1 - 1e-6) * m, 1.0).vanishing_guaranteed);
+    EXPECT_TRUE(pascanu_conditions((1 + 1e-6) * m, 1.0).exploding_possible);
+    EXPECT_STREQ(pascanu_conditions((1 + 1e-6) * m, 1.0).verdict(), "may explode");
+  }
   // Nearly a Jordan block: diagonalisable, but Q is ill-conditioned; the eigen
   // path is kept, its lost digits are named and its difference reported.
   Mat<double> near(2, 2);

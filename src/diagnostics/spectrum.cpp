@@ -84,8 +84,8 @@ PascanuConditions pascanu_conditions(const Mat<double>& w, double gamma) {
   c.norm = s.singular_values.front();
   c.radius = s.spectral_radius;
   c.threshold = 1.0 / gamma;
-  c.vanishing_guaranteed = c.norm < c.threshold;
-  c.exploding_possible = c.radius > c.threshold;
+  c.vanishing_guaranteed = c.norm < c.threshold * (1 - c.tolerance);
+  c.exploding_possible = c.radius > c.threshold * (1 + c.tolerance);
   return c;
 }
 

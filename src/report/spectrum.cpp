@@ -78,13 +78,15 @@ void spectrum_files(OutputFolder& out, const std::vector<LabelledSpectrum>& bloc
     if (b.has_conditions)
       j["pascanu"] = {{"gamma", b.conditions.gamma},
                       {"threshold_1_over_gamma", b.conditions.threshold},
+                      {"relative_tolerance", b.conditions.tolerance},
                       {"vanishing_guaranteed", b.conditions.vanishing_guaranteed},
                       {"exploding_possible", b.conditions.exploding_possible}};
     sec.summary[label] = j;
-    sec.screen += fmt::format("{:<22}{:>10.4f}{:>10.4f}{:>12.3g}{:>16}{:>12}\n", label, b.spectrum.spectral_radius,
-                              b.spectrum.singular_values.front(), b.spectrum.eigenvector_condition,
-                              fixed(p.log10_norm_power.back()),
-                              p.relative_difference.empty() ? std::string("withheld") : fmt::format("{:.1e}", worst));
+    sec.screen += fmt::format("{:<22}{:>10.4f}{:>10.4f}{:>12.3g}{:>16}{:>12}{:>13}\n", label,
+                              b.spectrum.spectral_radius, b.spectrum.singular_values.front(),
+                              b.spectrum.eigenvector_condition, fixed(p.log10_norm_power.back()),
+                              p.relative_difference.empty() ? std::string("withheld") : fmt::format("{:.1e}", worst),
+                              b.has_conditions ? b.conditions.verdict() : "-");
   }
   // The matrices fill the legend's first column, the two styles its second.
   const size_t matrices = powers.series.size();
@@ -109,8 +111,8 @@ void spectrum_files(OutputFolder& out, const std::vector<LabelledSpectrum>& bloc
 }
 
 std::string spectrum_screen_header(int max_n) {
-  return fmt::format("{:<22}{:>10}{:>10}{:>12}{:>16}{:>12}\n", "matrix", "rho(W)", "||W||_2", "cond(Q)",
-                     fmt::format("log10||W^{}||", max_n), "power/eigen");
+  return fmt::format("{:<22}{:>10}{:>10}{:>12}{:>16}{:>12}{:>13}\n", "matrix", "rho(W)", "||W||_2", "cond(Q)",
+                     fmt::format("log10||W^{}||", max_n), "power/eigen", "Pascanu");
 }
 
 }  // namespace detail
@@ -125,14 +127,24 @@ Section spectrum_section(OutputFolder& out, const std::vector<LabelledSpectrum>&
   spectrum_files(out, blocks, stem, what, sec);
   out.json(stem + ".json", sec.summary);
   sec.html.tables.push_back(stem + ".json");
-  std::string radii;
-  for (const auto& [label, b] : blocks)
+  std::string radii, conditions;
+  for (const auto& [label, b] : blocks) {
     radii += fmt::format("{}{} {:.3f}", radii.empty() ? "" : ", ", label, b.spectrum.spectral_radius);
+    if (b.has_conditions)
+      conditions += fmt::format("{}{} {}", conditions.empty() ? "" : ", ", label, b.conditions.verdict());
+  }
+  const auto& first = blocks.front().block.conditions;
   sec.html.reading = fmt::format(
       "Eigenvalues outside the unit circle are directions W^n stretches, inside ones it shrinks (spectral radius: "
       "{}). ||W^n|| computed by repeated multiplication and by Q Lambda^n Q^-1 agree where Q is well conditioned; "
-      "the table gives their relative difference.",
-      radii);
+      "the table gives their relative difference.{}",
+      radii,
+      conditions.empty()
+          ? std::string()
+          : fmt::format(" Pascanu's conditions with gamma = {:g} (1/gamma = {:g}; ||W||_2 < 1/gamma guarantees "
+                        "vanishing, rho(W) > 1/gamma makes exploding possible; within a relative {:g} of 1/gamma "
+                        "neither holds): {}.",
+                        first.gamma, first.threshold, first.tolerance, conditions));
   return sec;
 }
 

@@ -36,12 +36,22 @@ struct PowerComparison {
 /// W^n for n = 1..max_n both ways (max_n >= 1).
 PowerComparison matrix_powers(const Mat<double>& w, int max_n);
 
+/// The relative tolerance of the Pascanu comparisons: a norm or radius within it of 1/gamma is at the
+/// threshold, where neither condition holds. An orthogonal W's radius comes out as 1 + 1e-15 in floating
+/// point, and without a tolerance it would read "exploding possible" while the identity's reads not.
+inline constexpr double kPascanuTolerance = 1e-9;
+
 /// Pascanu, Mikolov and Bengio (2013) for a recurrent matrix and activation bound gamma:
 /// ||W||_2 < 1/gamma suffices for vanishing; rho(W) > 1/gamma is necessary for exploding.
 struct PascanuConditions {
   double gamma = 0, norm = 0, radius = 0, threshold = 0;  // threshold = 1/gamma
-  bool vanishing_guaranteed = false;   // norm < 1/gamma
-  bool exploding_possible = false;     // radius > 1/gamma
+  double tolerance = kPascanuTolerance;
+  bool vanishing_guaranteed = false;  // norm < (1 - tolerance) / gamma
+  bool exploding_possible = false;    // radius > (1 + tolerance) / gamma
+  /// The conditions in words for tables: "vanishing", "may explode" or "neither".
+  const char* verdict() const {
+    return vanishing_guaranteed ? "vanishing" : exploding_possible ? "may explode" : "neither";
+  }
 };
 PascanuConditions pascanu_conditions(const Mat<double>& w, double gamma);
 
