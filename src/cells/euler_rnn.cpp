@@ -23,13 +23,22 @@ EulerRnn<S>::EulerRnn(Index inputs, Index hidden, EulerForm form, bool bias)
           fmt::format("EulerRnn: gamma must be non-negative and finite, got {}", form.gamma));
 }
 
+namespace {
+/// m = w - w^T - gamma I, the antisymmetric cell's M (m must not be w).
+template <class T>
+void form_antisymmetric(const Mat<T>& w, double gamma, Mat<T>& m) {
+  m.resize(w.rows(), w.cols());
+  m = w - w.transpose();
+  m.diagonal().array() -= static_cast<T>(gamma);
+}
+}  // namespace
+
 template <Scalar S>
 Mat<double> EulerRnn<S>::recurrent_matrix() const {
-  Mat<double> m = this->params.weight_hh.template cast<double>();
-  if (form_.antisymmetric) {
-    m = Mat<double>(m - m.transpose());
-    m.diagonal().array() -= form_.gamma;
-  }
+  const Mat<double> w = this->params.weight_hh.template cast<double>();
+  if (!form_.antisymmetric) return w;
+  Mat<double> m;
+  form_antisymmetric(w, form_.gamma, m);
   return m;
 }
 
@@ -61,13 +70,10 @@ void forward_steps(const EulerRnn<S>& cell, const Mat<S>& u, EulerRnnCache<S>& c
   const auto& params = cell.params;
   const Index T = c.steps, H = cell.state_size(), B = c.batch;
   const EulerStep<S> euler(cell.form());
-  if (cell.form().antisymmetric) {
-    c.recurrent.resize(H, H);
-    c.recurrent = params.weight_hh - params.weight_hh.transpose();
-    c.recurrent.diagonal().array() -= static_cast<S>(cell.form().gamma);
-  } else {
+  if (cell.form().antisymmetric)
+    form_antisymmetric(params.weight_hh, cell.form().gamma, c.recurrent);
+  else
     c.recurrent.resize(0, 0);
-  }
   const Mat<S>& M = recurrent_of(cell, c);
   const Vec<S> bias = summed_bias(params.bias_ih, params.bias_hh);
   c.drive.resize(H, T * B);

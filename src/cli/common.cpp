@@ -109,17 +109,22 @@ void refuse_inert_options(const CLI::App* cmd, const std::vector<CellKind>& cell
                       one ? cell + " has no forget gate" : "none of --cells has one"));
   require(!given(cmd, "--forget-bias") || bias,
           "--forget-bias is added to the forget-gate bias; --no-bias leaves none");
-  require(
-      !given(cmd, "--dt") || has_cell(CellKind::ctrnn),
-      fmt::format("--dt is the Euler step of the ctrnn cell; {}", one ? cell + " has none" : "--cells has no ctrnn"));
-  require(!given(cmd, "--skip") || has_cell(CellKind::rnn_skip),
-          fmt::format("--skip is the skip distance K of the rnn_skip cell; {}",
-                      one ? cell + " has none" : "--cells has no rnn_skip"));
-  for (const char* name : {"--cell-eps", "--cell-gamma"})
-    require(!given(cmd, name) || has_cell(CellKind::rnn_antisymmetric),
-            fmt::format("{} is the {} of the rnn_antisymmetric cell; {}", name == std::string("--cell-eps") ? "--eps" : "--gamma",
-                        name == std::string("--cell-eps") ? "Euler step" : "diffusion",
-                        one ? cell + " has none" : "--cells has no rnn_antisymmetric"));
+  // Each cell shape option (add_cell_shape_options) and the one cell it shapes; the message names the
+  // option by the name the command gives it (--eps, or --cell-eps where --eps is the optimiser's).
+  struct ShapeOption {
+    const char* name;
+    CellKind owner;
+    const char* what;
+  };
+  for (const ShapeOption& s : {ShapeOption{"--dt", CellKind::ctrnn, "the Euler step"},
+                               ShapeOption{"--skip", CellKind::rnn_skip, "the skip distance K"},
+                               ShapeOption{"--cell-eps", CellKind::rnn_antisymmetric, "the Euler step"},
+                               ShapeOption{"--cell-gamma", CellKind::rnn_antisymmetric, "the diffusion"}}) {
+    if (!given(cmd, s.name) || has_cell(s.owner)) continue;
+    const std::string owner(to_string(s.owner));
+    throw InvalidInput(fmt::format("{} is {} of the {} cell; {}", cmd->get_option(s.name)->get_name(), s.what, owner,
+                                   one ? cell + " has none" : "--cells has no " + owner));
+  }
   require(!given(cmd, "--scale") || scaled,
           "--scale scales the orthogonal, identity and scaled initialisations; pytorch and xavier have no scale");
 }

@@ -17,7 +17,6 @@ void NetworkSpec::validate() const {
   require(seeds >= 1 && seeds <= 1000, fmt::format("seeds must be in 1..1000, got {}", seeds));
   require(batch >= 1 && batch <= 1000, fmt::format("batch must be in 1..1000, got {}", batch));
   require(std::isfinite(scale), "scale must be finite");
-  require(std::isfinite(model.dt) && model.dt > 0, fmt::format("dt must be a positive number, got {}", model.dt));
   check_cell_shape(model);
   // The step Jacobians and chains are (S, S) with S = K H for the skip cell.
   require(model.cell != CellKind::rnn_skip || model.skip * model.hidden_size <= 4096,
