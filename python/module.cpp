@@ -145,5 +145,5 @@ PYBIND11_MODULE(rnnscope, m) {
   m.def("_active_peak", &Computing::active_peak,
         "The most library computations seen running at once since _reset_active_peak() (tests).");
   m.def("_reset_active_peak", &Computing::reset_peak, "Starts counting _active_peak() again.");
-  m.attr("__version__") = "0.1.0";
+  m.attr("__version__") = RNNSCOPE_VERSION;
 }

@@ -20,7 +20,8 @@ done
 
 packages=(build-essential cmake libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libbenchmark-dev gnuplot-nox
-          libopenblas-openmp-dev python3 python3-dev python3-pybind11 pybind11-dev python3-numpy)
+          libopenblas-openmp-dev python3 python3-dev python3-pybind11 pybind11-dev python3-numpy
+          libopenmpi-dev openmpi-bin)
 ((tests)) && packages+=(chromium python3-pytest)
 missing=()
 for p in "${packages[@]}"; do

@@ -19,6 +19,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "processes.hpp"
 #include "stop_signals.hpp"
 #include "training_options.hpp"
 #include "rnnscope/core/error.hpp"
@@ -109,11 +110,23 @@ std::string command_line(const LearnabilitySpec& spec, const std::string& out) {
       t.batch, t.eval_size, shape, out);
 }
 
-void run(const Options& o, const CLI::App* cmd) {
+/// A process other than 0 of a distributed study: runs what process 0 hands out.
+void serve(const std::string& spec_json) {
+  const LearnabilitySpec spec = learnability_spec_from_json(nlohmann::json::parse(spec_json));
+  StopSignals signals;  // process 0 decides when to stop: a run in progress is finished
+  serve_learnability(spec);
+}
+
+/// Reads the study to resume, or validates the options and creates the
+/// folder (process 0).
+void prepare(const Options& o, const CLI::App* cmd, LearnabilitySpec& spec, std::vector<LearnabilityRow>& rows,
+             std::optional<OutputFolder>& out) {
   execution(o.run).validate();  // --threads, before the folder is touched
-  LearnabilitySpec spec;
-  std::vector<LearnabilityRow> rows;
-  std::optional<OutputFolder> out;
+  if (Processes::distributed())
+    require(!given(cmd, "--threads"),
+            fmt::format("--threads: over mpirun's {} processes each runs one run at a time on one thread; start more "
+                        "processes (-np) to run more at once",
+                        Processes::size()));
   if (!o.resume.empty()) {
     refuse_with_resume(cmd, {"--threads", "--quiet"}, "study");
     const fs::path dir = o.resume;
@@ -136,6 +149,11 @@ void run(const Options& o, const CLI::App* cmd) {
     out.emplace(o.run.out, o.run.force);
     out->file("study.json", to_json(spec).dump(2) + "\n");
   }
+}
+
+/// Runs the study's missing runs and writes its tables (process 0).
+void study(const Options& o, const LearnabilitySpec& spec, std::vector<LearnabilityRow>& rows, OutputFolder& folder) {
+  OutputFolder* out = &folder;
   const auto grid = LearnabilityStudy::tasks(spec);
   std::vector<bool> done(grid.size(), false);
   for (const auto& r : rows) done[r.task] = true;
@@ -158,12 +176,17 @@ void run(const Options& o, const CLI::App* cmd) {
 #else
   const int processors = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 #endif
-  const int workers = o.run.threads > 0 ? o.run.threads : processors;
+  const bool distributed = Processes::distributed();
+  const int workers = distributed ? Processes::size() : o.run.threads > 0 ? o.run.threads : processors;
   const int first_solved = static_cast<int>(std::count_if(rows.begin(), rows.end(), [](auto& r) { return r.solved; }));
   int solved = first_solved, finished = static_cast<int>(rows.size());
   if (!rows.empty())
     progress.note(fmt::format("resuming: {} of {} runs done, {} to run", rows.size(), grid.size(), pending.size()));
-  progress.begin(fmt::format("runs on {} worker{}", workers, workers == 1 ? "" : "s"),
+  if (distributed && static_cast<std::size_t>(workers) > pending.size())
+    progress.note(fmt::format("{} processes for {} run{}: {} will have none", workers, pending.size(),
+                              pending.size() == 1 ? "" : "s", static_cast<std::size_t>(workers) - pending.size()));
+  progress.begin(fmt::format("runs on {} {}{}", workers, distributed ? "process" : "worker",
+                             workers == 1 ? "" : distributed ? "es" : "s"),
                  static_cast<int>(std::max<std::size_t>(1, pending.size())));
   StopSignals signals;
   LearnabilityHooks hooks;
@@ -179,7 +202,10 @@ void run(const Options& o, const CLI::App* cmd) {
     progress.status(fmt::format("{} solved", solved));
     progress.advance(1);
   };
-  run_learnability(spec, pending, workers, hooks);
+  if (distributed)
+    lead_learnability(spec, pending, hooks);
+  else
+    run_learnability(spec, pending, workers, hooks);
   progress.end();
 
   if (rows.size() < grid.size())
@@ -200,11 +226,25 @@ void run(const Options& o, const CLI::App* cmd) {
                           {"lr", spec.train.optimizer.lr},
                           {"optimizer", std::string(to_string(spec.train.optimizer.kind))},
                           {"batch", spec.train.batch},
-                          {"workers", workers},
+                          {distributed ? "processes" : "workers", workers},
                           {"dtype", spec.f64 ? "f64" : "f32"},
                           {"seed", spec.train.seed}};
   write_index(*out, "rnnscope learnability", s.html.title, facts, {s});
   print_sections({s}, *out);
+}
+
+void run(const Options& o, const CLI::App* cmd) {
+  if (Processes::rank() != 0) {
+    Processes::agree({});
+    serve(Processes::broadcast({}));
+    return;
+  }
+  LearnabilitySpec spec;
+  std::vector<LearnabilityRow> rows;
+  std::optional<OutputFolder> out;
+  Processes::agree([&] { prepare(o, cmd, spec, rows, out); });
+  Processes::broadcast(to_json(spec).dump());
+  study(o, spec, rows, *out);
 }
 
 }  // namespace

@@ -9,10 +9,13 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
+#include <memory>
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "processes.hpp"
 #include "stop_signals.hpp"
 #include "training_options.hpp"
 #include "rnnscope/core/error.hpp"
@@ -69,6 +72,14 @@ struct Prepared {
   std::optional<OutputFolder> out;
 };
 
+/// Each process trains on a share of every minibatch: at least one sequence.
+void check_batch_for_processes(const TrainSpec& spec) {
+  require(spec.batch >= Processes::size(),
+          fmt::format("--batch {} is smaller than the {} processes: each needs at least one sequence of every "
+                      "minibatch; lower -np or raise --batch",
+                      spec.batch, Processes::size()));
+}
+
 template <Scalar S>
 Dataset<S> read_data(const std::string& path, TrainLoss loss, Index classes) {
   try {
@@ -79,7 +90,7 @@ Dataset<S> read_data(const std::string& path, TrainLoss loss, Index classes) {
 }
 
 template <Scalar S>
-Prepared<S> prepare_fresh(const Options& o, const CLI::App* cmd) {
+Prepared<S> prepare_fresh(const Options& o, const CLI::App* cmd, bool writer) {
   Prepared<S> p;
   p.spec = spec_of(o, cmd);
   std::optional<TrainableModel<S>> file_model;
@@ -106,12 +117,13 @@ Prepared<S> prepare_fresh(const Options& o, const CLI::App* cmd) {
   else
     p.state = initial_state<S>(p.spec, std::nullopt, std::nullopt, data);
   p.model_spec = p.spec.model;
-  p.out.emplace(o.run.out, o.run.force);
+  check_batch_for_processes(p.spec);
+  if (writer) p.out.emplace(o.run.out, o.run.force);
   return p;
 }
 
 template <Scalar S>
-Prepared<S> prepare_resume(const Options& o, const CLI::App* cmd, const TensorFile& checkpoint) {
+Prepared<S> prepare_resume(const Options& o, const CLI::App* cmd, const TensorFile& checkpoint, bool writer) {
   Prepared<S> p;
   p.spec = checkpoint_spec(checkpoint);
   if (given(cmd, "--steps")) p.spec.steps = o.train.steps;
@@ -134,13 +146,27 @@ Prepared<S> prepare_resume(const Options& o, const CLI::App* cmd, const TensorFi
             fmt::format("--data {} has changed since the run began; a resume needs the same data", p.data_path));
   }
   p.state = restore_checkpoint<S>(checkpoint, p.spec, p.data ? &*p.data : nullptr);
-  p.out.emplace(OutputFolder::reopen(o.resume));
+  check_batch_for_processes(p.spec);
+  if (writer) p.out.emplace(OutputFolder::reopen(o.resume));
   return p;
 }
 
+/// A process other than 0 of a distributed run: trains its share of each
+/// minibatch and writes nothing.
 template <Scalar S>
-void run_typed(const Options& o, const CLI::App* cmd, const TensorFile* checkpoint) {
-  Prepared<S> p = checkpoint ? prepare_resume<S>(o, cmd, *checkpoint) : prepare_fresh<S>(o, cmd);
+void serve(Prepared<S>& p, const Options& o) {
+  RunOptions run = o.run;
+  run.threads = o.run.threads;
+  Execution e = execution(run);
+  e.collective = Processes::collective();
+  StopSignals signals;
+  TrainHooks<S> hooks;
+  hooks.stop_requested = [] { return StopSignals::requested(); };
+  train<S>(p.spec, *p.state, e, hooks, p.data ? &*p.data : nullptr);
+}
+
+template <Scalar S>
+void run_typed(Prepared<S>& p, const Options& o, const CLI::App* cmd, const TensorFile* checkpoint) {
   const TrainSpec& spec = p.spec;
   TrainState<S>& state = *p.state;
   OutputFolder& out = *p.out;
@@ -163,7 +189,8 @@ void run_typed(const Options& o, const CLI::App* cmd, const TensorFile* checkpoi
   Progress progress(o.run.quiet);
   RunOptions run = o.run;
   run.threads = threads;
-  const Execution e = execution(run, &progress);
+  Execution e = execution(run, &progress);
+  e.collective = Processes::collective();
   const Index first = state.step;
   progress.begin("training", static_cast<int>(std::max<Index>(1, spec.steps - first)));
   const auto start = std::chrono::steady_clock::now();
@@ -229,25 +256,47 @@ void run_typed(const Options& o, const CLI::App* cmd, const TensorFile* checkpoi
     throw CommandFailed(outcome.message + fmt::format("; the last checkpoint in {} is kept", out.dir().string()));
 }
 
-void run(const Options& o, const CLI::App* cmd) {
+/// Reads and validates everything the run needs (the checkpoint, the model,
+/// the data) and, on the writing process, opens the output folder; returns
+/// the training itself.
+template <Scalar S>
+std::function<void()> prepared_run(const Options& o, const CLI::App* cmd, std::shared_ptr<const TensorFile> checkpoint,
+                                   bool writer) {
+  auto p = std::make_shared<Prepared<S>>(checkpoint ? prepare_resume<S>(o, cmd, *checkpoint, writer)
+                                                    : prepare_fresh<S>(o, cmd, writer));
+  if (!writer) return [p, &o] { serve<S>(*p, o); };
+  return [p, &o, cmd, checkpoint] { run_typed<S>(*p, o, cmd, checkpoint.get()); };
+}
+
+std::function<void()> prepare(const Options& o, const CLI::App* cmd, bool writer) {
   if (!o.resume.empty()) {
     refuse_with_resume(cmd, {"--steps", "--threads", "--quiet"}, "run");
     const fs::path path = fs::path(o.resume) / "checkpoint.safetensors";
     require(fs::exists(path), fmt::format("--resume {}: no checkpoint.safetensors there", o.resume));
-    const TensorFile checkpoint = read_safetensors(path);
-    checkpoint_spec(checkpoint);  // is it one?
-    if (checkpoint_dtype(checkpoint) == DType::f64)
-      run_typed<double>(o, cmd, &checkpoint);
-    else
-      run_typed<float>(o, cmd, &checkpoint);
-    return;
+    auto checkpoint = std::make_shared<const TensorFile>(read_safetensors(path));
+    checkpoint_spec(*checkpoint);  // is it one?
+    if (checkpoint_dtype(*checkpoint) == DType::f64) return prepared_run<double>(o, cmd, checkpoint, writer);
+    return prepared_run<float>(o, cmd, checkpoint, writer);
   }
   require(o.train.dtype == "f32" || o.train.dtype == "f64",
           fmt::format("--dtype must be f32 or f64, got '{}'", o.train.dtype));
-  if (o.train.dtype == "f64")
-    run_typed<double>(o, cmd, nullptr);
-  else
-    run_typed<float>(o, cmd, nullptr);
+  if (o.train.dtype == "f64") return prepared_run<double>(o, cmd, nullptr, writer);
+  return prepared_run<float>(o, cmd, nullptr, writer);
+}
+
+/// Process 0 reads and validates everything and opens the folder first (its
+/// errors end every process with its message); then the others read the
+/// same files (a resume's checkpoint, --model, --data) and all train.
+void run(const Options& o, const CLI::App* cmd) {
+  const bool writer = Processes::rank() == 0;
+  std::function<void()> training;
+  if (writer) {
+    Processes::agree([&] { training = prepare(o, cmd, true); });
+  } else {
+    Processes::agree({});
+    training = prepare(o, cmd, false);
+  }
+  training();
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // rnnscope: exact gradients through time for recurrent networks.
 // Exit codes: 0 done, 2 bad usage or input (one-line reason on stderr), 1 internal failure or a
 // negative result (a failed check, a diverged training run), 130 stopped by SIGINT/SIGTERM after saving.
+//
+// Started by mpirun (docs/distributed.md), `train` and `learnability` run
+// over the processes; process 0 prints, and a process that fails once the
+// work has begun ends them all (MPI_Abort) with its reason and exit code.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -9,25 +13,70 @@
 #include <string>
 
 #include "commands.hpp"
+#include "processes.hpp"
 #include "rnnscope/core/error.hpp"
 
+namespace rnnscope::cli {
+
+namespace {
+
+struct Failure {
+  int code = 1;
+  std::string message;  ///< the whole line printed
+  bool shared = false;  ///< every process meets it alike (process 0 alone prints it)
+};
+
+Failure describe(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const CLI::ParseError& e) {
+    return {2, fmt::format("rnnscope: error: {} (see rnnscope --help)", e.what()), true};
+  } catch (const InvalidInput& e) {
+    return {2, fmt::format("rnnscope: error: {}", e.what()), false};
+  } catch (const std::bad_alloc&) {
+    return {2, "rnnscope: error: not enough memory for the requested sizes; use smaller ones", false};
+  } catch (const Interrupted& e) {
+    return {130, fmt::format("rnnscope: {}", e.what()), true};
+  } catch (const CommandFailed& e) {
+    return {1, fmt::format("rnnscope: {}", e.what()), true};
+  } catch (const CollectiveMismatch& e) {
+    return {1, fmt::format("rnnscope: error: {}", e.what()), true};
+  } catch (const std::exception& e) {
+    return {1, fmt::format("rnnscope: internal error: {}", e.what()), false};
+  } catch (const QuietExit& e) {
+    return {e.code, "", true};
+  }
+}
+
+/// The commands that run over several processes.
+bool runs_distributed(const std::string& name) { return name == "train" || name == "learnability"; }
+
+}  // namespace
+
+int exit_code_of(std::exception_ptr error) { return describe(error).code; }
+
+}  // namespace rnnscope::cli
+
 int main(int argc, char** argv) {
+  using namespace rnnscope::cli;
+  Processes processes(argc, argv);
+  const bool first = Processes::rank() == 0;
   CLI::App app{"rnnscope: exact gradients through time for recurrent networks, and how they vanish "
                "or explode."};
-  app.set_version_flag("--version", "rnnscope 0.1.0");
+  app.set_version_flag("--version", fmt::format("rnnscope {} ({})", RNNSCOPE_VERSION, Processes::mpi_version()));
   app.require_subcommand(1);
-  rnnscope::cli::register_activations(app);
-  rnnscope::cli::register_check(app);
-  rnnscope::cli::register_lookback(app);
-  rnnscope::cli::register_grad(app);
-  rnnscope::cli::register_spectrum(app);
-  rnnscope::cli::register_lyapunov(app);
-  rnnscope::cli::register_contributions(app);
-  rnnscope::cli::register_report(app);
-  rnnscope::cli::register_analyze(app);
-  rnnscope::cli::register_init(app);
-  rnnscope::cli::register_train(app);
-  rnnscope::cli::register_learnability(app);
+  register_activations(app);
+  register_check(app);
+  register_lookback(app);
+  register_grad(app);
+  register_spectrum(app);
+  register_lyapunov(app);
+  register_contributions(app);
+  register_report(app);
+  register_analyze(app);
+  register_init(app);
+  register_train(app);
+  register_learnability(app);
   // CLI11 reports an unknown first word as a missing subcommand; name it instead.
   if (argc >= 2 && argv[1][0] != '-') {
     std::string names;
@@ -37,31 +86,38 @@ int main(int argc, char** argv) {
       names += (names.empty() ? "" : ", ") + sub->get_name();
     }
     if (!known) {
-      fmt::print(stderr, "rnnscope: error: unknown subcommand '{}' (expected one of {})\n", argv[1], names);
+      if (first) fmt::print(stderr, "rnnscope: error: unknown subcommand '{}' (expected one of {})\n", argv[1], names);
+      return 2;
+    }
+    if (Processes::distributed() && !runs_distributed(argv[1])) {
+      if (first)
+        fmt::print(stderr,
+                   "rnnscope: error: {} does not run over several processes (mpirun -np {}): train and learnability "
+                   "do; run it without mpirun, or with -np 1\n",
+                   argv[1], Processes::size());
       return 2;
     }
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    fmt::print(stderr, "rnnscope: error: {} (see rnnscope --help)\n", e.what());
-    return 2;
-  } catch (const rnnscope::InvalidInput& e) {
-    fmt::print(stderr, "rnnscope: error: {}\n", e.what());
-    return 2;
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "rnnscope: error: not enough memory for the requested sizes; use smaller ones\n");
-    return 2;
-  } catch (const rnnscope::cli::Interrupted& e) {
-    fmt::print(stderr, "rnnscope: {}\n", e.what());
-    return 130;
-  } catch (const rnnscope::cli::CommandFailed& e) {
-    fmt::print(stderr, "rnnscope: {}\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "rnnscope: internal error: {}\n", e.what());
-    return 1;
+    if (e.get_exit_code() == 0) return first ? app.exit(e) : 0;  // --help, --version
+    const Failure f = describe(std::current_exception());
+    if (first) fmt::print(stderr, "{}\n", f.message);
+    return f.code;
+  } catch (...) {
+    const Failure f = describe(std::current_exception());
+    // Before the processes begin together (Processes::agree) the others meet
+    // the same errors of the same options as process 0, which alone prints.
+    if (!f.message.empty() && (first || (Processes::started() && !f.shared))) {
+      const std::string who = first || !Processes::distributed()
+                                  ? std::string()
+                                  : fmt::format(" (process {} of {})", Processes::rank(), Processes::size());
+      fmt::print(stderr, "{}{}\n", f.message, who);
+    }
+    // Once they have begun, the others may be waiting on the one that failed.
+    if (Processes::started() && !f.shared) Processes::abort(f.code);
+    return f.code;
   }
   return 0;
 }

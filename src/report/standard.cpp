@@ -199,7 +199,7 @@ std::vector<Section> write_standard_report(OutputFolder& out, const StandardRepo
   }
   const nlohmann::json run_facts = {{"T", o.steps},       {"hidden", o.hidden},     {"seeds", o.seeds},
                                     {"batch", o.batch},   {"seed", o.seed},         {"init", "xavier"},
-                                    {"input_size", 4},    {"version", "rnnscope 0.1.0"},
+                                    {"input_size", 4},    {"version", "rnnscope " RNNSCOPE_VERSION},
                                     {"matrix_kernel", gemm_kernel_description()}};
   write_index(
       out, "rnnscope report: how gradients vanish and explode through time",

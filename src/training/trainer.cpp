@@ -97,8 +97,13 @@ void forward_into(const Net& net, const Mat<typename Net::Scalar>& x, Index batc
 template <Scalar S, class Net>
 class Loop {
  public:
-  Loop(const TrainSpec& spec, TrainState<S>& state, const Dataset<S>* data, Net& net)
-      : spec_(spec), state_(state), data_(data), net_(net), loss_(spec.loss()) {}
+  Loop(const TrainSpec& spec, TrainState<S>& state, const Dataset<S>* data, Net& net, Collective* collective)
+      : spec_(spec),
+        state_(state),
+        data_(data),
+        net_(net),
+        loss_(spec.loss()),
+        collective_(collective != nullptr && collective->size() > 1 ? collective : nullptr) {}
 
   TrainOutcome run(const TrainHooks<S>& hooks) {
     const auto start = std::chrono::steady_clock::now();
@@ -108,6 +113,7 @@ class Loop {
     };
     prepare_evaluation();
     drop_unscheduled_evaluation();
+    check_same_parameters("before its first step");
     if (state_.step == 0 && state_.curve.empty()) {
       CurveRow row{0, kNaN, kNaN, kNaN, kNaN, false, 0.0};
       evaluate(row);
@@ -116,13 +122,19 @@ class Loop {
     }
     TrainOutcome outcome;
     while (state_.step < spec_.steps) {
-      if (hooks.stop_requested && hooks.stop_requested()) {
+      bool stop = hooks.stop_requested && hooks.stop_requested();
+      if (stop && collective_ == nullptr) {
         outcome.end = TrainOutcome::End::interrupted;
         break;
       }
       const Index s = state_.step + 1;
-      const Batch<S> batch = training_batch(s);
-      const double loss = gradients(batch);
+      double loss = gradients(training_batch(s));
+      // The processes' shares of the minibatch summed, and a stop that any
+      // of them was asked for taken by all before the update.
+      if (collective_ != nullptr && share_gradients(loss, stop)) {
+        outcome.end = TrainOutcome::End::interrupted;
+        break;
+      }
       const auto slots = parameter_slots();
       const double norm = gradient_norm<S>(slots);
       if (!std::isfinite(loss) || !std::isfinite(norm)) {
@@ -155,6 +167,8 @@ class Loop {
             s, state_.max_grad_norm);
         break;
       }
+      if (s % spec_.checkpoint_every == 0 || s == spec_.steps)
+        check_same_parameters(fmt::format("after step {}", s));
       if (checkpoint) hooks.checkpoint(state_);
     }
     state_.seconds = seconds();
@@ -203,14 +217,34 @@ class Loop {
     return is_last_step(loss_) ? h.middleCols((T - 1) * B, B) : h.middleCols(0, T * B);
   }
 
-  /// Forward, loss and BPTT on a batch into grads_ and readout_grads_; returns the loss.
-  double gradients(const Batch<S>& batch) {
+  /// This process's share of a batch (all of it for one process): the
+  /// sequences share_begin(B, ranks, rank) .. share_begin(B, ranks, rank + 1) - 1.
+  Batch<S> share_of(const Batch<S>& batch) const {
+    if (collective_ == nullptr) return batch;
+    const int ranks = collective_->size(), rank = collective_->rank();
+    const Index b0 = share_begin(batch.batch, ranks, rank), b1 = share_begin(batch.batch, ranks, rank + 1);
+    std::vector<Index> idx(static_cast<size_t>(b1 - b0));
+    std::iota(idx.begin(), idx.end(), b0);
+    return select_batch(batch, idx);
+  }
+
+  /// Forward, loss and BPTT on a batch (this process's share of it) into
+  /// grads_ and readout_grads_; returns the loss. With several processes the
+  /// loss and its cotangent are scaled by the share's part of the batch, so
+  /// that their sum over the processes is the mean over the whole batch.
+  double gradients(const Batch<S>& whole) {
+    const Batch<S> batch = share_of(whole);
     const Index B = batch.batch, T = batch.steps();
     forward_into(net_, batch.input, B, cache_);
     const MatRef<S> h = net_.output(cache_);
     const auto hs = scored(h, T, B);
     state_.readout.forward(hs, y_);
-    const LossValue v = evaluate_outputs(spec_.task.kind, loss_, y_, batch, &dy_);
+    LossValue v = evaluate_outputs(spec_.task.kind, loss_, y_, batch, &dy_);
+    if (collective_ != nullptr) {
+      const double part = static_cast<double>(B) / static_cast<double>(whole.batch);
+      v.loss *= part;
+      dy_ *= static_cast<S>(part);
+    }
     readout_grads_.weight.noalias() = dy_ * hs.transpose();
     readout_grads_.bias = dy_.rowwise().sum();
     grads_.input_gradient = false;  // the input is data
@@ -228,6 +262,51 @@ class Loop {
         },
         grads_);
     return v.loss;
+  }
+
+  /// Sums the gradients, the loss and the stop requests over the processes;
+  /// true when any process was asked to stop.
+  bool share_gradients(double& loss, bool stop) {
+    const auto slots = parameter_slots();
+    size_t n = 0;
+    for (const auto& slot : slots) n += static_cast<size_t>(slot.size);
+    flat_.resize(n);
+    size_t at = 0;
+    for (const auto& slot : slots) {
+      std::copy_n(slot.grad, slot.size, flat_.data() + at);
+      at += static_cast<size_t>(slot.size);
+    }
+    collective_->sum(flat_.data(), n);
+    at = 0;
+    for (const auto& slot : slots) {
+      std::copy_n(flat_.data() + at, slot.size, slot.grad);
+      at += static_cast<size_t>(slot.size);
+    }
+    double scalars[2] = {loss, stop ? 1.0 : 0.0};
+    collective_->sum(scalars, 2);
+    loss = scalars[0];
+    return scalars[1] > 0;
+  }
+
+  /// With several processes: every one must hold the same parameters (they
+  /// apply the same summed gradients); a checksum of their bytes (FNV-1a)
+  /// compared over the processes, and a mismatch stops the run on all.
+  void check_same_parameters(const std::string& when) {
+    if (collective_ == nullptr) return;
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const auto& slot : parameter_slots()) {
+      const auto* bytes = reinterpret_cast<const unsigned char*>(slot.value);
+      for (size_t i = 0; i < static_cast<size_t>(slot.size) * sizeof(S); ++i) h = (h ^ bytes[i]) * 0x100000001b3ULL;
+    }
+    const std::vector<std::uint64_t> all = collective_->gather(h);
+    std::string differ;
+    for (size_t r = 1; r < all.size(); ++r)
+      if (all[r] != all[0]) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
+    if (!differ.empty())
+      throw CollectiveMismatch(fmt::format(
+          "the parameters of process{} {} differ from process 0's {} (checksums {:016x} against {:016x}): the "
+          "processes no longer train the same model",
+          differ.find(',') == std::string::npos ? "" : "es", differ, when, all[std::stoul(differ)], all[0]));
   }
 
   std::vector<ParamSlot<S>> parameter_slots() {
@@ -255,8 +334,10 @@ class Loop {
     const Index N = eval_set_.batch, T = eval_set_.steps();
     std::vector<double> squared(static_cast<size_t>(T), 0.0);
     double loss = 0, metric = 0;
-    for (const Batch<S>& part : eval_slices_) {
+    for (const Batch<S>& slice : eval_slices_) {
+      const Batch<S> part = share_of(slice);  // with several processes, each takes a share of each slice
       const Index B = part.batch;
+      if (B == 0) continue;
       forward_into(net_, part.input, B, cache_);
       const MatRef<S> h = net_.output(cache_);
       const auto hs = scored(h, T, B);
@@ -287,6 +368,15 @@ class Loop {
         squared[static_cast<size_t>(t)] += total.template cast<double>().squaredNorm();
         d_state = net_.backward_range(cache_, d_out, d_state, t, t + 1, grads_);
       }
+    }
+    if (collective_ != nullptr) {  // the shares' sums summed over the processes
+      squared.push_back(loss);
+      squared.push_back(metric);
+      collective_->sum(squared.data(), squared.size());
+      metric = squared.back();
+      squared.pop_back();
+      loss = squared.back();
+      squared.pop_back();
     }
     LossValue v{loss, metric};
     if (spec_.task.kind == TaskKind::data && !is_cross_entropy(loss_))
@@ -332,6 +422,8 @@ class Loop {
   typename Net::Gradients grads_;
   Readout<S> readout_grads_;
   Mat<S> y_, dy_;
+  Collective* const collective_;  ///< null: this process alone
+  std::vector<S> flat_;           ///< the gradients in one vector, for the sum over the processes
 };
 
 }  // namespace
@@ -409,15 +501,23 @@ TrainOutcome train(const TrainSpec& spec, TrainState<S>& state, const Execution&
   require(!user_data || data != nullptr, "a data task needs its Dataset");
   spec.validate(user_data ? data->size() : 0);
   execution.validate();
+  if (execution.collective != nullptr) {
+    const int ranks = execution.collective->size();
+    require(spec.batch >= ranks,
+            fmt::format("--batch {} is smaller than the {} processes: each needs at least one sequence of every "
+                        "minibatch",
+                        spec.batch, ranks));
+  }
   ThreadScope threads(execution);
   const FlushSubnormals flush;
   return std::visit(
       [&](auto& stack) {
         if (stack.num_layers() == 1) {
-          Loop<S, std::decay_t<decltype(stack.layer(0))>> loop(spec, state, data, stack.layer(0));
+          Loop<S, std::decay_t<decltype(stack.layer(0))>> loop(spec, state, data, stack.layer(0),
+                                                               execution.collective);
           return loop.run(hooks);
         }
-        Loop<S, std::decay_t<decltype(stack)>> loop(spec, state, data, stack);
+        Loop<S, std::decay_t<decltype(stack)>> loop(spec, state, data, stack, execution.collective);
         return loop.run(hooks);
       },
       state.model);

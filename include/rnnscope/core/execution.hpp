@@ -1,9 +1,13 @@
 // How a library call runs, passed in like the random seed: the threads it may
-// use and whom it tells of its progress. Results never depend on it: the same
-// spec gives the same bits on one thread or on many (docs/architecture.md).
+// use, whom it tells of its progress and the processes it shares the work
+// with. Results never depend on the threads: the same spec gives the same bits
+// on one thread or on many (docs/architecture.md). Processes change only the
+// order of the sums over a minibatch (docs/distributed.md).
 #pragma once
 
 #include <string>
+
+#include "rnnscope/core/collective.hpp"
 
 namespace rnnscope {
 
@@ -32,6 +36,9 @@ struct Execution {
   int threads = 0;
   /// Told of each finished task; none: nobody is told.
   ProgressSink* progress = nullptr;
+  /// The processes that train() splits each minibatch over (data
+  /// parallelism); none, or one of size 1: this process alone.
+  Collective* collective = nullptr;
 
   /// Throws InvalidInput naming a thread count outside 0..1024.
   void validate() const;
