@@ -127,7 +127,9 @@ TEST(DataParallel, TwoAndThreeProcessesTrainTheModelOfOneWithin1e12) {
       for (int r = 0; r < n; ++r) {
         const Vec<double> pr = parameters(*states[static_cast<size_t>(r)]);
         EXPECT_LT(relative(p1, pr), 1e-12) << n << " processes, rank " << r;
-        if (r > 0) EXPECT_EQ(pr, parameters(*states[0])) << "every process holds the same bits";
+        if (r > 0) {
+          EXPECT_EQ(pr, parameters(*states[0])) << "every process holds the same bits";
+        }
       }
       // The curve: the losses of every step and the evaluations.
       const auto& c1 = one.curve;
@@ -135,8 +137,9 @@ TEST(DataParallel, TwoAndThreeProcessesTrainTheModelOfOneWithin1e12) {
       ASSERT_EQ(c1.size(), cn.size());
       for (size_t i = 1; i < c1.size(); ++i) {
         EXPECT_NEAR(cn[i].train_loss, c1[i].train_loss, 1e-12 * std::abs(c1[i].train_loss)) << "step " << i;
-        if (!std::isnan(c1[i].eval_loss))
+        if (!std::isnan(c1[i].eval_loss)) {
           EXPECT_NEAR(cn[i].eval_loss, c1[i].eval_loss, 1e-12 * c1[i].eval_loss) << "step " << i;
+        }
       }
       ASSERT_EQ(one.flow.size(), states[0]->flow.size());
       for (size_t k = 0; k < one.flow.size(); ++k)
