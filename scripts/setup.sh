@@ -2,7 +2,8 @@
 # Installs what rnnscope needs from Debian's packages (only what is missing) and
 # builds it in build/ (Release). Run as root, or with sudo available.
 #
-#   scripts/setup.sh           the library, the rnnscope command and the Python
+#   scripts/setup.sh           the library, the rnnscope command (with Open MPI:
+#                              docs/distributed.md) and the Python
 #                              module (build/python: docs/python.md)
 #   scripts/setup.sh --tests   also the test suite and the benchmarks, with what
 #                              the tests use (Chromium for the report's rendering

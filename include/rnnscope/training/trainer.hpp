@@ -15,6 +15,13 @@
 // recorded: log10 ||dL/ds_(T-1-d)|| / ||dL/ds_(T-1)|| for d = 0..T-1, the
 // norm of the loss's total derivative with respect to the state s_t (every
 // layer's h, and the LSTM's c) over the evaluation batch (docs/training.md).
+//
+// With a Collective of N > 1 processes in the Execution, each process trains
+// on its share of every minibatch (and evaluates its share of the evaluation
+// set), the gradients are summed over the processes in rank order and every
+// process takes the same step: N processes train the model one process
+// trains, up to the order of the sums (docs/distributed.md). Every process
+// calls train() with the same spec and initial state.
 #pragma once
 
 #include <cstdint>
