@@ -15,6 +15,10 @@ CASE is one of:
   fault      one process of a running study killed: the job ends within
              seconds with a message naming the process; --resume completes it
              with the serial study's tables
+  failure    a process of a study that runs out of memory (under an address-space
+             limit set for it alone): the job ends with process 0's message
+             naming the process, the run and the reason, and exit code 2;
+             --resume completes the study
   refusals   a batch smaller than the processes, --threads in a distributed
              study and a command that does not run distributed are refused
              with exit code 2, and no folder is created
@@ -240,6 +244,29 @@ def case_fault():
     print("--resume on 2 processes completed it with the serial study's tables")
 
 
+def case_failure():
+    # Rank 1 under a 500 MB address-space limit: its first run's buffers
+    # (3000 sequences of 50 steps) do not fit, process 0's do.
+    study = ["learnability", "--cells", "lstm", "--inits", "pytorch", "--T", "50", "--seeds", "3", "--hidden", "64",
+             "--steps", "1", "--eval-size", "3000", "--batch", "3000", "--quiet", "--out", folder("failed")]
+    args = " ".join([RNNSCOPE] + study)
+    command = [MPIEXEC, "-np", "1", RNNSCOPE] + study + [":", "-np", "1", "sh", "-c", f"ulimit -v 500000; exec {args}"]
+    start = time.time()
+    p = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=120)
+    took = time.time() - start
+    if p.returncode != 2:
+        fail(f"the job ended with exit code {p.returncode}, not 2:\n{p.stderr}")
+    expected = "rnnscope: error: process 1 failed: run "
+    if expected not in p.stderr or "not enough memory" not in p.stderr:
+        fail(f"the job did not say which process failed and why:\n{p.stderr}")
+    line = next(l for l in p.stderr.splitlines() if expected in l)
+    print(f"{line} ({took:.1f} s)")
+    run(["learnability", "--resume", folder("failed"), "--threads", "1", "--quiet"])
+    if len(rows(os.path.join(folder("failed"), "runs.csv"))) != 4:
+        fail("--resume did not complete the study")
+    print("--resume completed the study")
+
+
 def case_refusals():
     cases = [
         (["train", "--steps", "3", "--batch", "2", "--out", folder("small_batch")], 3, "--batch 2 is smaller than",
@@ -262,7 +289,7 @@ def case_refusals():
 
 
 CASES = {"version": case_version, "study": case_study, "train": case_train, "fault": case_fault,
-         "refusals": case_refusals}
+         "failure": case_failure, "refusals": case_refusals}
 if CASE not in CASES:
     print(f"distributed_runs.py: unknown case '{CASE}' (expected {', '.join(CASES)})")
     sys.exit(2)

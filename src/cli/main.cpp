@@ -20,15 +20,11 @@ namespace rnnscope::cli {
 
 namespace {
 
-struct Failure {
-  int code = 1;
-  std::string message;  ///< the whole line printed
-  bool shared = false;  ///< every process meets it alike (process 0 alone prints it)
-};
-
 Failure describe(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
+  } catch (const ProcessFailed& e) {
+    return {e.code, fmt::format("rnnscope: error: {}", e.what()), false};
   } catch (const CLI::ParseError& e) {
     return {2, fmt::format("rnnscope: error: {} (see rnnscope --help)", e.what()), true};
   } catch (const InvalidInput& e) {
@@ -54,6 +50,7 @@ bool runs_distributed(const std::string& name) { return name == "train" || name 
 }  // namespace
 
 int exit_code_of(std::exception_ptr error) { return describe(error).code; }
+Failure describe_failure(std::exception_ptr error) { return describe(error); }
 
 }  // namespace rnnscope::cli
 

@@ -5,7 +5,9 @@
 // output, the others write nothing.
 #pragma once
 
+#include <exception>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,8 +55,23 @@ class Processes {
   static std::string broadcast(const std::string& text);
 };
 
-/// The exit code rnnscope ends with for an exception (main.cpp's mapping).
+/// How rnnscope ends for an exception (main.cpp's mapping).
+struct Failure {
+  int code = 1;
+  std::string message;  ///< the whole line printed ("rnnscope: error: ...")
+  bool shared = false;  ///< every process meets it alike (process 0 alone prints it)
+};
+Failure describe_failure(std::exception_ptr error);
+/// Its exit code.
 int exit_code_of(std::exception_ptr error);
+
+/// Another process failed (process 0 learns it from that process): ends the
+/// job with that process's exit code.
+class ProcessFailed : public std::runtime_error {
+ public:
+  ProcessFailed(int exit_code, const std::string& what) : std::runtime_error(what), code(exit_code) {}
+  int code;
+};
 
 /// Process 0 of a distributed learnability study: hands out `runs` (longest
 /// first) to the processes as each becomes free, runs some itself on one

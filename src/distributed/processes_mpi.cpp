@@ -289,7 +289,11 @@ std::vector<LearnabilityRow> lead_learnability(const LearnabilitySpec& spec, con
         busy = true;
         const int source = status.MPI_SOURCE, tag = status.MPI_TAG;
         const std::string text = receive_text(source, tag, status);
-        if (tag == kFailed) throw std::runtime_error(fmt::format("process {} failed: {}", source, text));
+        if (tag == kFailed) {  // "<exit code>\n<reason>"
+          const auto cut = text.find('\n');
+          const int code = cut == std::string::npos ? 1 : std::atoi(text.substr(0, cut).c_str());
+          throw ProcessFailed(code, fmt::format("process {} failed: {}", source, text.substr(cut + 1)));
+        }
         if (tag == kRow) deliver(row_of_message(spec, text, source));
         if (const auto run = take()) {
           const long long task = static_cast<long long>(run->task);
@@ -327,11 +331,12 @@ void serve_learnability(const LearnabilitySpec& spec) {
     int tag = kRow;
     try {
       reply = row_message(spec, LearnabilityStudy::run(spec, grid[static_cast<size_t>(task)]));
-    } catch (const std::bad_alloc&) {
-      reply = fmt::format("run {}: not enough memory", task);
-      tag = kFailed;
-    } catch (const std::exception& e) {
-      reply = fmt::format("run {}: {}", task, e.what());
+    } catch (...) {
+      const Failure f = describe_failure(std::current_exception());
+      std::string reason = f.message;
+      for (const std::string prefix : {"rnnscope: ", "error: "})
+        if (reason.rfind(prefix, 0) == 0) reason = reason.substr(prefix.size());
+      reply = fmt::format("{}\nrun {}: {}", f.code, task, reason);
       tag = kFailed;
     }
     send_text(reply, 0, tag);

@@ -2,11 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/core/hash.hpp"
 #include "rnnscope/io/model_file.hpp"
 
 namespace rnnscope {
@@ -135,13 +136,9 @@ Dataset<S> load_dataset(const TensorFile& file, TrainLoss loss, Index classes) {
     }
     require(d.all.target.size() > 0 && d.all.target.allFinite(), "target must be non-empty and finite");
   }
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over the values' bits
-  for (const NamedTensor* t : {&input, &target})
-    for (double v : t->values) {
-      std::uint64_t bits;
-      std::memcpy(&bits, &v, sizeof bits);
-      for (int k = 0; k < 8; ++k) h = (h ^ ((bits >> (8 * k)) & 0xFF)) * 1099511628211ULL;
-    }
+  static_assert(std::endian::native == std::endian::little, "the fingerprint hashes the values' bytes in memory");
+  std::uint64_t h = kFnv1aOffset;  // over the values' bits, least significant byte first
+  for (const NamedTensor* t : {&input, &target}) h = fnv1a(t->values.data(), t->values.size() * sizeof(double), h);
   d.fingerprint = h;
   return d;
 }

@@ -16,6 +16,7 @@
 #endif
 
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/core/hash.hpp"
 #include "rnnscope/sequence/bptt.hpp"
 #include "rnnscope/sequence/loss.hpp"
 
@@ -293,11 +294,8 @@ class Loop {
   /// compared over the processes, and a mismatch stops the run on all.
   void check_same_parameters(const std::string& when) {
     if (collective_ == nullptr) return;
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const auto& slot : parameter_slots()) {
-      const auto* bytes = reinterpret_cast<const unsigned char*>(slot.value);
-      for (size_t i = 0; i < static_cast<size_t>(slot.size) * sizeof(S); ++i) h = (h ^ bytes[i]) * 0x100000001b3ULL;
-    }
+    std::uint64_t h = kFnv1aOffset;
+    for (const auto& slot : parameter_slots()) h = fnv1a(slot.value, static_cast<size_t>(slot.size) * sizeof(S), h);
     const std::vector<std::uint64_t> all = collective_->gather(h);
     std::string differ;
     for (size_t r = 1; r < all.size(); ++r)
