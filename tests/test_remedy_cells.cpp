@@ -6,6 +6,7 @@
 
 #include <Eigen/Eigenvalues>
 #include <cmath>
+#include <complex>
 #include <string>
 #include <vector>
 
@@ -161,6 +162,50 @@ TEST(RemedyCells, AntisymmetricMatrixHasEigenvaluesOnTheLineMinusGamma) {
     EXPECT_EQ(blocks[1].name, "W - W^T - gamma I");
     EXPECT_EQ(blocks[1].weight, cell.recurrent_matrix());
   }
+}
+
+TEST(RemedyCells, EulerStepMatrixHasTheEigenvaluesOneMinusDtPlusDtMu) {
+  // Linearised where f' = 1 the Euler step is keep I + step M: each eigenvalue
+  // mu of M becomes keep + step mu (seed 003: 1 - dt + dt mu for the CT-RNN),
+  // so a small dt pulls them toward 1. Eigenvalues are matched by nearest
+  // neighbour, each used once.
+  Rng rng(8);
+  const auto affine_image = [](const Mat<double>& m, const Mat<double>& step, double keep, double dt) {
+    const Eigen::VectorXcd mu = Eigen::EigenSolver<Mat<double>>(m).eigenvalues();
+    const Eigen::VectorXcd lambda = Eigen::EigenSolver<Mat<double>>(step).eigenvalues();
+    std::vector<bool> used(static_cast<size_t>(lambda.size()), false);
+    double worst = 0;
+    for (Index i = 0; i < mu.size(); ++i) {
+      const std::complex<double> want = keep + dt * mu(i);
+      Index best = -1;
+      for (Index j = 0; j < lambda.size(); ++j)
+        if (!used[static_cast<size_t>(j)] && (best < 0 || std::abs(lambda(j) - want) < std::abs(lambda(best) - want)))
+          best = j;
+      used[static_cast<size_t>(best)] = true;
+      worst = std::max(worst, std::abs(lambda(best) - want));
+    }
+    return worst;
+  };
+  for (const double dt : {0.1, 0.5, 1.0}) {
+    const auto cell = euler_cell({2, 6, 1, 1}, EulerForm::ctrnn(dt), rng, true, 2.0);
+    const RecurrentBlock b = euler_step_block(cell);
+    EXPECT_EQ(b.name, "(1 - dt) I + dt W");
+    EXPECT_LT(affine_image(cell.recurrent_matrix(), b.weight, 1 - dt, dt), 1e-12) << "dt=" << dt;
+    // The spectral radius moves toward 1 as dt shrinks: |lambda - 1| = dt |mu - 1|.
+    const Spectrum s = analyse_spectrum(b.weight), w = analyse_spectrum(cell.recurrent_matrix());
+    double far = 0, far_w = 0;
+    for (const auto& l : s.eigenvalues) far = std::max(far, std::abs(l - 1.0));
+    for (const auto& m : w.eigenvalues) far_w = std::max(far_w, std::abs(m - 1.0));
+    EXPECT_NEAR(far, dt * far_w, 1e-12) << "dt=" << dt;
+  }
+  const auto residual = euler_cell({2, 6, 1, 1}, EulerForm::residual(), rng, true, 2.0);
+  EXPECT_EQ(euler_step_block(residual).name, "I + W");
+  EXPECT_LT(affine_image(residual.recurrent_matrix(), euler_step_block(residual).weight, 1, 1), 1e-12);
+  const auto anti = euler_cell({2, 6, 1, 1}, EulerForm::antisymmetric_rnn(0.2, 0.05), rng, true, 2.0);
+  const RecurrentBlock a = euler_step_block(anti);
+  EXPECT_EQ(a.name, "I + eps (W - W^T - gamma I)");
+  EXPECT_LT(affine_image(anti.recurrent_matrix(), a.weight, 1, 0.2), 1e-12);
+  for (const auto& l : analyse_spectrum(a.weight).eigenvalues) EXPECT_NEAR(l.real(), 1 - 0.2 * 0.05, 1e-12);
 }
 
 TEST(RemedyCells, ResidualWithoutRecurrentWeightsPassesTheGradientUnchanged) {

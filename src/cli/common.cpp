@@ -45,8 +45,8 @@ void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& de
   cmd->add_option("--init", o.init, "pytorch, xavier, orthogonal, identity or scaled")->capture_default_str();
   cmd->add_option("--scale", o.scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
       ->capture_default_str();
+  add_cell_shape_options(cmd, o.shape);
   if (sequences) {
-    add_cell_shape_options(cmd, o.shape);
     cmd->add_option("--forget-bias", o.forget_bias, "added to the LSTM forget-gate bias")->capture_default_str();
     cmd->add_option("--input-size", o.input_size, "input features I (1..65536)")->capture_default_str();
     cmd->add_option("--T", o.steps, "sequence length (1..100000; contributions 1..5000)")->capture_default_str();

@@ -59,10 +59,10 @@ struct NetworkOptions : RunOptions {
   int batch = 4;
 };
 
-/// Adds --cell --hidden --init --scale --skip --seed and the run options; with
-/// `sequences` (studies that run the network) also --dt --eps --gamma
-/// --forget-bias --input-size --T --seeds --batch, which change only what the
-/// network does on sequences, not its recurrent matrices.
+/// Adds --cell --hidden --init --scale, the cell shape (--dt --skip --eps
+/// --gamma), --seed and the run options; with `sequences` (studies that run
+/// the network) also --forget-bias --input-size --T --seeds --batch, which
+/// change only what the network does on sequences, not its recurrent matrices.
 void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& default_out, bool sequences = true);
 
 /// The model spec of a subcommand's --cell, --input-size, --hidden, --layers,

@@ -42,6 +42,18 @@ template std::vector<RecurrentBlock> recurrent_blocks(const GRU<float>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const SkipRnn<double>&);
 template std::vector<RecurrentBlock> recurrent_blocks(const SkipRnn<float>&);
 
+template <Scalar S>
+RecurrentBlock euler_step_block(const EulerRnn<S>& cell) {
+  const EulerForm f = cell.form();
+  const Mat<double> m = cell.recurrent_matrix().template cast<double>();
+  Mat<double> step = f.step * m;
+  step.diagonal().array() += f.keep();
+  const char* name = f.antisymmetric ? "I + eps (W - W^T - gamma I)" : f.leak == 0 ? "I + W" : "(1 - dt) I + dt W";
+  return {name, std::move(step)};
+}
+template RecurrentBlock euler_step_block(const EulerRnn<double>&);
+template RecurrentBlock euler_step_block(const EulerRnn<float>&);
+
 std::vector<BlockSpectrum> analyse_blocks(const std::vector<RecurrentBlock>& blocks, double gamma, int max_n) {
   std::vector<BlockSpectrum> out;
   for (const auto& b : blocks) {

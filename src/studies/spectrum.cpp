@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <type_traits>
+
 #include "rnnscope/core/error.hpp"
 
 namespace rnnscope {
@@ -19,7 +21,15 @@ std::vector<SeedTask> SpectrumStudy::tasks(const Spec& spec) {
 SpectrumStudy::Partial SpectrumStudy::run(const Spec& spec, const Task& task) {
   Rng rng = seed_rng(spec, task.task);
   const DrawnNetwork d = draw_network(spec, rng);
-  const auto blocks = std::visit([](const auto& stack) { return recurrent_blocks(stack.layer(0)); }, d.model);
+  const auto blocks = std::visit(
+      [](const auto& stack) {
+        auto b = recurrent_blocks(stack.layer(0));
+        using Cell = std::decay_t<decltype(stack.layer(0))>;
+        if constexpr (std::is_same_v<Cell, EulerRnn<double>> || std::is_same_v<Cell, EulerRnn<float>>)
+          b.push_back(euler_step_block(stack.layer(0)));
+        return b;
+      },
+      d.model);
   Partial p;
   p.task = task.task;
   p.blocks = analyse_blocks(blocks, conditions_gamma(spec.model.cell), spec.max_power);

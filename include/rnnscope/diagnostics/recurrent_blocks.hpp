@@ -19,6 +19,14 @@ struct RecurrentBlock {
 template <class Cell>
 std::vector<RecurrentBlock> recurrent_blocks(const Cell& cell);
 
+/// The step matrix of a forward-Euler cell linearised where f' = 1:
+/// (1 - leak step) I + step M, whose eigenvalues are 1 - dt + dt mu for the
+/// CT-RNN (mu those of W_hh: a small dt moves them toward 1), 1 + mu for the
+/// residual cell and 1 + eps mu for the antisymmetric cell (mu those of W -
+/// W^T - gamma I). Named by its formula.
+template <Scalar S>
+RecurrentBlock euler_step_block(const EulerRnn<S>& cell);
+
 /// Spectrum, powers and (where the cell has a gamma) Pascanu conditions of one block.
 struct BlockSpectrum {
   std::string name;
