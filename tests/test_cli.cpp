@@ -179,7 +179,15 @@ TEST(Cli, CheckCoversEveryCellAndStacks) {
 TEST(Cli, HelpAndCheck) {
   EXPECT_EQ(run("--help").code, 0);
   EXPECT_EQ(run("activations --help").code, 0);
-  const auto r = run("check --cell rnn_sigmoid --hidden 3 --steps 4");
+  const auto r = run("check --cell rnn_sigmoid --hidden 3 --T 4");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("T=4"), std::string::npos) << r.out;
+  // --T as everywhere else; --steps, its earlier name, is the same option.
+  EXPECT_EQ(run("check --cell rnn_sigmoid --hidden 3 --steps 4").out, r.out);
+  const auto both = run("check --T 4 --steps 5");
+  EXPECT_EQ(both.code, 2) << both.out;
+  const auto big = run("check --T 201");
+  EXPECT_EQ(big.code, 2);
+  EXPECT_NE(big.out.find("--T <= 200"), std::string::npos) << big.out;
 }

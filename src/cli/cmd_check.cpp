@@ -26,10 +26,10 @@ struct Options {
 
 void run(const Options& o, const CLI::App* cmd) {
   require(o.input_size > 0 && o.hidden > 0 && o.batch > 0 && o.steps > 0 && o.layers > 0,
-          "--input-size, --hidden, --batch, --steps and --layers must be positive");
+          "--input-size, --hidden, --batch, --T and --layers must be positive");
   require(o.input_size <= 64 && o.hidden <= 64 && o.batch <= 64 && o.steps <= 200 && o.layers <= 4,
           "finite differences cost one forward pass per entry: keep --input-size, --hidden and --batch <= 64, "
-          "--steps <= 200 and --layers <= 4");
+          "--T <= 200 and --layers <= 4");
   require(std::isfinite(o.tolerance) && o.tolerance > 0,
           fmt::format("--tolerance must be a positive number, got {}", o.tolerance));
   const ModelSpec spec = model_spec(o.cell, o.input_size, o.hidden, o.layers, o.bias, o.shape);
@@ -69,7 +69,9 @@ void register_check(CLI::App& app) {
   add_cell_shape_options(cmd, opts->shape);
   cmd->add_flag("!--no-bias", opts->bias, "cells without bias vectors");
   cmd->add_option("--batch", opts->batch, "B")->capture_default_str();
-  cmd->add_option("--steps", opts->steps, "T")->capture_default_str();
+  // --T as in every other command; --steps, its first name here, still works.
+  cmd->add_option("--T,--steps", opts->steps, "sequence length T (1..200; --steps is another name for it)")
+      ->capture_default_str();
   cmd->add_option("--seed", opts->seed, "random seed (same seed, same numbers)")->capture_default_str();
   cmd->add_option("--tolerance", opts->tolerance, "largest relative error that passes")->capture_default_str();
   cmd->callback([opts, cmd] { run(*opts, cmd); });

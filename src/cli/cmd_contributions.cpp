@@ -9,7 +9,7 @@ void register_contributions(CLI::App& app) {
   auto* cmd = app.add_subcommand("contributions",
                                  "the BPTT gradient dL/dW_hh for a loss on every step, split by temporal distance "
                                  "t - k, relative to the whole gradient, mean and spread over seeds");
-  add_network_options(cmd, *opts, "rnnscope-contributions");
+  add_network_options(cmd, *opts, "rnnscope-contributions", true, 5000);
   cmd->callback([opts, cmd] {
     ContributionSpec spec;
     static_cast<NetworkSpec&>(spec) = network_spec(*opts, cmd);

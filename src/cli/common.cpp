@@ -39,7 +39,8 @@ void add_cell_shape_options(CLI::App* cmd, CellShape& o, bool optimizer_eps) {
       ->capture_default_str();
 }
 
-void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& default_out, bool sequences) {
+void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& default_out, bool sequences,
+                         int max_steps) {
   cmd->add_option("--cell", o.cell, cell_choices())->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "hidden units H (1..1024)")->capture_default_str();
   cmd->add_option("--init", o.init, "pytorch, xavier, orthogonal, identity or scaled")->capture_default_str();
@@ -49,7 +50,7 @@ void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& de
   if (sequences) {
     cmd->add_option("--forget-bias", o.forget_bias, "added to the LSTM forget-gate bias")->capture_default_str();
     cmd->add_option("--input-size", o.input_size, "input features I (1..65536)")->capture_default_str();
-    cmd->add_option("--T", o.steps, "sequence length (1..100000; contributions 1..5000)")->capture_default_str();
+    cmd->add_option("--T", o.steps, fmt::format("sequence length (1..{})", max_steps))->capture_default_str();
     cmd->add_option("--seeds", o.seeds, "independent initialisations averaged over (1..1000)")->capture_default_str();
     cmd->add_option("--batch", o.batch, "input sequences per initialisation (1..1000)")->capture_default_str();
   }

@@ -62,8 +62,10 @@ struct NetworkOptions : RunOptions {
 /// Adds --cell --hidden --init --scale, the cell shape (--dt --skip --eps
 /// --gamma), --seed and the run options; with `sequences` (studies that run
 /// the network) also --forget-bias --input-size --T --seeds --batch, which
-/// change only what the network does on sequences, not its recurrent matrices.
-void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& default_out, bool sequences = true);
+/// change only what the network does on sequences, not its recurrent matrices
+/// (--T up to `max_steps`, the command's own limit, said in its help).
+void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& default_out, bool sequences = true,
+                         int max_steps = 100000);
 
 /// The model spec of a subcommand's --cell, --input-size, --hidden, --layers,
 /// --no-bias and cell shape (InvalidInput naming an unknown cell).
