@@ -6,7 +6,8 @@
 CASE is one of:
   version    rnnscope --version names the MPI it is built with
   study      a learnability study on 2 and on 3 processes writes the tables of
-             the serial study, row for row (the seconds column aside)
+             the serial study, row for row (the seconds column aside); 3
+             processes for 2 runs say so and write the serial tables
   train      data-parallel training in float64 on 2 and 3 processes equals
              one process within 1e-12 (relative, per tensor and per curve
              column), two runs on the same number of processes write the same
@@ -151,6 +152,15 @@ def case_study():
         if f'"processes": {n}' not in json.dumps(facts):
             fail(f"summary.json of the study on {n} processes does not say so")
     print("the studies on 2 and 3 processes equal the serial study, row for row")
+    # More processes than runs: the extra ones get none, and say so.
+    few = ["learnability", "--cells", "lstm", "--inits", "pytorch", "--T", "5", "--seeds", "2", "--hidden", "4",
+           "--steps", "20", "--eval-size", "10", "--batch", "5"]
+    run(few + ["--threads", "1", "--quiet", "--out", folder("few_serial")])
+    p = run(few + ["--out", folder("few_np3")], processes=3)
+    if "3 processes for 2 runs: 1 will have none" not in p.stderr:
+        fail(f"3 processes for 2 runs did not say so:\n{p.stderr}")
+    same_study_tables(folder("few_serial"), folder("few_np3"))
+    print("3 processes for 2 runs: said, and the serial tables")
 
 
 TRAIN = ["train", "--task", "adding", "--T", "15", "--cell", "lstm", "--hidden", "12", "--layers", "2", "--batch",
