@@ -27,7 +27,11 @@ their contents.
 
       With --state-dict FILE.pt the model is not random but the state_dict
       saved by torch.save(module.state_dict(), FILE.pt) of a trained
-      nn.RNN/nn.LSTM/nn.GRU; sizes, layers and bias are read from it.
+      nn.RNN/nn.LSTM/nn.GRU; sizes, layers and bias are read from it. A whole
+      model's state_dict (keys such as lstm.weight_ih_l0) works too: the
+      recurrent module's prefix is found from the keys (--prefix lstm. names
+      it), and the keys taken are printed. --input-tensor X.pt exports the
+      (T, B, I) tensor saved in X.pt as the input instead of a random one.
 
   /usr/bin/python3 tools/torch_reference.py --check MODEL INPUT GRADS
       Loads MODEL into the nn module with load_state_dict (strict), runs it on
@@ -439,6 +443,29 @@ def export_model(args):
     write_safetensors(args.export_model[1], inputs, {"cell": args.cell, "dtype": dtype_name})
 
 
+def recurrent_part(state, prefix):
+    """The recurrent module's entries of a state_dict, without their prefix.
+
+    A whole model's state_dict names them "lstm.weight_ih_l0", ...: the
+    prefix is `prefix` when given, else found from the keys ending in
+    "weight_hh_l0" (refused when there are none, or several)."""
+    keys = list(state)
+    if prefix is None:
+        found = sorted({k[:-len("weight_hh_l0")] for k in keys if k.endswith("weight_hh_l0")})
+        if not found:
+            sys.exit(f"--state-dict holds no recurrent weights (no key ends in weight_hh_l0); its keys: "
+                     f"{', '.join(keys) or 'none'}")
+        if len(found) > 1:
+            sys.exit(f"--state-dict holds several recurrent modules ({', '.join(repr(f) for f in found)}); "
+                     f"name one with --prefix")
+        prefix = found[0]
+    part = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    if "weight_hh_l0" not in part:
+        sys.exit(f"--prefix {prefix!r}: no key {prefix}weight_hh_l0 in --state-dict; its keys: {', '.join(keys)}")
+    print(f"--state-dict: the recurrent module under prefix {prefix!r}: {', '.join(sorted(part))}")
+    return part
+
+
 def sizes_from_state_dict(state):
     """(layers, bias, input_size, hidden_size) of an nn.RNN/LSTM/GRU state_dict."""
     layers = 1 + max(int(k.rsplit("_l", 1)[1]) for k in state if k.startswith("weight_hh_l"))
@@ -449,12 +476,20 @@ def sizes_from_state_dict(state):
 def export_state_dict(args):
     """--export-model with --state-dict: a trained model and a random input."""
     dtype, dtype_name = DTYPES[args.dtype]
-    state = torch.load(args.state_dict, map_location="cpu")
+    state = recurrent_part(torch.load(args.state_dict, map_location="cpu"), args.prefix)
     layers, bias, input_size, hidden_size = sizes_from_state_dict(state)
     module = make_module(args.cell, layers, bias, input_size, hidden_size)
     module.load_state_dict(state)  # checks names and shapes against the cell
     torch.manual_seed(args.seed)
-    x = torch.randn(args.steps, args.batch, input_size)
+    if args.input_tensor:
+        x = torch.load(args.input_tensor, map_location="cpu")
+        if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[2] != input_size:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            sys.exit(f"--input-tensor must hold one (T, B, {input_size}) tensor for this model, got {shape}")
+        x = x.detach().to(torch.float64)
+        args.steps, args.batch = x.shape[0], x.shape[1]
+    else:
+        x = torch.randn(args.steps, args.batch, input_size)
     h0 = torch.zeros(layers, args.batch, hidden_size)
     write_safetensors(args.export_model[0], list(module.to(dtype).state_dict().items()),
                       recurrent_metadata(args.cell, layers, bias, dtype_name, args.dt, input_size, hidden_size))
@@ -525,6 +560,10 @@ def main():
     parser.add_argument("--export-model", nargs=2, metavar=("OUT_MODEL", "OUT_INPUT"),
                         help="write a random model and an input file instead")
     parser.add_argument("--state-dict", help="with --export-model: a saved state_dict (.pt) to export")
+    parser.add_argument("--prefix", help="with --state-dict: the recurrent module's key prefix in a whole model's "
+                        "state_dict (e.g. 'lstm.'; found from the keys when not given)")
+    parser.add_argument("--input-tensor", help="with --state-dict: the input, a (T, B, I) tensor saved with "
+                        "torch.save, instead of a random one")
     parser.add_argument("--check", nargs=3, metavar=("MODEL", "INPUT", "GRADS"),
                         help="compare the output of `rnnscope grad` with PyTorch's autograd")
     parser.add_argument("--cell", default="lstm", help=", ".join(RECURRENT_CELLS))
