@@ -331,7 +331,31 @@ py::dict activations(double eps, int T, int order, const OptPath& out, bool forc
   s["ratio_log10_T"] = last(a.ratio_log10);
   s["interval_approx"] = py::make_tuple(number(a.interval_approx.lo), number(a.interval_approx.hi));
   s["interval_exact"] = py::make_tuple(a.interval_exact.lo, a.interval_exact.hi);
-  return py::dict("activations"_a = rho, "activation_curves"_a = curves, "summary"_a = s);
+  s["sigmoid"] = a.sigmoid_value;
+  s["tanh"] = a.tanh_value;
+  s["two_sigmoid_2eps_minus_1"] = a.tanh_from_sigmoid;
+  s["identity_max_error"] = a.identity_max_error;
+  s["sigmoid_prime_series_exact"] = a.sigmoid_prime_series;
+  s["tanh_prime_series_exact"] = a.tanh_prime_series;
+  // The tables activation_values and activation_series, as the command writes them.
+  py::dict values, series;
+  values["quantity"] = strings({"eps", "sigmoid(eps)", "tanh(eps)", "2 sigmoid(2 eps) - 1",
+                                "max |tanh(x) - (2 sigmoid(2x) - 1)| for x in [-20; 20]", "sigmoid'(eps)",
+                                "tanh'(eps)"});
+  values["value"] = numbers(std::vector<double>{a.eps, a.sigmoid_value, a.tanh_value, a.tanh_from_sigmoid,
+                                                a.identity_max_error, a.sigmoid_prime, a.tanh_prime});
+  const std::vector<double> sc = derivative_maclaurin(Activation::sigmoid, a.order),
+                            tc = derivative_maclaurin(Activation::tanh, a.order);
+  std::vector<Index> k(sc.size());
+  for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<Index>(i);
+  const bool exact = !a.sigmoid_prime_series.empty();
+  series["k"] = integers(k);
+  series["sigmoid_prime_coefficient"] = numbers(sc);
+  series["tanh_prime_coefficient"] = numbers(tc);
+  series["sigmoid_prime_exact"] = strings(exact ? a.sigmoid_prime_series : std::vector<std::string>(sc.size()));
+  series["tanh_prime_exact"] = strings(exact ? a.tanh_prime_series : std::vector<std::string>(tc.size()));
+  return py::dict("activations"_a = rho, "activation_values"_a = values, "activation_series"_a = series,
+                  "activation_curves"_a = curves, "summary"_a = s);
 }
 
 py::dict lstm_paths(RNNSCOPE_NETWORK_ARGS) {
@@ -420,7 +444,8 @@ void register_studies(py::module_& m) {
   m.def("activations", &activations, py::kw_only(), "eps"_a = 0.05, "T"_a = 20, "order"_a = 1, "out"_a = py::none(),
         "force"_a = false,
         "sigmoid' against tanh' at eps and their order-n Maclaurin approximations, and rho(eps)^T for T = 1..T "
-        "(`rnnscope activations`): the tables activations and activation_curves, and 'summary'.");
+        "(`rnnscope activations`): the tables activations, activation_values, activation_series and "
+        "activation_curves, and 'summary'.");
   m.def("report", &report, py::kw_only(), "out"_a, "T"_a = 200, "hidden"_a = 32, "seeds"_a = 5, "batch"_a = 4,
         "seed"_a = 1, "learnability"_a = true, "force"_a = false, "threads"_a = 0,
         "The standard gradient-flow report (`rnnscope report`): every study on every cell, written to the folder "

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "rnnscope/activations/activation.hpp"
 #include "rnnscope/core/error.hpp"
@@ -130,6 +132,24 @@ TEST(ActivationStudy, RhoMatchesMathSheet) {
 
 // Past T = 600 at eps = 0.05 rho^T (about 10^-361) underflows a double: the log10 columns keep it, exactly
 // T log10 rho, and the ratio of exact to approximate stays finite, (rho / rho_1)^T.
+TEST(ActivationStudy, ValuesSeriesAndTheTanhSigmoidIdentity) {
+  // Seeds 000 and 004: the values at eps = 0.05, the textbook series
+  // sigmoid(x) = 1/2 + x/4 - x^3/48 + x^5/480 - 17 x^7/80640 and
+  // tanh(x) = x - x^3/3 + 2 x^5/15 - 17 x^7/315, differentiated term by term.
+  const ActivationStudy s = activation_study(0.05, 3, 6);
+  EXPECT_DOUBLE_EQ(s.sigmoid_value, 1 / (1 + std::exp(-0.05)));
+  EXPECT_DOUBLE_EQ(s.tanh_value, std::tanh(0.05));
+  EXPECT_NEAR(s.tanh_from_sigmoid, std::tanh(0.05), 1e-16);
+  EXPECT_LT(s.identity_max_error, 1e-15);
+  EXPECT_GT(s.identity_max_error, 0.0);  // rounding shows: the check is numerical, not an identity of code
+  EXPECT_EQ(s.sigmoid_prime_series, (std::vector<std::string>{"1/4", "0", "-1/16", "0", "1/96", "0", "-17/11520"}));
+  EXPECT_EQ(s.tanh_prime_series, (std::vector<std::string>{"1", "0", "-1", "0", "2/3", "0", "-17/45"}));
+  // Past 128-bit integers the exact series is left empty; the study still runs on the doubles.
+  const ActivationStudy high = activation_study(0.05, 3, 120);
+  EXPECT_TRUE(high.sigmoid_prime_series.empty());
+  EXPECT_TRUE(std::isfinite(high.rho_approx));
+}
+
 TEST(ActivationStudy, PowersBeyondADoublesRangeStayInLog10) {
   for (const int T : {600, 100000}) {
     const auto s = activation_study(0.05, T, 1);

@@ -39,6 +39,8 @@ def same_summary(python, cli, where):
         assert key in cli, f"{where}.{key} missing from summary.json"
         if isinstance(value, dict):
             same_summary(value, cli[key], f"{where}.{key}")
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            assert list(value) == cli[key], f"{where}.{key}"  # exact rationals, as text
         elif isinstance(value, (np.ndarray, list, tuple)):
             expected = [math.nan if v is None else v for v in cli[key]]
             np.testing.assert_array_equal(np.asarray(value, dtype=float), np.asarray(expected, dtype=float),

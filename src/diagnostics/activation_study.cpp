@@ -126,6 +126,25 @@ ActivationStudy activation_study(double eps, int max_steps, int order) {
           fmt::format("the order-{} approximation of tanh' vanishes at eps = {}: rho is undefined there", order, eps));
   s.rho_approx = s.sigmoid_prime_approx / s.tanh_prime_approx;
   s.rho_first = s.sigmoid_prime_first / s.tanh_prime_first;
+  s.sigmoid_value = activate(Activation::sigmoid, eps);
+  s.tanh_value = activate(Activation::tanh, eps);
+  s.tanh_from_sigmoid = 2 * activate(Activation::sigmoid, 2 * eps) - 1;
+  s.identity_max_error = std::abs(s.tanh_value - s.tanh_from_sigmoid);
+  for (int i = -2000; i <= 2000; ++i) {
+    const double x = i / 100.0;
+    s.identity_max_error =
+        std::max(s.identity_max_error, std::abs(activate(Activation::tanh, x) -
+                                                (2 * activate(Activation::sigmoid, 2 * x) - 1)));
+  }
+  try {
+    for (const Rational& c : derivative_maclaurin_exact(Activation::sigmoid, order))
+      s.sigmoid_prime_series.push_back(c.to_string());
+    for (const Rational& c : derivative_maclaurin_exact(Activation::tanh, order))
+      s.tanh_prime_series.push_back(c.to_string());
+  } catch (const InvalidInput&) {  // beyond 128-bit integers: the doubles serve
+    s.sigmoid_prime_series.clear();
+    s.tanh_prime_series.clear();
+  }
   s.all_intervals = approx_derivative_intervals(order);
   for (const auto& iv : s.all_intervals)
     if (iv.lo <= 0 && 0 <= iv.hi) s.interval_approx = iv;

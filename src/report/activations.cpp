@@ -60,6 +60,29 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
                     format_number(tpa[i])});
   out.table("activation_curves.csv", curves);
 
+  // The values themselves and the identity tanh(x) = 2 sigmoid(2x) - 1.
+  CsvTable values{{"quantity", "value"}, {}};
+  values.add_row({"eps", format_number(eps)});
+  values.add_row({"sigmoid(eps)", format_number(s.sigmoid_value)});
+  values.add_row({"tanh(eps)", format_number(s.tanh_value)});
+  values.add_row({"2 sigmoid(2 eps) - 1", format_number(s.tanh_from_sigmoid)});
+  values.add_row({"max |tanh(x) - (2 sigmoid(2x) - 1)| for x in [-20; 20]", format_number(s.identity_max_error)});
+  values.add_row({"sigmoid'(eps)", format_number(s.sigmoid_prime)});
+  values.add_row({"tanh'(eps)", format_number(s.tanh_prime)});
+  out.table("activation_values.csv", values);
+  // The Maclaurin coefficients of sigmoid' and tanh', exact and as doubles.
+  const std::vector<double> sc = derivative_maclaurin(Activation::sigmoid, order),
+                            tc = derivative_maclaurin(Activation::tanh, order);
+  const bool exact_series = !s.sigmoid_prime_series.empty();
+  CsvTable series{{"k", "sigmoid_prime_coefficient", "tanh_prime_coefficient", "sigmoid_prime_exact",
+                   "tanh_prime_exact"},
+                  {}};
+  for (size_t k = 0; k < sc.size(); ++k)
+    series.add_row({std::to_string(k), format_number(sc[k]), format_number(tc[k]),
+                    exact_series ? s.sigmoid_prime_series[k] : std::string(),
+                    exact_series ? s.tanh_prime_series[k] : std::string()});
+  out.table("activation_series.csv", series);
+
   nlohmann::json intervals = nlohmann::json::array();
   for (const auto& iv : s.all_intervals) intervals.push_back({json_number(iv.lo), json_number(iv.hi)});
   const nlohmann::json summary = {
@@ -74,6 +97,12 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
       {"sigmoid_prime_first_order", s.sigmoid_prime_first},
       {"tanh_prime_first_order", s.tanh_prime_first},
       {"rho_first_order", s.rho_first},
+      {"sigmoid", s.sigmoid_value},
+      {"tanh", s.tanh_value},
+      {"two_sigmoid_2eps_minus_1", s.tanh_from_sigmoid},
+      {"identity_max_error", s.identity_max_error},
+      {"sigmoid_prime_series_exact", s.sigmoid_prime_series},
+      {"tanh_prime_series_exact", s.tanh_prime_series},
       {"rho_pow_T", held(s.rho_pow[last], s.rho_log10_pow[last])},
       {"rho_approx_pow_T", held(s.rho_approx_pow[last], s.rho_approx_log10_pow[last])},
       {"rho_log10_pow_T", json_number(s.rho_log10_pow[last])},
@@ -159,7 +188,8 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
       power_text(s.rho_pow[last], s.rho_log10_pow[last], sign(s.rho, last), 3),
       power_text(s.rho_approx_pow[last], s.rho_approx_log10_pow[last], sign(s.rho_approx, last), 3),
       s.interval_exact.hi);
-  sec.html.tables = {"activations.csv", "activation_curves.csv", "activations.json"};
+  sec.html.tables = {"activations.csv", "activation_values.csv", "activation_series.csv", "activation_curves.csv",
+                     "activations.json"};
   sec.summary = summary;
   std::string& o = sec.screen;
   o += fmt::format("activation study at eps = {}, Maclaurin order {}\n\n", eps, order);
@@ -174,6 +204,30 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
   row("sigmoid'(eps)", s.sigmoid_prime, s.sigmoid_prime_approx, s.sigmoid_prime_first);
   row("tanh'(eps)", s.tanh_prime, s.tanh_prime_approx, s.tanh_prime_first);
   row("rho(eps)", s.rho, s.rho_approx, s.rho_first);
+  o += "\n";
+  o += fmt::format("sigmoid(eps) = {:.10g}, tanh(eps) = {:.10g}; tanh(x) = 2 sigmoid(2x) - 1 holds to {:.1e} over "
+                   "x in [-20, 20]\n",
+                   s.sigmoid_value, s.tanh_value, s.identity_max_error);
+  // The series as polynomials in x with exact coefficients (zero terms left out).
+  const auto polynomial = [](const std::vector<std::string>& c) {
+    std::string p;
+    for (size_t k = 0; k < c.size(); ++k) {
+      if (c[k] == "0") continue;
+      const bool negative = c[k][0] == '-';
+      const std::string magnitude = negative ? c[k].substr(1) : c[k];
+      const std::string power = k == 0 ? "" : k == 1 ? " x" : fmt::format(" x^{}", k);
+      p += p.empty() ? (negative ? "-" : "") : (negative ? " - " : " + ");
+      p += (magnitude == "1" && k > 0 ? std::string("x") + power.substr(2) : magnitude + power);
+    }
+    return p.empty() ? std::string("0") : p;
+  };
+  if (exact_series)
+    o += fmt::format("order {}: sigmoid'(x) = {} + ...\n         tanh'(x) = {} + ...\n", order,
+                     polynomial(s.sigmoid_prime_series), polynomial(s.tanh_prime_series));
+  else
+    o += fmt::format("order {}: the exact coefficients overflow 128-bit integers; activation_series.csv has them "
+                     "as doubles\n",
+                     order);
   o += "\n";
   auto interval_text = [](const Interval& iv) {
     return iv.unbounded() ? std::string("every eps") : fmt::format("|eps| <= {:.10g}", iv.hi);

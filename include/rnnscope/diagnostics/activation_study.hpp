@@ -10,6 +10,7 @@
 #pragma once
 
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace rnnscope {
@@ -28,6 +29,15 @@ struct ActivationStudy {
   double sigmoid_prime_approx = 0, tanh_prime_approx = 0;  // order-n Maclaurin at eps
   double sigmoid_prime_first = 0, tanh_prime_first = 0;    // first-order Maclaurin at eps (1/4 and 1)
   double rho = 0, rho_approx = 0, rho_first = 0;
+  double sigmoid_value = 0, tanh_value = 0;  // sigmoid(eps), tanh(eps)
+  double tanh_from_sigmoid = 0;              // 2 sigmoid(2 eps) - 1, which equals tanh(eps)
+  // The identity tanh(x) = 2 sigmoid(2x) - 1 checked numerically: the largest
+  // |tanh(x) - (2 sigmoid(2x) - 1)| over x = -20, -19.99, ..., 20 and eps.
+  double identity_max_error = 0;
+  // The Maclaurin coefficients c_0..c_n of sigmoid' and tanh' at the study's
+  // order, exactly ("1/4", "0", "-1/16", ...); empty where they overflow
+  // 128-bit integers (orders beyond about 40), with the doubles still used.
+  std::vector<std::string> sigmoid_prime_series, tanh_prime_series;
   Interval interval_approx;             // the interval around 0 where approx sigmoid' <= approx tanh'
   std::vector<Interval> all_intervals;  // every interval where it holds (symmetric in eps)
   Interval interval_exact;              // the same for the exact derivatives
