@@ -155,9 +155,7 @@ Prepared<S> prepare_resume(const Options& o, const CLI::App* cmd, const TensorFi
 /// minibatch and writes nothing.
 template <Scalar S>
 void serve(Prepared<S>& p, const Options& o) {
-  RunOptions run = o.run;
-  run.threads = o.run.threads;
-  Execution e = execution(run);
+  Execution e = execution(o.run);
   e.collective = Processes::collective();
   StopSignals signals;
   TrainHooks<S> hooks;
