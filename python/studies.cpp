@@ -339,13 +339,16 @@ py::dict activations(double eps, int T, int order, const OptPath& out, bool forc
   s["tanh_prime_series_exact"] = a.tanh_prime_series;
   // The tables activation_values and activation_series, as the command writes them.
   py::dict values, series;
-  values["quantity"] = strings({"eps", "sigmoid(eps)", "tanh(eps)", "2 sigmoid(2 eps) - 1",
-                                "max |tanh(x) - (2 sigmoid(2x) - 1)| for x in [-20; 20]", "sigmoid'(eps)",
-                                "tanh'(eps)"});
-  values["value"] = numbers(std::vector<double>{a.eps, a.sigmoid_value, a.tanh_value, a.tanh_from_sigmoid,
-                                                a.identity_max_error, a.sigmoid_prime, a.tanh_prime});
-  const std::vector<double> sc = derivative_maclaurin(Activation::sigmoid, a.order),
-                            tc = derivative_maclaurin(Activation::tanh, a.order);
+  std::vector<std::string> quantity;
+  std::vector<double> value;
+  for (const auto& [name, v] : named_values(a)) {
+    quantity.push_back(name);
+    value.push_back(v);
+  }
+  values["quantity"] = strings(quantity);
+  values["value"] = numbers(value);
+  const std::vector<double>& sc = a.sigmoid_prime_coefficients;
+  const std::vector<double>& tc = a.tanh_prime_coefficients;
   std::vector<Index> k(sc.size());
   for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<Index>(i);
   const bool exact = !a.sigmoid_prime_series.empty();

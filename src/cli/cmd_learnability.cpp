@@ -152,8 +152,7 @@ void prepare(const Options& o, const CLI::App* cmd, LearnabilitySpec& spec, std:
 }
 
 /// Runs the study's missing runs and writes its tables (process 0).
-void study(const Options& o, const LearnabilitySpec& spec, std::vector<LearnabilityRow>& rows, OutputFolder& folder) {
-  OutputFolder* out = &folder;
+void study(const Options& o, const LearnabilitySpec& spec, std::vector<LearnabilityRow>& rows, OutputFolder& out) {
   const auto grid = LearnabilityStudy::tasks(spec);
   std::vector<bool> done(grid.size(), false);
   for (const auto& r : rows) done[r.task] = true;
@@ -165,8 +164,8 @@ void study(const Options& o, const LearnabilitySpec& spec, std::vector<Learnabil
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.task < b.task; });
     // blocks.csv first: a runs.csv row always finds its blocks (a resume drops
     // blocks of a run whose row was not written).
-    out->table("blocks.csv", blocks_table(rows));
-    out->table("runs.csv", runs_table(spec, rows));
+    out.table("blocks.csv", blocks_table(rows));
+    out.table("runs.csv", runs_table(spec, rows));
   };
   save();
 
@@ -211,10 +210,10 @@ void study(const Options& o, const LearnabilitySpec& spec, std::vector<Learnabil
   if (rows.size() < grid.size())
     throw Interrupted(fmt::format("stopped with {} of {} runs done (their rows are in {}); continue with: rnnscope "
                                   "learnability --resume {}",
-                                  rows.size(), grid.size(), (out->dir() / "runs.csv").string(),
-                                  out->dir().string()));
+                                  rows.size(), grid.size(), (out.dir() / "runs.csv").string(),
+                                  out.dir().string()));
   const LearnabilityResult result = LearnabilityStudy::reduce(spec, rows);
-  Section s = learnability_section(*out, spec, result, "", command_line(spec, out->dir().string()));
+  Section s = learnability_section(out, spec, result, "", command_line(spec, out.dir().string()));
   s.html.tables.insert(s.html.tables.begin(), {"runs.csv", "blocks.csv", "study.json"});
   s.summary["study"] = to_json(spec);
   nlohmann::json facts = {{"command", "learnability"},
@@ -229,8 +228,8 @@ void study(const Options& o, const LearnabilitySpec& spec, std::vector<Learnabil
                           {distributed ? "processes" : "workers", workers},
                           {"dtype", spec.f64 ? "f64" : "f32"},
                           {"seed", spec.train.seed}};
-  write_index(*out, "rnnscope learnability", s.html.title, facts, {s});
-  print_sections({s}, *out);
+  write_index(out, "rnnscope learnability", s.html.title, facts, {s});
+  print_sections({s}, out);
 }
 
 void run(const Options& o, const CLI::App* cmd) {

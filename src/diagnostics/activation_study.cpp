@@ -106,6 +106,16 @@ double log_cosh(double x) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, double>> named_values(const ActivationStudy& s) {
+  return {{"eps", s.eps},
+          {"sigmoid(eps)", s.sigmoid_value},
+          {"tanh(eps)", s.tanh_value},
+          {"2 sigmoid(2 eps) - 1", s.tanh_from_sigmoid},
+          {"max |tanh(x) - (2 sigmoid(2x) - 1)| for x in [-20; 20]", s.identity_max_error},
+          {"sigmoid'(eps)", s.sigmoid_prime},
+          {"tanh'(eps)", s.tanh_prime}};
+}
+
 ActivationStudy activation_study(double eps, int max_steps, int order) {
   require(std::isfinite(eps), "--eps must be a finite number");
   require(max_steps >= 1 && max_steps <= kMaxActivationSteps,
@@ -116,8 +126,10 @@ ActivationStudy activation_study(double eps, int max_steps, int order) {
   s.order = order;
   s.sigmoid_prime = derivative(Activation::sigmoid, eps);
   s.tanh_prime = derivative(Activation::tanh, eps);
-  s.sigmoid_prime_approx = evaluate_polynomial(derivative_maclaurin(Activation::sigmoid, order), eps);
-  s.tanh_prime_approx = evaluate_polynomial(derivative_maclaurin(Activation::tanh, order), eps);
+  s.sigmoid_prime_coefficients = derivative_maclaurin(Activation::sigmoid, order);
+  s.tanh_prime_coefficients = derivative_maclaurin(Activation::tanh, order);
+  s.sigmoid_prime_approx = evaluate_polynomial(s.sigmoid_prime_coefficients, eps);
+  s.tanh_prime_approx = evaluate_polynomial(s.tanh_prime_coefficients, eps);
   s.sigmoid_prime_first = evaluate_polynomial(derivative_maclaurin(Activation::sigmoid, 1), eps);
   s.tanh_prime_first = evaluate_polynomial(derivative_maclaurin(Activation::tanh, 1), eps);
   // rho = cosh^2(eps) / (4 cosh^2(eps/2)) in logs: tanh'(eps) underflows to 0 for |eps| > ~19.

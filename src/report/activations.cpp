@@ -62,17 +62,11 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
 
   // The values themselves and the identity tanh(x) = 2 sigmoid(2x) - 1.
   CsvTable values{{"quantity", "value"}, {}};
-  values.add_row({"eps", format_number(eps)});
-  values.add_row({"sigmoid(eps)", format_number(s.sigmoid_value)});
-  values.add_row({"tanh(eps)", format_number(s.tanh_value)});
-  values.add_row({"2 sigmoid(2 eps) - 1", format_number(s.tanh_from_sigmoid)});
-  values.add_row({"max |tanh(x) - (2 sigmoid(2x) - 1)| for x in [-20; 20]", format_number(s.identity_max_error)});
-  values.add_row({"sigmoid'(eps)", format_number(s.sigmoid_prime)});
-  values.add_row({"tanh'(eps)", format_number(s.tanh_prime)});
+  for (const auto& [name, v] : named_values(s)) values.add_row({name, format_number(v)});
   out.table("activation_values.csv", values);
   // The Maclaurin coefficients of sigmoid' and tanh', exact and as doubles.
-  const std::vector<double> sc = derivative_maclaurin(Activation::sigmoid, order),
-                            tc = derivative_maclaurin(Activation::tanh, order);
+  const std::vector<double>& sc = s.sigmoid_prime_coefficients;
+  const std::vector<double>& tc = s.tanh_prime_coefficients;
   const bool exact_series = !s.sigmoid_prime_series.empty();
   CsvTable series{{"k", "sigmoid_prime_coefficient", "tanh_prime_coefficient", "sigmoid_prime_exact",
                    "tanh_prime_exact"},

@@ -11,6 +11,7 @@
 
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rnnscope {
@@ -35,8 +36,9 @@ struct ActivationStudy {
   // |tanh(x) - (2 sigmoid(2x) - 1)| over x = -20, -19.99, ..., 20 and eps.
   double identity_max_error = 0;
   // The Maclaurin coefficients c_0..c_n of sigmoid' and tanh' at the study's
-  // order, exactly ("1/4", "0", "-1/16", ...); empty where they overflow
-  // 128-bit integers (orders beyond about 40), with the doubles still used.
+  // order, as doubles, and exactly ("1/4", "0", "-1/16", ...; empty where
+  // they overflow 128-bit integers, orders beyond about 40).
+  std::vector<double> sigmoid_prime_coefficients, tanh_prime_coefficients;
   std::vector<std::string> sigmoid_prime_series, tanh_prime_series;
   Interval interval_approx;             // the interval around 0 where approx sigmoid' <= approx tanh'
   std::vector<Interval> all_intervals;  // every interval where it holds (symmetric in eps)
@@ -49,6 +51,11 @@ struct ActivationStudy {
   // a negative power at odd T (power_sign).
   std::vector<double> rho_log10_pow, rho_approx_log10_pow, rho_first_log10_pow, ratio_log10;
 };
+
+/// The study's values by name, in the order activation_values.csv lists them:
+/// eps, sigmoid(eps), tanh(eps), 2 sigmoid(2 eps) - 1, the identity's largest
+/// error, sigmoid'(eps), tanh'(eps).
+std::vector<std::pair<std::string, double>> named_values(const ActivationStudy& s);
 
 /// The largest --T of the activation study: its tables hold 8 values per T.
 inline constexpr int kMaxActivationSteps = 1000000;
