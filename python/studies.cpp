@@ -173,6 +173,8 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
     chains["mean_log10_norm"] = numbers(a.chain_mean_log10);
     chains["min_log10_norm"] = numbers(a.chain_min_log10);
     chains["max_log10_norm"] = numbers(a.chain_max_log10);
+    chains["median_log10_norm"] = numbers(a.chain_median_log10);
+    chains["zero_share"] = numbers(a.chain_zero_share);
     chains["bound_log10"] = numbers(a.bound_log10);
     result[py::str(p + "_chains")] = chains;
     std::vector<LabelledSpectrum> blocks;
@@ -223,9 +225,15 @@ py::dict lookback(RNNSCOPE_NETWORK_ARGS) {
   table["std_log10_ratio"] = numbers(r.std_log10);
   table["min_log10_ratio"] = numbers(r.min_log10);
   table["max_log10_ratio"] = numbers(r.max_log10);
+  table["median_log10_ratio"] = numbers(r.median_log10);
+  table["zero_share"] = numbers(r.zero_share);
+  table["theory_log10"] = numbers(r.theory_log10);
   table["bound_log10"] = numbers(r.bound_log10);
   s["mean_log10_ratio_at_T"] = number(r.mean_log10.back());
   s["std_log10_ratio_at_T"] = number(r.std_log10.back());
+  s["median_log10_ratio_at_T"] = number(r.median_log10.back());
+  s["theory"] = py::module_::import("json").attr("loads")(theory_json(r.theory).dump());
+  s["zero_share_at_T"] = number(r.zero_share.back());
   s["bound_log10_at_T"] = last(r.bound_log10);
   s["mean_log10_ratio"] = numbers(r.mean_log10);
   s["bound_log10"] = numbers(r.bound_log10);
@@ -267,6 +275,10 @@ py::dict lyapunov(RNNSCOPE_NETWORK_ARGS, Index top) {
   table["index"] = integers(index);
   table["mean"] = numbers(r.mean);
   table["std"] = numbers(r.std);
+  std::vector<double> theory(r.mean.size(), std::numeric_limits<double>::quiet_NaN());
+  if (r.theory.available) theory.front() = r.theory.lambda;
+  table["theory"] = numbers(theory);
+  s["theory"] = py::module_::import("json").attr("loads")(theory_json(r.theory).dump());
   s["largest"] = number(r.mean.front());
   s["smallest"] = number(r.mean.back());
   s["mean"] = numbers(r.mean);

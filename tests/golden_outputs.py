@@ -52,6 +52,9 @@ CASES = {
     "lyapunov": ["lyapunov", "--quiet", "--out", "OUT"],
     "lyapunov_relu": ["lyapunov", "--quiet", "--cell", "rnn_relu", "--top", "8", "--out", "OUT"],
     "contributions": ["contributions", "--quiet", "--out", "OUT"],
+    "lookback_critical": ["lookback", "--quiet", "--init", "critical", "--out", "OUT"],
+    "phase": ["phase", "--quiet", "--g-points", "12", "--s-points", "6", "--measured-g", "4", "--measured-s", "2",
+              "--T", "200", "--out", "OUT"],
     "init": ["init", "--cell", "lstm", "--layers", "2", "--out", "OUT/model.safetensors"],
     "grad": ["grad", "--model", "MODEL", "--input", "INPUT", "--out", "OUT/grads.safetensors"],
 }

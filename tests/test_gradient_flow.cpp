@@ -244,8 +244,9 @@ TEST(LookbackStudy, EveryCellAndInitialisationLiesUnderItsBound) {
         EXPECT_LE(r.min_log10[L], r.mean_log10[L] + 1e-12) << what;
         EXPECT_GE(r.max_log10[L], r.mean_log10[L] - 1e-12) << what;
       }
-      // The spread over seeds is real: different seeds give different curves.
-      EXPECT_GT(r.std_log10.back(), 0.0) << what;
+      // The spread over seeds is real: different seeds give different curves (a relu network's trajectories
+      // may die: then some are exactly zero and the rest differ, or one is left).
+      EXPECT_TRUE(r.std_log10.back() > 0.0 || (r.zero_share.back() > 0.0 && r.zero_share.back() < 1.0)) << what;
       means.push_back(r.mean_log10);
     }
     // The initialisation is a real knob: no two give the same curve.

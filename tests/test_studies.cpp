@@ -131,14 +131,28 @@ TEST(Studies, AnalyseModelGivesEveryLayer) {
   EXPECT_THROW(analyse_model(spec), InvalidInput);
 }
 
-TEST(Studies, OneZeroFloorForEveryStatistic) {
-  EXPECT_TRUE(is_zero_log10(kLog10Floor));
-  EXPECT_TRUE(is_zero_log10(floored(-INFINITY)));
+TEST(Studies, ExactZerosApartAndSmallValuesAsTheyAre) {
+  EXPECT_TRUE(is_zero_log10(-INFINITY));
   EXPECT_FALSE(is_zero_log10(std::log10(4.9e-324)));  // the smallest double is not zero
+  EXPECT_FALSE(is_zero_log10(-437.0));                // nor a renormalised chain far below it
   const auto s = curve_statistics({{0.0, -1.0}, {2.0, -3.0}});
   EXPECT_EQ(s.mean, (std::vector<double>{1.0, -2.0}));
   EXPECT_EQ(s.std, (std::vector<double>{1.0, 1.0}));
   EXPECT_EQ(s.min, (std::vector<double>{0.0, -3.0}));
   EXPECT_EQ(s.max, (std::vector<double>{2.0, -1.0}));
+  EXPECT_EQ(s.zero_share, (std::vector<double>{0.0, 0.0}));
   EXPECT_THROW(curve_statistics({{1.0}, {1.0, 2.0}}), InvalidInput);
+  // Index 0: one exact zero among four; index 1: values below the smallest double; index 2: all zero.
+  const double z = -INFINITY;
+  const auto t = curve_statistics({{-2.0, -500.0, z}, {z, -400.0, z}, {-4.0, -450.0, z}, {-9.0, -430.0, z}});
+  EXPECT_EQ(t.zero_share, (std::vector<double>{0.25, 0.0, 1.0}));
+  EXPECT_EQ(t.mean[0], -5.0);  // over the three nonzero values, not -inf and not floored
+  EXPECT_NEAR(t.std[0], std::sqrt(26.0 / 3.0), 1e-15);
+  EXPECT_EQ(t.median[0], -4.0);
+  EXPECT_EQ(t.min[0], -9.0);
+  EXPECT_EQ(t.max[0], -2.0);
+  EXPECT_EQ(t.mean[1], -445.0);
+  EXPECT_EQ(t.median[1], -440.0);
+  EXPECT_NEAR(t.std[1], std::sqrt((55.0 * 55 + 45.0 * 45 + 5.0 * 5 + 15.0 * 15) / 4), 1e-12);
+  EXPECT_TRUE(is_zero_log10(t.mean[2]) && is_zero_log10(t.median[2]) && std::isnan(t.std[2]));
 }

@@ -42,9 +42,13 @@ def same_summary(python, cli, where):
         elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
             assert list(value) == cli[key], f"{where}.{key}"  # exact rationals, as text
         elif isinstance(value, (np.ndarray, list, tuple)):
-            expected = [math.nan if v is None else v for v in cli[key]]
-            np.testing.assert_array_equal(np.asarray(value, dtype=float), np.asarray(expected, dtype=float),
-                                          err_msg=f"{where}.{key}")
+            # JSON has no NaN or infinity: null stands for either, and the module gives the value itself
+            # (-inf: an exact zero in log10).
+            got = np.asarray(value, dtype=float)
+            null = np.asarray([v is None for v in cli[key]], dtype=bool)
+            assert np.array_equal(~np.isfinite(got), null), f"{where}.{key}: non-finite values differ"
+            expected = np.asarray([0.0 if v is None else v for v in cli[key]], dtype=float)
+            np.testing.assert_array_equal(np.where(null, 0.0, got), expected, err_msg=f"{where}.{key}")
         else:
             assert value == cli[key], f"{where}.{key}: {value} != {cli[key]}"
 

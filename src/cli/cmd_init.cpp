@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/training/init.hpp"
 #include "rnnscope/io/model_file.hpp"
@@ -27,7 +28,7 @@ template <Scalar S>
 TensorFile initialised(const ModelSpec& spec, Init init, const Options& o) {
   Model<S> model = make_model<S>(spec);
   Rng rng(o.seed);
-  initialise_model(model, init, o.scale, o.forget_bias, rng);
+  initialise_model(model, init, resolve_scale(init, o.scale, spec), o.forget_bias, rng);
   return save_model(model, spec);
 }
 
@@ -60,7 +61,8 @@ void register_init(CLI::App& app) {
   cmd->add_option("--layers", opts->layers, "number of stacked layers (PyTorch's num_layers)")->capture_default_str();
   cmd->add_flag("!--no-bias", opts->bias, "no bias vectors (PyTorch's bias=False)");
   add_cell_shape_options(cmd, opts->shape);
-  cmd->add_option("--init", opts->init, "pytorch, xavier, orthogonal, identity or scaled")->capture_default_str();
+  cmd->add_option("--init", opts->init, "pytorch, xavier, orthogonal, identity, scaled or critical (the mean-field g_c)")
+      ->capture_default_str();
   cmd->add_option("--scale", opts->scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
       ->capture_default_str();
   cmd->add_option("--forget-bias", opts->forget_bias, "added to the LSTM forget-gate bias")->capture_default_str();

@@ -257,8 +257,8 @@ void register_learnability(CLI::App& app) {
   cmd->add_option("--task", o->task, "adding, copy or recall")->capture_default_str();
   cmd->add_option("--cells", o->cells, "cells, comma-separated")->delimiter(',')->capture_default_str();
   cmd->add_option("--inits", o->inits,
-                  "initialisations, comma-separated: pytorch, xavier, orthogonal, identity, scaled or chrono for "
-                  "every cell, or cell:init for one")
+                  "initialisations, comma-separated: pytorch, xavier, orthogonal, identity, scaled, critical or chrono "
+                  "for every cell, or cell:init for one")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--T", o->lengths, "sequence lengths, comma-separated (copy: the delays)")

@@ -313,7 +313,8 @@ void register_train(CLI::App& app) {
   cmd->add_option("--data", o->data, "your data instead of a task: safetensors with input (T, N, I) and target");
   cmd->add_option("--loss", o->loss, "with --data: mse_last, mse_all, ce_last or ce_all")->capture_default_str();
   cmd->add_option("--cell", o->cell, cell_choices())->capture_default_str();
-  cmd->add_option("--init", o->init, "pytorch, xavier, orthogonal, identity, scaled or chrono (lstm)")
+  cmd->add_option("--init", o->init,
+                  "pytorch, xavier, orthogonal, identity, scaled, critical (the mean-field g_c) or chrono (lstm)")
       ->capture_default_str();
   cmd->add_option("--model", o->model, "start from this model file (its readout too, if it has one)");
   add_training_options(cmd, o->train, "training steps in all (with --resume: the new total)");

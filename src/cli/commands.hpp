@@ -33,5 +33,6 @@ void register_analyze(CLI::App& app);
 void register_init(CLI::App& app);
 void register_train(CLI::App& app);
 void register_learnability(CLI::App& app);
+void register_phase(CLI::App& app);
 
 }  // namespace rnnscope::cli

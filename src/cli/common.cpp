@@ -43,7 +43,8 @@ void add_network_options(CLI::App* cmd, NetworkOptions& o, const std::string& de
                          int max_steps) {
   cmd->add_option("--cell", o.cell, cell_choices())->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "hidden units H (1..1024)")->capture_default_str();
-  cmd->add_option("--init", o.init, "pytorch, xavier, orthogonal, identity or scaled")->capture_default_str();
+  cmd->add_option("--init", o.init, "pytorch, xavier, orthogonal, identity, scaled or critical (the mean-field g_c)")
+      ->capture_default_str();
   cmd->add_option("--scale", o.scale, "scale of the recurrent initialisation (orthogonal, identity, scaled)")
       ->capture_default_str();
   add_cell_shape_options(cmd, o.shape);
@@ -127,7 +128,8 @@ void refuse_inert_options(const CLI::App* cmd, const std::vector<CellKind>& cell
                                    one ? cell + " has none" : "--cells has no " + owner));
   }
   require(!given(cmd, "--scale") || scaled,
-          "--scale scales the orthogonal, identity and scaled initialisations; pytorch and xavier have no scale");
+          "--scale scales the orthogonal, identity and scaled initialisations; pytorch and xavier have no scale, and "
+          "critical takes the mean-field g_c");
 }
 
 NetworkSpec network_spec(const NetworkOptions& o, const CLI::App* cmd) {

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   register_grad(app);
   register_spectrum(app);
   register_lyapunov(app);
+  register_phase(app);
   register_contributions(app);
   register_report(app);
   register_analyze(app);

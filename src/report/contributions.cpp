@@ -13,7 +13,7 @@ Section contributions_section(OutputFolder& out, const std::vector<LabelledContr
   f.title = "Contribution of each temporal distance to ∂L/∂Wₕₕ (mean over seeds)";
   f.xlabel = "temporal distance t − k (steps)";
   f.ylabel = "‖contribution‖ / ‖∂L/∂Wₕₕ‖ (dimensionless)";
-  f.logy = true;
+  f.log10_y = true;
   f.caption =
       "How much of the BPTT gradient ∂L/∂W_hh comes from terms linking steps t − k apart, relative to the whole "
       "gradient (mean of log10 over seeds), for every cell.";
@@ -28,7 +28,7 @@ Section contributions_section(OutputFolder& out, const std::vector<LabelledContr
   for (const auto& [label, spec, r] : specs) {
     for (size_t i = 0; i < r.distance.size(); ++i)
       t.add_row({label, std::to_string(r.distance[i]), format_number(r.mean_log10[i]), format_number(r.std_log10[i])});
-    f.series.push_back(line(label, as_doubles(r.distance), unlog(r.mean_log10), Series::Style::linespoints));
+    f.series.push_back(line(label, as_doubles(r.distance), r.mean_log10, Series::Style::linespoints));
     f.series.back().dash = 1;
     f.series.back().markers = 10;
     sec.summary[label] = {{"spec", spec_json(spec)},

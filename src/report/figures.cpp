@@ -138,6 +138,7 @@ void check_figure(const Figure& f) {
   };
   check_range("x", f.xmin, f.xmax, f.logx);
   check_range("y", f.ymin, f.ymax, f.logy);
+  require(!(f.logy && f.log10_y), fmt::format("figure '{}': log10_y data on a log axis", f.name));
   if (f.heatmap) {
     const Heatmap& h = *f.heatmap;
     const auto who = fmt::format("figure '{}', heatmap", f.name);
@@ -266,6 +267,30 @@ std::string log_axis(const char* axis, double lo, double hi) {
     for (const int d : digits) list += fmt::format("{}{:g}", list.empty() ? "" : ", ", d * std::pow(10.0, k));
   s += fmt::format("set {}tics ({})\nset format {} '%g'\n", axis, list, axis);
   return s;
+}
+
+// Tics for an axis whose values are log10 of the quantity (Figure::log10_y)
+// over [lo, hi]: at whole decades, written 10^k, every 1, 2, 5, 10, 20, 50 ...
+// decades so that at most eight are labelled; below two decades, at 1, 2 and 5
+// times each power, written plainly, as log_axis does.
+std::string log10_axis(const char* axis, double lo, double hi) {
+  std::string s = fmt::format("unset m{}tics\n", axis);
+  if (!(lo <= hi) || !std::isfinite(lo) || !std::isfinite(hi))
+    return s + fmt::format("set format {} '10^{{%g}}'\n", axis);
+  const double decades = hi - lo;
+  if (decades >= 2.0) {
+    double step = 1;
+    for (int k = 1; decades / step > 8.0; ++k) step = std::array<double, 3>{1, 2, 5}[k % 3] * std::pow(10.0, k / 3);
+    return s + fmt::format("set {}tics {:g}\nset format {} '10^{{%g}}'\n", axis, step, axis);
+  }
+  const std::vector<int> digits = decades < 0.5   ? std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}
+                                  : decades < 1.2 ? std::vector<int>{1, 2, 3, 5}
+                                                  : std::vector<int>{1, 2, 5};
+  std::string list;
+  for (int k = static_cast<int>(std::floor(lo)) - 1; k <= static_cast<int>(std::ceil(hi)) + 1; ++k)
+    for (const int d : digits)
+      list += fmt::format("{}'{:g}' {:.10g}", list.empty() ? "" : ", ", d * std::pow(10.0, k), k + std::log10(d));
+  return s + fmt::format("set {}tics ({})\n", axis, list);
 }
 
 // "[lo:hi]" with '*' for an end taken from the data.
@@ -637,6 +662,7 @@ Script build_script(const Figure& f) {
   const double x_lo = pick(f.xmin, xs.lo), x_hi = pick(f.xmax, xs.hi);
   if (f.logx) g += log_axis("x", x_lo, x_hi);
   if (f.logy) g += log_axis("y", pick(f.ymin, ys.lo), pick(f.ymax, ys.hi));
+  if (f.log10_y) g += log10_axis("y", pick(f.ymin, ys.lo), pick(f.ymax, ys.hi));
   // Whole-number x over a short range (a few steps): a tic at every step, none between.
   if (!f.logx && !f.equal_aspect && integer_x && x_lo <= x_hi && x_hi - x_lo <= 12) g += "set xtics 1\nunset mxtics\n";
   // A heatmap's extent is known even when no cell has a value.

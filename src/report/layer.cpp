@@ -14,11 +14,14 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
   sec.html.title = fmt::format("Layer {} ({})", a.layer, cell_name);
   sec.summary = nlohmann::json::object();
 
-  CsvTable chains{{"L", "mean_log10_norm", "min_log10_norm", "max_log10_norm", "bound_log10"}, {}};
+  CsvTable chains{
+      {"L", "mean_log10_norm", "min_log10_norm", "max_log10_norm", "median_log10_norm", "zero_share", "bound_log10"},
+      {}};
   const auto L = as_doubles(a.distance);
   for (size_t i = 0; i < a.distance.size(); ++i)
     chains.add_row({std::to_string(a.distance[i]), format_number(a.chain_mean_log10[i]),
                     format_number(a.chain_min_log10[i]), format_number(a.chain_max_log10[i]),
+                    format_number(a.chain_median_log10[i]), format_number(a.chain_zero_share[i]),
                     a.bound_log10.empty() ? "" : format_number(a.bound_log10[i])});
   out.table(p + "_chains.csv", chains);
   const std::string prefix = fmt::format("Layer {} ({}): ", a.layer, cell_name);
@@ -27,15 +30,15 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
   cf.title = prefix + "Jacobian chain norms ‖∂s(T−1) / ∂s(T−1−L)‖₂";
   cf.xlabel = "distance L (steps)";
   cf.ylabel = "spectral norm of the chain (dimensionless)";
-  cf.logy = true;
-  Series m = line("mean over batch elements", L, unlog(a.chain_mean_log10));
-  m.y_low = unlog(a.chain_min_log10);
-  m.y_high = unlog(a.chain_max_log10);
+  cf.log10_y = true;
+  Series m = line("mean over batch elements", L, a.chain_mean_log10);
+  m.y_low = a.chain_min_log10;
+  m.y_high = a.chain_max_log10;
   m.band_label = "range over batch elements";
-  fit_log_y(cf, {&m.y_low, &m.y_high, &m.y});
+  fit_log10_y(cf, {&m.y_low, &m.y_high, &m.y});
   cf.series.push_back(std::move(m));
   if (!a.bound_log10.empty()) {
-    const auto b = unlog(a.bound_log10);
+    const auto& b = a.bound_log10;
     cf.series.push_back(line("bound cᴸ" + bound_note(L, b, cf.ymax), L, b, Series::Style::dashed));
     cf.series.back().dash = 2;
   }
@@ -90,9 +93,9 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
   kf.title = prefix + "contribution of each temporal distance to ∂L/∂Wₕₕ";
   kf.xlabel = "temporal distance t − k (steps)";
   kf.ylabel = "‖contribution‖ / ‖∂L/∂Wₕₕ‖ (dimensionless)";
-  kf.logy = true;
+  kf.log10_y = true;
   kf.series.push_back(line("random-projection loss on every step", as_doubles(a.contributions.distance),
-                           unlog(a.contributions.mean_log10), Series::Style::linespoints));
+                           a.contributions.mean_log10, Series::Style::linespoints));
   kf.caption = fmt::format(
       "How much of layer {}'s gradient ∂L/∂W_hh comes from terms linking steps t − k apart, relative to the whole "
       "gradient, for a random-projection loss on the layer's outputs.",

@@ -5,6 +5,28 @@
 namespace rnnscope {
 
 namespace {
+/// The least-squares slope of a log10 curve over L >= T/10 (past the first steps' transient), finite values only.
+double measured_slope(const std::vector<Index>& L, const std::vector<double>& y) {
+  const size_t from = L.size() / 10;
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (size_t i = from; i < L.size(); ++i) {
+    if (!std::isfinite(y[i])) continue;
+    const auto x = static_cast<double>(L[i]);
+    n += 1;
+    sx += x;
+    sy += y[i];
+    sxx += x * x;
+    sxy += x * y[i];
+  }
+  const double d = n * sxx - sx * sx;
+  return n >= 2 && d > 0 ? (n * sxy - sx * sy) / d : std::numeric_limits<double>::quiet_NaN();
+}
+
+/// The prediction's formula for a legend.
+std::string theory_formula(const MeanField& m) {
+  return m.regime.starts_with("linearised") ? "L log10(1 − dt + dt √χ)" : "L log10(χ)/2";
+}
+
 /// The cells a bound formula is for, as the reading names them.
 std::string bound_cells(BoundKind k) {
   switch (k) {
@@ -23,21 +45,29 @@ using namespace detail;
 
 Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>& specs) {
   CsvTable t{{"model", "L", "mean_log10_ratio", "std_log10_ratio", "min_log10_ratio", "max_log10_ratio",
-              "bound_log10"},
+              "median_log10_ratio", "zero_share", "theory_log10", "bound_log10"},
              {}};
+  // Trajectories that are exactly zero (a dead relu network) are counted apart; the screen gains their
+  // share as a column when there are any.
+  bool zeros = false;
+  for (const auto& s : specs)
+    for (const double z : s.result.zero_share) zeros = zeros || z > 0;
   Figure all;
   all.name = "lookback";
   all.title = "Gradient reaching the state L steps back (mean over seeds and sequences)";
   all.xlabel = "look-back distance L (steps)";
   all.ylabel = "‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖ (dimensionless)";
-  all.logy = true;
+  all.log10_y = true;
   Section sec;
   sec.html.id = "lookback";
   sec.html.title = "The look-back window";
   sec.summary = nlohmann::json::object();
   sec.screen = fmt::format("look-back study: log10 ||dL/dh_(T-L)|| / ||dL/dh_T||, mean over seeds x sequences\n\n");
-  sec.screen += fmt::format("{:<22}{:>6}{:>14}{:>10}{:>14}{:>14}\n", "model", "L", "mean log10", "std",
-                            "bound log10", "Lyapunov max");
+  sec.screen += fmt::format("{:<22}{:>6}{:>14}{:>10}{:>12}{:>14}{:>14}{}\n", "model", "L", "mean log10", "std",
+                            "mean-field", "bound log10", "Lyapunov max",
+                            zeros ? fmt::format("{:>12}", "zero share") : "");
+  std::vector<Series> theories;  // drawn after the measured curves, dotted in the cell's colour
+  std::string theory_reading, theory_lines;
   std::string reading;
   std::vector<Series> bounds;  // drawn after every measured curve
   std::string last_bound;      // the formula of the last bound, for a legend with one
@@ -45,23 +75,32 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
   std::vector<std::string> per_cell;
   for (const auto& [label, spec, r] : specs) {
     const auto L = as_doubles(r.distance);
+    const MeanField& theory = r.theory;
+    const std::vector<double>& predicted = r.theory_log10;
     for (size_t i = 0; i < r.distance.size(); ++i)
       t.add_row({label, std::to_string(r.distance[i]), format_number(r.mean_log10[i]), format_number(r.std_log10[i]),
-                 format_number(r.min_log10[i]), format_number(r.max_log10[i]),
+                 format_number(r.min_log10[i]), format_number(r.max_log10[i]), format_number(r.median_log10[i]),
+                 format_number(r.zero_share[i]), predicted.empty() ? "" : format_number(predicted[i]),
                  r.bound_log10.empty() ? "" : format_number(r.bound_log10[i])});
     // Measured: solid with markers (dash-dot once the seven colours come round again); bounds: dashed in the
     // same colour, no markers.
     const int colour = static_cast<int>(all.series.size() % 7);
-    Series mean = line(label, L, unlog(r.mean_log10), Series::Style::linespoints);
+    Series mean = line(label, L, r.mean_log10, Series::Style::linespoints);
     mean.colour = colour;
     mean.dash = all.series.size() < 7 ? 1 : 4;
     mean.markers = 10;
     all.series.push_back(mean);
     measured.push_back(all.series.back().y);
+    if (!predicted.empty()) {
+      Series p = line("", L, predicted, Series::Style::dashed);
+      p.colour = colour;
+      p.dash = 3;
+      theories.push_back(p);
+    }
     const std::string bound_name = bound_formula(r.bound);
     if (!r.bound_log10.empty()) {
       last_bound = bound_name;
-      Series b = line("", L, unlog(r.bound_log10), Series::Style::dashed);
+      Series b = line("", L, r.bound_log10, Series::Style::dashed);
       b.colour = colour;
       b.dash = 2;
       bounds.push_back(b);
@@ -73,18 +112,26 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
                             spec.model.hidden_size, spec.steps);
     one.xlabel = all.xlabel;
     one.ylabel = all.ylabel;
-    one.logy = true;
-    Series m = line("measured, mean over seeds and sequences", L, unlog(r.mean_log10));
-    m.y_low = unlog(r.min_log10);
-    m.y_high = unlog(r.max_log10);
+    one.log10_y = true;
+    Series m = line("measured, mean over seeds and sequences", L, r.mean_log10);
+    m.y_low = r.min_log10;
+    m.y_high = r.max_log10;
     m.band_label = "measured, range over seeds and sequences";
     // The range follows the measurement; a bound far above it leaves the plot, and its legend entry says where.
-    fit_log_y(one, {&m.y_low, &m.y_high, &m.y});
+    fit_log10_y(one, {&m.y_low, &m.y_high, &m.y});
     one.series.push_back(std::move(m));
+    if (!predicted.empty()) {
+      one.series.push_back(
+          line(fmt::format("mean-field prediction ({}, χ = {:.3g})", theory_formula(theory), theory.chi), L, predicted,
+               Series::Style::dashed));
+      one.series.back().dash = 3;
+      one.series.back().colour = 2;
+    }
     if (!r.bound_log10.empty()) {
-      const auto b = unlog(r.bound_log10);
+      const auto& b = r.bound_log10;
       one.series.push_back(line("bound " + bound_name + bound_note(L, b, one.ymax), L, b, Series::Style::dashed));
       one.series.back().dash = 2;
+      one.series.back().colour = 1;
     }
     one.caption = fmt::format(
         "The share of the final gradient that reaches the state L steps back in the {} network, mean (line) and "
@@ -102,26 +149,53 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
     sec.summary[label] = {{"spec", spec_json(spec)},
                           {"mean_log10_ratio_at_T", json_number(at_t)},
                           {"std_log10_ratio_at_T", json_number(r.std_log10.back())},
+                          {"median_log10_ratio_at_T", json_number(r.median_log10.back())},
+                          {"zero_share_at_T", r.zero_share.back()},
                           {"bound_log10_at_T", json_number(bound_t)},
                           {"mean_log10_ratio", json_array(r.mean_log10)},
+                          {"zero_share", json_array(r.zero_share)},
+                          {"theory", theory_json(theory)},
+                          {"theory_log10_at_T", json_number(predicted.empty() ? kNaN : predicted.back())},
                           {"bound_log10", json_array(r.bound_log10)},
                           {"lyapunov_top_mean", json_number(lyap)}};
     // One model: the curve at up to 12 distances; several: each at L = T.
     for (const size_t i :
          specs.size() == 1 ? screen_rows(r.distance.size(), 12) : std::vector<size_t>{r.distance.size() - 1})
-      sec.screen += fmt::format("{:<22}{:>6}{:>14}{:>10}{:>14}{:>14}\n", label, r.distance[i], fixed(r.mean_log10[i]),
-                                fixed(r.std_log10[i]), r.bound_log10.empty() ? "-" : fixed(r.bound_log10[i]),
-                                i + 1 == r.distance.size() ? fixed(lyap, 4) : "");
+      sec.screen += fmt::format(
+          "{:<22}{:>6}{:>14}{:>10}{:>12}{:>14}{:>14}{}\n", label, r.distance[i], fixed(r.mean_log10[i]),
+          fixed(r.std_log10[i]), predicted.empty() ? "-" : fixed(predicted[i]),
+          r.bound_log10.empty() ? "-" : fixed(r.bound_log10[i]),
+          i + 1 == r.distance.size() ? (std::isinf(lyap) ? format_number(lyap) : fixed(lyap, 4)) : "",
+          zeros ? fmt::format("{:>11.1f}%", 100 * r.zero_share[i]) : "");
     reading += fmt::format("{}{} {}", reading.empty() ? "" : ", ", label,
                            !is_zero_log10(at_t) ? fmt::format("1e{:.1f}", at_t) : std::string("exactly 0"));
+    const double slope = measured_slope(r.distance, r.mean_log10);
+    theory_lines += fmt::format("{:<22}", label);
+    if (theory.available && std::isfinite(theory.slope_log10)) {
+      theory_lines += fmt::format("chi {:.4g} ({}), slope {:.4f}/step, measured {:.4f}/step ({:+.1f}%)\n", theory.chi,
+                                  to_string(theory.phase), theory.slope_log10, slope,
+                                  100 * (slope - theory.slope_log10) / std::abs(theory.slope_log10));
+      theory_reading += fmt::format("{}{}: predicted {:.4f} per step, measured {:.4f}",
+                                    theory_reading.empty() ? "" : "; ", label, theory.slope_log10, slope);
+    } else {
+      theory_lines += (theory.available ? fmt::format("chi {:.4g} ({}): {}", theory.chi, to_string(theory.phase),
+                                                      theory.regime)
+                                        : "no prediction: " + theory.reason) +
+                      "\n";
+    }
   }
+  sec.screen += "\nmean-field theory (docs/theory.md), log10 ratio per step:\n" + theory_lines;
+  if (zeros)
+    sec.screen +=
+        "\nzero share: the trajectories whose gradient is exactly zero at L (counted apart; mean, std and the "
+        "figures are over the others)\n";
   show_coincident(all);
-  all.key_rows = static_cast<int>((all.series.size() + (bounds.empty() ? 0 : 1) + 1) / 2);
+  all.key_rows = static_cast<int>((all.series.size() + (bounds.empty() ? 0 : 1) + (theories.empty() ? 0 : 1) + 1) / 2);
   if (!bounds.empty()) {
     // The bounds of every cell that has one; the range follows the measured curves, so a bound above 1 leaves the plot.
     std::vector<const std::vector<double>*> curves;
     for (const auto& c : measured) curves.push_back(&c);
-    fit_log_y(all, curves);
+    fit_log10_y(all, curves);
     all.series.insert(all.series.end(), bounds.begin(), bounds.end());
     Series key;
     key.label = bounds.size() == 1 ? "dashed: bound " + last_bound : "dashed: bounds, in the cell's colour";
@@ -130,10 +204,19 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
     key.dash = 2;
     all.series.push_back(key);
   }
+  if (!theories.empty()) {
+    all.series.insert(all.series.end(), theories.begin(), theories.end());
+    Series key;
+    key.label = "dotted: mean-field prediction, in the cell's colour";
+    key.key_only = true;
+    key.colour = Series::grey;
+    key.dash = 3;
+    all.series.push_back(key);
+  }
   all.caption =
       "The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and "
       "sequences), with the closed-form bound of each cell that has one dashed in its colour (the list under the "
-      "figures).";
+      "figures) and the mean-field prediction dotted.";
   out.figure(all);
   sec.html.figures.push_back(all.name);
   sec.html.captions[all.name] = plain(all.caption);
@@ -165,8 +248,10 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
       "Jacobians (mean over seeds; in the per-cell figures the band is the range). After L = {} steps: {}. Dashed: "
       "the bound where the cell has one: {}. A bound above 1 guarantees nothing (the residual, skip and "
       "antisymmetric cells' bounds are at least 1 by construction, as their identity paths are), and the plots end "
-      "a little above the measured values, so such a bound leaves them at the top.{}",
-      T, reading, bound_list.empty() ? std::string("none") : bound_list, coincide);
+      "a little above the measured values, so such a bound leaves them at the top. Dotted: the mean-field "
+      "prediction of the typical rate (docs/theory.md), log10 per step{}.{}",
+      T, reading, bound_list.empty() ? std::string("none") : bound_list,
+      theory_reading.empty() ? std::string(": none of these cells has one") : ": " + theory_reading, coincide);
   sec.html.tables = {"lookback.csv", "lookback.json"};
   return sec;
 }

@@ -13,7 +13,7 @@ Section lstm_paths_section(OutputFolder& out, const std::vector<LabelledLstmPath
   f.title = "LSTM: gradient through the cell path c and through the hidden path h";
   f.xlabel = "distance L (steps)";
   f.ylabel = "gradient norm relative to L = 0 (dimensionless)";
-  f.logy = true;
+  f.log10_y = true;
   f.caption =
       "The gradient carried back L steps through the LSTM's cell path alone (solid, the forget gates only) and "
       "through its hidden path alone (dashed, W_hh and the gate derivatives), one colour per forget bias.";
@@ -32,8 +32,8 @@ Section lstm_paths_section(OutputFolder& out, const std::vector<LabelledLstmPath
                  format_number(r.hidden_log10[i]), format_number(r.total_log10[i])});
     // One colour per model: its cell path solid, its hidden path dashed.
     const int colour = static_cast<int>(f.series.size() / 2 % 7);
-    Series cell = line("cell path c, " + label, L, unlog(r.cell_log10));
-    Series hidden = line("hidden path h, " + label, L, unlog(r.hidden_log10), Series::Style::dashed);
+    Series cell = line("cell path c, " + label, L, r.cell_log10);
+    Series hidden = line("hidden path h, " + label, L, r.hidden_log10, Series::Style::dashed);
     cell.colour = hidden.colour = colour;
     cell.dash = 1;
     hidden.dash = 2;

@@ -71,21 +71,24 @@ std::string lyapunov_label(const std::string& label, CellKind cell, size_t expon
 }  // namespace
 
 Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>& specs) {
-  CsvTable t{{"model", "index", "mean", "std"}, {}};
+  CsvTable t{{"model", "index", "mean", "std", "theory"}, {}};
   Figure f = lyapunov_figure("lyapunov", "Lyapunov spectra (mean over seeds and sequences)");
   Section sec;
   sec.html.id = "lyapunov";
   sec.html.title = "Lyapunov spectra";
   sec.summary = nlohmann::json::object();
-  sec.screen = fmt::format("{:<22}{:>12}{:>12}{:>12}\n", "model", "lambda_1", "lambda_2", "lambda_last");
-  std::string reading;
+  sec.screen = fmt::format("{:<22}{:>12}{:>12}{:>12}{:>14}\n", "model", "lambda_1", "lambda_2", "lambda_last",
+                           "mean-field");
+  std::string reading, notes;
   for (const auto& [label, spec, r] : specs) {
+    const MeanField& theory = r.theory;
     std::vector<double> idx, lo, hi;
     for (size_t i = 0; i < r.mean.size(); ++i) {
       idx.push_back(static_cast<double>(i + 1));
       lo.push_back(r.mean[i] - r.std[i]);
       hi.push_back(r.mean[i] + r.std[i]);
-      t.add_row({label, std::to_string(i + 1), format_number(r.mean[i]), format_number(r.std[i])});
+      t.add_row({label, std::to_string(i + 1), format_number(r.mean[i]), format_number(r.std[i]),
+                 i == 0 && theory.available ? format_number(theory.lambda) : ""});
     }
     Series s = line(lyapunov_label(label, spec.model.cell, r.mean.size()), idx, r.mean, Series::Style::linespoints);
     s.y_low = lo;
@@ -97,10 +100,16 @@ Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>&
                           {"largest", json_number(r.mean.front())},
                           {"smallest", json_number(r.mean.back())},
                           {"mean", json_array(r.mean)},
-                          {"std", json_array(r.std)}};
-    sec.screen += fmt::format("{:<22}{:>12.4f}{:>12}{:>12.4f}\n", label, r.mean.front(),
-                              r.mean.size() > 1 ? fixed(r.mean[1], 4) : std::string("-"), r.mean.back());
+                          {"std", json_array(r.std)},
+                          {"theory", theory_json(theory)}};
+    sec.screen += fmt::format("{:<22}{:>12.4f}{:>12}{:>12.4f}{:>14}\n", label, r.mean.front(),
+                              r.mean.size() > 1 ? fixed(r.mean[1], 4) : std::string("-"), r.mean.back(),
+                              theory.available ? fixed(theory.lambda, 4) : "-");
     reading += fmt::format("{}{} {:.3f}", reading.empty() ? "" : ", ", label, r.mean.front());
+    if (theory.available && std::isfinite(theory.lambda))
+      reading += fmt::format(" (mean-field {:.3f}, {})", theory.lambda, to_string(theory.phase));
+    else if (!theory.available)
+      notes += fmt::format("{}{}: {}", notes.empty() ? "" : "; ", label, theory.reason);
   }
   show_coincident(f);
   clip_lyapunov(f);
@@ -114,8 +123,9 @@ Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>&
   sec.html.reading = fmt::format(
       "The exponents are the average per-step log growth of the directions the step Jacobians stretch (QR "
       "re-orthonormalisation). The largest, lambda_1 = {}, is the rate at which the longest-lived gradient decays "
-      "(negative) or explodes (positive): exp(lambda_1) per step.",
-      reading);
+      "(negative) or explodes (positive): exp(lambda_1) per step. In brackets, the mean-field prediction "
+      "lambda_MF of a wide random network with the same initialisation (docs/theory.md).{}",
+      reading, notes.empty() ? std::string() : " No prediction for " + notes + ".");
   sec.html.tables = {"lyapunov.csv", "lyapunov.json"};
   return sec;
 }

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/io/json.hpp"
 #include "rnnscope/report/sections.hpp"
 #include "rnnscope/studies/network.hpp"
@@ -22,7 +23,9 @@ namespace rnnscope::detail {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// 10^v for plotting on a log axis; a floored (exactly zero) value becomes NaN, which is not drawn.
+/// 10^v for plotting on a log axis; an exact zero (-inf) becomes NaN, which is not drawn. Values below a
+/// double's range become 0 and are not drawn either: curves that reach so far are drawn from their log10
+/// values instead (Figure::log10_y, fit_log10_y).
 inline std::vector<double> unlog(const std::vector<double>& log10_values) {
   std::vector<double> y;
   for (const double v : log10_values) y.push_back(!is_zero_log10(v) ? std::pow(10.0, v) : kNaN);
@@ -46,9 +49,9 @@ inline std::string slug(const std::string& label) {
   return s;
 }
 
-/// A log10 value for the screen: "zero" for an exact zero (floored at -324), "-" when missing.
+/// A log10 value for the screen: "zero" for an exact zero (-inf), "-" when missing.
 inline std::string fixed(double v, int digits = 3) {
-  if (std::isfinite(v) && is_zero_log10(v)) return "zero";
+  if (is_zero_log10(v)) return "zero";
   return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "-";
 }
 
@@ -166,11 +169,31 @@ inline bool fit_log_y(Figure& f, const std::vector<const std::vector<double>*>& 
   return true;
 }
 
-/// The legend entry of a bound drawn in a clipped range: where it leaves the plot and what it reaches.
-inline std::string bound_note(const std::vector<double>& L, const std::vector<double>& bound, double ymax) {
-  for (size_t i = 0; i < bound.size(); ++i)
-    if (bound[i] > ymax)
-      return fmt::format(", above the plot from L = {:g} on ({} at L = {:g})", L[i], about(std::log10(bound.back())),
+/// fit_log_y for a figure drawn from log10 values (Figure::log10_y): the curves hold log10 values, and
+/// the range is set in log10. Exact zeros (-inf) are left out.
+inline bool fit_log10_y(Figure& f, const std::vector<const std::vector<double>*>& curves) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto* c : curves)
+    for (const double v : *c)
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+  if (!(lo <= hi)) return false;
+  const double margin = std::clamp(0.05 * (hi - lo), 0.1, 1.0);
+  f.log10_y = true;
+  f.ymin = lo - margin;
+  f.ymax = hi + margin;
+  return true;
+}
+
+/// The legend entry of a bound (log10 values) drawn in a range clipped at ymax (log10): where it leaves
+/// the plot and what it reaches.
+inline std::string bound_note(const std::vector<double>& L, const std::vector<double>& bound_log10,
+                              double ymax_log10) {
+  for (size_t i = 0; i < bound_log10.size(); ++i)
+    if (bound_log10[i] > ymax_log10)
+      return fmt::format(", above the plot from L = {:g} on ({} at L = {:g})", L[i], about(bound_log10.back()),
                          L.back());
   return "";
 }

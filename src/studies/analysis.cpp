@@ -25,7 +25,6 @@ LayerAnalysis analyse_layer(const Cell& cell, const typename Cell::Cache& cache,
   ChainWorkspace workspace;
   for (Index b = 0; b < nb; ++b) {
     auto c = jacobian_chain_norms(cell, cache, b, false, &workspace).log10_spectral;
-    for (auto& v : c) v = floored(v);
     chains.push_back(std::move(c));
     lyap.push_back(lyapunov_spectrum(cell, cache, b, o.lyapunov_k, T / 10));
   }
@@ -34,6 +33,8 @@ LayerAnalysis analyse_layer(const Cell& cell, const typename Cell::Cache& cache,
   a.chain_mean_log10 = std::move(s.mean);
   a.chain_min_log10 = std::move(s.min);
   a.chain_max_log10 = std::move(s.max);
+  a.chain_median_log10 = std::move(s.median);
+  a.chain_zero_share = std::move(s.zero_share);
   if (const auto c = step_bound(cell))
     for (Index L = 0; L <= T; ++L) a.bound_log10.push_back(static_cast<double>(L) * std::log10(*c));
   a.lyapunov = curve_statistics(lyap).mean;

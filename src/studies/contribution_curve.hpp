@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "rnnscope/diagnostics/contributions.hpp"
@@ -12,7 +13,8 @@
 namespace rnnscope::detail {
 
 /// log10 ||contribution_d to dL/dW_hh|| / ||dL/dW_hh|| for the loss sum_t <r_t, out_t>
-/// (floored), and the relative error of sum_d contribution_d against the BPTT gradient.
+/// (-inf where a contribution is exactly zero), and the relative error of sum_d contribution_d against the
+/// BPTT gradient.
 template <class Cell>
 std::vector<double> contribution_curve(const Cell& cell, const typename Cell::Cache& cache, const Mat<double>& r,
                                        double& sum_error) {
@@ -24,7 +26,8 @@ std::vector<double> contribution_curve(const Cell& cell, const typename Cell::Ca
   sum_error = total > 0 ? (sum - full.params.weight_hh).norm() / total : (sum - full.params.weight_hh).norm();
   std::vector<double> curve;
   for (const double n : contribution_norms(buckets, "weight_hh"))
-    curve.push_back(total > 0 && n > 0 ? floored(std::log10(n / total)) : kLog10Floor);
+    curve.push_back(n > 0 ? (total > 0 ? std::log10(n) - std::log10(total) : std::numeric_limits<double>::quiet_NaN())
+                         : -std::numeric_limits<double>::infinity());
   return curve;
 }
 

@@ -1,3 +1,4 @@
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/studies/learnability.hpp"
 
 #include <fmt/format.h>
@@ -117,6 +118,9 @@ std::vector<LearnabilityArm> parse_arms(const std::vector<std::string>& cells, c
       a.chrono = true;
     } else {
       a.init = parse_init(init);
+      require(a.init != Init::critical || has_mean_field(k),
+              fmt::format("--inits: critical sets the mean-field g_c, which the {} cell has none of ({})", to_string(k),
+                          mean_field_gap(k)));
     }
     return a;
   };

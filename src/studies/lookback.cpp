@@ -30,15 +30,12 @@ LookbackStudy::Partial LookbackStudy::run(const Spec& spec, const Task& task) {
 
 LookbackResult LookbackStudy::reduce(const Spec& spec, std::vector<Partial> parts) {
   order_by_task(parts, static_cast<std::size_t>(spec.seeds));
-  std::vector<std::vector<double>> curves;  // one per (seed, batch element), floored
+  std::vector<std::vector<double>> curves;  // one per (seed, batch element)
   std::vector<double> bound_factors;
   LookbackResult r;
   r.bound = bound_kind(spec.model.cell);
   for (auto& p : parts) {
-    for (auto& c : p.curves) {
-      for (auto& v : c) v = floored(v);
-      curves.push_back(std::move(c));
-    }
+    for (auto& c : p.curves) curves.push_back(std::move(c));
     bound_factors.insert(bound_factors.end(), p.bound_factor.begin(), p.bound_factor.end());
     r.lyapunov_top.push_back(p.lyapunov_top);
   }
@@ -47,6 +44,8 @@ LookbackResult LookbackStudy::reduce(const Spec& spec, std::vector<Partial> part
   r.std_log10 = std::move(s.std);
   r.min_log10 = std::move(s.min);
   r.max_log10 = std::move(s.max);
+  r.median_log10 = std::move(s.median);
+  r.zero_share = std::move(s.zero_share);
   for (Index L = 0; L <= spec.steps; ++L) {
     r.distance.push_back(L);
     if (!bound_factors.empty()) {
@@ -55,6 +54,8 @@ LookbackResult LookbackStudy::reduce(const Spec& spec, std::vector<Partial> part
       r.bound_log10.push_back(b / static_cast<double>(bound_factors.size()));
     }
   }
+  r.theory = network_theory(spec);
+  r.theory_log10 = predicted_lookback(r.theory, spec.steps);
   for (const double v : r.lyapunov_top) r.lyapunov_top_mean += v / static_cast<double>(r.lyapunov_top.size());
   return r;
 }

@@ -24,18 +24,14 @@ LstmPathStudy::Partial LstmPathStudy::run(const Spec& spec, const Task& task) {
   const auto& cell = std::get<Stack<LSTM<double>>>(d.model).layer(0);
   const auto cache = cell.forward(d.x, spec.batch);
   const Index H = cell.output_size();
-  auto fl = [](std::vector<double> v) {
-    for (auto& x : v) x = floored(x);
-    return v;
-  };
   Partial p;
   p.task = task.task;
   for (Index b = 0; b < spec.batch; ++b) {
     const Vec<double> u_h = rng.normal_matrix<double>(H, 1), u_c = rng.normal_matrix<double>(H, 1);
     const LstmPaths paths = lstm_paths(cell, cache, b, u_h, u_c);
-    p.cell.push_back(fl(paths.cell_path_log10));
-    p.hidden.push_back(fl(paths.hidden_path_log10));
-    p.total.push_back(fl(paths.total_log10));
+    p.cell.push_back(paths.cell_path_log10);
+    p.hidden.push_back(paths.hidden_path_log10);
+    p.total.push_back(paths.total_log10);
   }
   return p;
 }

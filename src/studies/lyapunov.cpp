@@ -1,5 +1,8 @@
 #include "rnnscope/studies/lyapunov.hpp"
 
+#include <cmath>
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "rnnscope/core/error.hpp"
@@ -35,9 +38,20 @@ LyapunovResult LyapunovStudy::reduce(const Spec& spec, std::vector<Partial> part
   LyapunovResult r;
   for (auto& p : parts)
     for (auto& t : p.trajectories) r.trajectories.push_back(std::move(t));
-  CurveStatistics s = curve_statistics(r.trajectories);
-  r.mean = std::move(s.mean);
-  r.std = std::move(s.std);
+  // Exponents are not log10 ratios: a direction mapped exactly to zero has exponent -inf, which enters the mean
+  // (the mean is then -inf and the spread NaN) rather than being counted apart.
+  const size_t k = r.trajectories.front().size();
+  const auto n = static_cast<double>(r.trajectories.size());
+  for (size_t i = 0; i < k; ++i) {
+    double sum = 0;
+    for (const auto& t : r.trajectories) sum += t[i];
+    const double m = sum / n;
+    double centred = 0;
+    for (const auto& t : r.trajectories) centred += (t[i] - m) * (t[i] - m);
+    r.mean.push_back(m);
+    r.std.push_back(std::isfinite(m) ? std::sqrt(centred / n) : std::numeric_limits<double>::quiet_NaN());
+  }
+  r.theory = network_theory(spec);
   return r;
 }
 

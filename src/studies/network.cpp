@@ -1,3 +1,4 @@
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/studies/network.hpp"
 
 #include <fmt/format.h>
@@ -18,6 +19,9 @@ void NetworkSpec::validate() const {
   require(batch >= 1 && batch <= 1000, fmt::format("batch must be in 1..1000, got {}", batch));
   require(std::isfinite(scale), "scale must be finite");
   check_cell_shape(model);
+  require(init != Init::critical || has_mean_field(model.cell),
+          fmt::format("--init critical sets the mean-field g_c, which the {} cell has none of: {}",
+                      to_string(model.cell), mean_field_gap(model.cell)));
   // The step Jacobians and chains are (S, S) with S = K H for the skip cell.
   require(model.cell != CellKind::rnn_skip || model.skip * model.hidden_size <= 4096,
           fmt::format("the skip cell's state holds skip x hidden = {} x {} = {} values; the studies' (S, S) "
@@ -33,6 +37,15 @@ std::vector<SeedTask> seed_tasks(const NetworkSpec& spec) {
   return tasks;
 }
 
+MeanField network_theory(const NetworkSpec& spec) {
+  MeanFieldSpec m;
+  m.model = spec.model;
+  m.init = spec.init;
+  m.scale = spec.scale;
+  m.input_scale = spec.input_scale;
+  return mean_field(m);
+}
+
 Rng seed_rng(const NetworkSpec& spec, std::size_t s) {
   return Rng(spec.seed + static_cast<std::uint64_t>(s) * 0x9E3779B97F4A7C15ULL);
 }
@@ -41,7 +54,8 @@ DrawnNetwork draw_network(const NetworkSpec& spec, Rng& rng) {
   ModelSpec ms = spec.model;
   ms.num_layers = 1;
   DrawnNetwork d{make_model<double>(ms), {}};
-  initialise_model(d.model, spec.init, spec.scale, spec.forget_bias, rng);
+  initialise_model(d.model, spec.init, resolve_scale(spec.init, spec.scale, ms, spec.input_scale), spec.forget_bias,
+                   rng);
   d.x = rng.normal_matrix<double>(ms.input_size, spec.steps * spec.batch, spec.input_scale);
   return d;
 }

@@ -11,9 +11,7 @@
 
 namespace rnnscope {
 
-double floored(double log10_value) { return std::max(log10_value, kLog10Floor); }
-
-bool is_zero_log10(double log10_value) { return log10_value <= kLog10Floor; }
+bool is_zero_log10(double log10_value) { return log10_value == -std::numeric_limits<double>::infinity(); }
 
 double median_of_finite(std::vector<double> v) {
   std::erase_if(v, [](double x) { return !std::isfinite(x); });
@@ -28,27 +26,43 @@ CurveStatistics curve_statistics(const std::vector<std::vector<double>>& curves)
   const size_t n = curves.front().size();
   for (const auto& c : curves)
     require(c.size() == n, fmt::format("curve statistics: curves of {} and {} points", n, c.size()));
-  const double count = static_cast<double>(curves.size());
   CurveStatistics s;
-  s.mean.assign(n, 0.0);
-  s.std.assign(n, 0.0);
-  s.min.assign(n, INFINITY);
-  s.max.assign(n, -INFINITY);
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> values;
   for (size_t i = 0; i < n; ++i) {
-    double sum = 0, sum2 = 0;
+    double sum = 0, zeros = 0, lo = inf, hi = -inf;
+    values.clear();
     for (const auto& c : curves) {
-      sum += c[i];
-      sum2 += c[i] * c[i];
+      const double v = c[i];
+      if (is_zero_log10(v)) {
+        zeros += 1;
+        continue;
+      }
+      sum += v;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      values.push_back(v);
     }
+    const double count = static_cast<double>(values.size());
+    s.zero_share.push_back(zeros / static_cast<double>(curves.size()));
+    if (values.empty()) {
+      s.mean.push_back(-inf);
+      s.std.push_back(std::numeric_limits<double>::quiet_NaN());
+      s.min.push_back(-inf);
+      s.max.push_back(-inf);
+      s.median.push_back(-inf);
+      continue;
+    }
+    // Centred second pass: values near -400 with a spread of 0.01 keep their digits.
     const double m = sum / count;
-    s.mean[i] = m;
-    s.std[i] = std::sqrt(std::max(0.0, sum2 / count - m * m));
+    double centred = 0;
+    for (const double v : values) centred += (v - m) * (v - m);
+    s.mean.push_back(m);
+    s.std.push_back(std::sqrt(centred / count));
+    s.min.push_back(lo);
+    s.max.push_back(hi);
+    s.median.push_back(median_of_finite(values));
   }
-  for (const auto& c : curves)
-    for (size_t i = 0; i < n; ++i) {
-      s.min[i] = std::min(s.min[i], c[i]);
-      s.max[i] = std::max(s.max[i], c[i]);
-    }
   return s;
 }
 

@@ -15,15 +15,16 @@ std::string_view to_string(Init i) {
     case Init::orthogonal: return "orthogonal";
     case Init::identity: return "identity";
     case Init::scaled: return "scaled";
+    case Init::critical: return "critical";
   }
   return "?";
 }
 
 Init parse_init(std::string_view name) {
-  for (Init i : {Init::pytorch, Init::xavier, Init::orthogonal, Init::identity, Init::scaled})
+  for (Init i : {Init::pytorch, Init::xavier, Init::orthogonal, Init::identity, Init::scaled, Init::critical})
     if (name == to_string(i)) return i;
   throw InvalidInput(fmt::format(
-      "unknown initialisation '{}' (expected pytorch, xavier, orthogonal, identity or scaled)", name));
+      "unknown initialisation '{}' (expected pytorch, xavier, orthogonal, identity, scaled or critical)", name));
 }
 
 template <Scalar S>
@@ -53,7 +54,7 @@ void init_matrix(Mat<S>& m, Init init, double scale, bool recurrent, Rng& rng) {
       block = static_cast<S>(scale) * random_orthogonal<S>(cols, rng);
     } else if (init == Init::identity) {
       block = static_cast<S>(scale) * Mat<S>::Identity(rows, cols);
-    } else if (init == Init::scaled) {
+    } else if (init == Init::scaled || init == Init::critical) {
       block = rng.normal_matrix<S>(rows, cols, scale / std::sqrt(static_cast<double>(cols)));
     } else {
       const double bound = 1.0 / std::sqrt(static_cast<double>(cols));

@@ -1,3 +1,4 @@
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/training/trainer.hpp"
 
 #include <fmt/format.h>
@@ -473,7 +474,7 @@ TrainState<S> initial_state(const TrainSpec& spec, std::optional<Model<S>> model
     ModelSpec ms = spec.model;
     ms.input_size = inputs;
     model = make_model<S>(ms);
-    initialise_model(*model, spec.init, spec.scale, spec.forget_bias, rng);
+    initialise_model(*model, spec.init, resolve_scale(spec.init, spec.scale, ms), spec.forget_bias, rng);
     if (spec.chrono)
       chrono_biases(*model, spec.chrono_tmax > 0 ? spec.chrono_tmax : static_cast<double>(sequence_length(spec, data)),
                     rng);

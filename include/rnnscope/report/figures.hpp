@@ -72,6 +72,10 @@ struct Figure {
   std::string title, xlabel, ylabel;
   std::string caption;  ///< one sentence for the report; written into NAME.gp as a comment
   bool logx = false, logy = false;
+  /// The y values (bands, ymin and ymax too) are log10 of the quantity drawn: the
+  /// axis is linear in them and its tics read as powers of ten, as on a log axis,
+  /// so that values beyond a double's range (a ratio of 1e-437) are drawn. Not with logy.
+  bool log10_y = false;
   std::vector<Series> series;
   bool equal_aspect = false;  ///< one unit in x as long as one unit in y (complex plane)
   bool unit_circle = false;   ///< draw |z| = 1 (a grey dashed circle) with the data

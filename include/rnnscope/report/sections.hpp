@@ -18,6 +18,7 @@
 #include "rnnscope/studies/lookback.hpp"
 #include "rnnscope/studies/lstm_paths.hpp"
 #include "rnnscope/studies/lyapunov.hpp"
+#include "rnnscope/studies/phase.hpp"
 #include "rnnscope/studies/spectrum.hpp"
 
 namespace rnnscope {
@@ -63,6 +64,11 @@ Section spectrum_section(OutputFolder& out, const std::vector<LabelledSpectrum>&
 Section lstm_paths_section(OutputFolder& out, const std::vector<LabelledLstmPaths>& runs);
 /// The Lyapunov spectrum of each run.
 Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>& runs);
+/// The mean-field theory's entry in a study's JSON: its numbers, or why there are none.
+nlohmann::json theory_json(const MeanField& m);
+
+/// The order-to-chaos phase diagram of one cell (studies/phase.hpp).
+Section phase_section(OutputFolder& out, const PhaseSpec& spec, const PhaseResult& result, const std::string& label);
 /// The gradient of W_hh by temporal distance for each run.
 Section contributions_section(OutputFolder& out, const std::vector<LabelledContributions>& runs);
 /// Conv1D stacks' input gradient against distance, beside an RNN's look-back curve.

@@ -39,7 +39,9 @@ struct AnalysisSpec {
 struct LayerAnalysis {
   Index layer = 0;
   std::vector<Index> distance;  // L = 0..T
-  std::vector<double> chain_mean_log10, chain_min_log10, chain_max_log10;  // log10 ||ds_{T-1}/ds_{T-1-L}||_2 over batch
+  // log10 ||ds_{T-1}/ds_{T-1-L}||_2 over the batch elements whose chain is not exactly zero
+  // (chain_zero_share: the share that is).
+  std::vector<double> chain_mean_log10, chain_min_log10, chain_max_log10, chain_median_log10, chain_zero_share;
   std::vector<double> bound_log10;  // L log10(c) (diagnostics/bounds.hpp); empty for gated cells
   std::vector<BlockSpectrum> spectra;
   std::vector<double> lyapunov;     // mean over the batch elements analysed, largest first

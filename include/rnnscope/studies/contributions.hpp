@@ -25,7 +25,7 @@ struct ContributionStudy {
   using Spec = ContributionSpec;
   using Task = SeedTask;
   struct Partial : TaskIndex {
-    std::vector<double> curve;  // log10 relative contribution by distance, floored
+    std::vector<double> curve;  // log10 relative contribution by distance (-inf: exactly zero)
     double sum_error = 0;
   };
   using Result = ContributionResult;

@@ -21,11 +21,15 @@ using LookbackSpec = NetworkSpec;
 
 struct LookbackResult {
   std::vector<Index> distance;           // L = 0..T
-  std::vector<double> mean_log10, std_log10, min_log10, max_log10;  // exact zeros floored (statistics.hpp)
+  // Over the trajectories that are not exactly zero at L (statistics.hpp); -inf where all are.
+  std::vector<double> mean_log10, std_log10, min_log10, max_log10, median_log10;
+  std::vector<double> zero_share;        // the share of trajectories exactly zero at L
   BoundKind bound = BoundKind::none;     // which closed-form bound the cell has
   std::vector<double> bound_log10;       // mean over seeds of L log10(c); empty without a bound
   std::vector<double> lyapunov_top;      // per seed: the largest Lyapunov exponent of batch element 0
   double lyapunov_top_mean = 0;          // their mean
+  MeanField theory;                      // the mean-field prediction for these networks
+  std::vector<double> theory_log10;      // L * theory.slope_log10; empty where there is none
 };
 
 struct LookbackStudy {

@@ -23,7 +23,7 @@ struct LstmPathStudy {
   using Spec = LstmPathSpec;
   using Task = SeedTask;
   struct Partial : TaskIndex {
-    std::vector<std::vector<double>> cell, hidden, total;  // per batch element, floored
+    std::vector<std::vector<double>> cell, hidden, total;  // per batch element (-inf: exactly zero)
   };
   using Result = LstmPathResult;
   static std::vector<Task> tasks(const Spec& spec);

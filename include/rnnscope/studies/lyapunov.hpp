@@ -18,6 +18,7 @@ struct LyapunovSpec : NetworkSpec {
 struct LyapunovResult {
   std::vector<double> mean, std;  // per exponent index, largest first
   std::vector<std::vector<double>> trajectories;
+  MeanField theory;  // the mean-field prediction: theory.lambda against mean[0]
 };
 
 struct LyapunovStudy {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rnnscope/core/random.hpp"
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/sequence/model.hpp"
 #include "rnnscope/studies/study.hpp"
 #include "rnnscope/training/init.hpp"
@@ -37,6 +38,9 @@ struct NetworkSpec {
   /// input scale finite; dt > 0.
   void validate() const;
 };
+
+/// The mean-field theory of the spec's random networks (diagnostics/mean_field.hpp).
+MeanField network_theory(const NetworkSpec& spec);
 
 /// One seed's network: the task of every study over random networks.
 struct SeedTask {

@@ -7,6 +7,8 @@
 //   orthogonal  W_hh blocks orthogonal (QR of a Gaussian, signs fixed by diag R) times scale; W_ih xavier
 //   identity    W_hh blocks scale * I (Le, Jaitly and Hinton 2015); W_ih xavier
 //   scaled      W_hh blocks N(0, scale^2/H), spectral radius near scale (circular law); W_ih xavier
+//   critical    as scaled, with scale the mean-field g_c at which chi = 1 for the cell and its inputs
+//               (diagnostics/mean_field.hpp: critical_scale, resolve_scale; initialise_model is given it)
 #pragma once
 
 #include <string>
@@ -18,7 +20,7 @@
 
 namespace rnnscope {
 
-enum class Init { pytorch, xavier, orthogonal, identity, scaled };
+enum class Init { pytorch, xavier, orthogonal, identity, scaled, critical };
 
 std::string_view to_string(Init i);
 /// Throws InvalidInput naming the unknown initialisation and the choices.

@@ -14,11 +14,12 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set format y '10^{%T}'
+unset mytics
+set ytics 1
+set format y '10^{%g}'
 set xtics 1
 unset mxtics
-set yrange [0.00049875266491711929:1.4362947086130966]
+set yrange [-3.3021147707924983:0.15724356051392852]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'layer0_chains.png'.rnnscope_suffix

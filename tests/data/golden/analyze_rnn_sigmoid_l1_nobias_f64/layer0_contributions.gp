@@ -15,8 +15,9 @@ set mxtics
 set mytics
 set autoscale xfix
 set offsets graph 0.02, graph 0.02, 0, 0
-set logscale y 10
-set format y '10^{%T}'
+unset mytics
+set ytics 1
+set format y '10^{%g}'
 set xtics 1
 unset mxtics
 point_scale = 1.0

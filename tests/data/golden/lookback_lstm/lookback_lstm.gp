@@ -14,9 +14,10 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set format y '10^{%T}'
-set yrange [0.00017616749304907894:1.5092647862549258]
+unset mytics
+set ytics 1
+set format y '10^{%g}'
+set yrange [-3.7540742258435977:0.17876543932588562]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_lstm.png'.rnnscope_suffix

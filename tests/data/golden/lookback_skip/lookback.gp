@@ -1,6 +1,6 @@
 # rnnscope figure 'lookback'. Run: gnuplot lookback.gp (in this folder) to redraw lookback.png and lookback.svg
 # from lookback.dat.
-# The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and sequences), with the closed-form bound of each cell that has one dashed in its colour (the list under the figures).
+# The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and sequences), with the closed-form bound of each cell that has one dashed in its colour (the list under the figures) and the mean-field prediction dotted.
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'lookback.dat'
@@ -15,9 +15,10 @@ set mxtics
 set mytics
 set autoscale xfix
 set offsets graph 0.02, graph 0.02, 0, 0
-set logscale y 10
-set format y '10^{%T}'
-set yrange [3.4558519259541252e-05:1.6309842076493974]
+unset mytics
+set ytics 1
+set format y '10^{%g}'
+set yrange [-4.4614448741557382:0.21244975591217805]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback.png'.rnnscope_suffix

@@ -14,9 +14,10 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set format y '10^{%T}'
-set yrange [1.5727544133640343e-06:1.8895112427743905]
+unset mytics
+set ytics 1
+set format y '10^{%g}'
+set yrange [-5.8033390874515192:0.27634948035483425]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_skip_k_4.png'.rnnscope_suffix

@@ -15,9 +15,9 @@ set mxtics
 set mytics
 set autoscale xfix
 set offsets graph 0.02, graph 0.02, 0, 0
-set logscale y 10
-set format y '10^{%T}'
 unset mytics
+set ytics 20
+set format y '10^{%g}'
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'contributions.png'.rnnscope_suffix

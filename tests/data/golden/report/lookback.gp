@@ -1,13 +1,13 @@
 # rnnscope figure 'lookback'. Run: gnuplot lookback.gp (in this folder) to redraw lookback.png and lookback.svg
 # from lookback.dat.
-# The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and sequences), with the closed-form bound of each cell that has one dashed in its colour (the list under the figures).
+# The share of the final gradient that reaches the state L steps back, for every cell (mean over seeds and sequences), with the closed-form bound of each cell that has one dashed in its colour (the list under the figures) and the mean-field prediction dotted.
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'lookback.dat'
 set title 'Gradient reaching the state L steps back (mean over seeds and sequences)' noenhanced font ',15'
 set xlabel 'look-back distance L (steps)' noenhanced
 set ylabel '‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖'."\n".'(dimensionless)' noenhanced
-set key outside below center vertical maxrows 6 Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1
+set key outside below center vertical maxrows 12 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
 set border 3 linecolor rgb '#404040'
 set tics nomirror out scale 0.75 textcolor rgb '#202020'
 set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
@@ -15,10 +15,10 @@ set mxtics
 set mytics
 set autoscale xfix
 set offsets graph 0.02, graph 0.02, 0, 0
-set logscale y 10
-set format y '10^{%T}'
 unset mytics
-set yrange [2.1645352641163542e-124:17504.910471552583]
+set ytics 20
+set format y '10^{%g}'
+set yrange [-123.66463533436624:4.2431598939179542]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback.png'.rnnscope_suffix
@@ -59,7 +59,12 @@ plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 d
      datafile index 16 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 notitle, \
      datafile index 17 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 2 notitle, \
      NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 2 title 'dashed: bounds, in the cell''s colour', \
-     NaN with lines linecolor rgb '#ffffff' title ' '
+     datafile index 18 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 3 notitle, \
+     datafile index 19 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 3 notitle, \
+     datafile index 20 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 notitle, \
+     datafile index 21 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 3 notitle, \
+     datafile index 22 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 3 notitle, \
+     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field prediction, in the cell''s colour'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lookback.svg'.rnnscope_suffix

@@ -14,10 +14,9 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
-set format y '%g'
-set yrange [0.76998868975146939:26.5587543362887]
+unset mytics
+set ytics ('0.01' -2, '0.02' -1.698970004, '0.05' -1.301029996, '0.1' -1, '0.2' -0.6989700043, '0.5' -0.3010299957, '1' 0, '2' 0.3010299957, '5' 0.6989700043, '10' 1, '20' 1.301029996, '50' 1.698970004, '100' 2, '200' 2.301029996, '500' 2.698970004, '1000' 3, '2000' 3.301029996, '5000' 3.698970004)
+set yrange [-0.11351565406726011:1.4242077018118453]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_antisymmetric_eps_0.1.png'.rnnscope_suffix

@@ -14,17 +14,18 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set format y '10^{%T}'
 unset mytics
-set yrange [6.1730639159263e-28:10]
+set ytics 5
+set format y '10^{%g}'
+set yrange [-27.209499226322961:1]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_ct-rnn_dt_1.png'.rnnscope_suffix
 plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder notitle, \
      datafile index 1 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 title 'measured, mean over seeds and sequences', \
      NaN with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder title 'measured, range over seeds and sequences', \
-     datafile index 2 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 title 'bound (|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ, above the plot from L = 4 on (≈ 10⁵⁴ at L = 200)'
+     datafile index 2 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 title 'mean-field prediction (L log10(χ)/2, χ = 0.595)', \
+     datafile index 3 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 title 'bound (|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ, above the plot from L = 4 on (≈ 10⁵⁴ at L = 200)'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lookback_ct-rnn_dt_1.svg'.rnnscope_suffix

@@ -14,10 +14,10 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set format y '10^{%T}'
 unset mytics
-set yrange [2.0445185170531245e-35:10]
+set ytics 5
+set format y '10^{%g}'
+set yrange [-34.689408951718804:1]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_lstm.png'.rnnscope_suffix

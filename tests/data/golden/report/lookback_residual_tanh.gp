@@ -14,9 +14,10 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set format y '10^{%T}'
-set yrange [0.55328943447436318:107966.22607086127]
+unset mytics
+set ytics 1
+set format y '10^{%g}'
+set yrange [-0.25704762292391603:5.0332879209961261]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_residual_tanh.png'.rnnscope_suffix

@@ -14,17 +14,17 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set ytics (0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500)
-set format y '%g'
-set yrange [0.14167220976325751:1.2589254117941673]
+unset mytics
+set ytics ('0.01' -2, '0.02' -1.698970004, '0.03' -1.522878745, '0.05' -1.301029996, '0.1' -1, '0.2' -0.6989700043, '0.3' -0.5228787453, '0.5' -0.3010299957, '1' 0, '2' 0.3010299957, '3' 0.4771212547, '5' 0.6989700043, '10' 1, '20' 1.301029996, '30' 1.477121255, '50' 1.698970004, '100' 2, '200' 2.301029996, '300' 2.477121255, '500' 2.698970004)
+set yrange [-0.84871533203994054:0.10000000000000001]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_ct-rnn_dt_0.1.png'.rnnscope_suffix
 plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder notitle, \
      datafile index 1 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 title 'measured, mean over seeds and sequences', \
      NaN with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder title 'measured, range over seeds and sequences', \
-     datafile index 2 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 title 'bound (|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ, above the plot from L = 3 on (≈ 10¹ at L = 30)'
+     datafile index 2 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 title 'mean-field prediction (L log10(1 − dt + dt √χ), χ = 0.452)', \
+     datafile index 3 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 title 'bound (|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ, above the plot from L = 3 on (≈ 10¹ at L = 30)'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lookback_ct-rnn_dt_0.1.svg'.rnnscope_suffix

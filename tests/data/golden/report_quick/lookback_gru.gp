@@ -14,9 +14,10 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set format y '10^{%T}'
-set yrange [6.410736966977404e-07:1.9720101450644039]
+unset mytics
+set ytics 1
+set format y '10^{%g}'
+set yrange [-6.1930920418861559:0.29490914485172176]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_gru.png'.rnnscope_suffix

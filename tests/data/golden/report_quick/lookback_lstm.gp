@@ -14,9 +14,10 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set format y '10^{%T}'
-set yrange [2.1893405935887671e-07:2.0755248461131095]
+unset mytics
+set ytics 1
+set format y '10^{%g}'
+set yrange [-6.6596866704056392:0.31712793668598283]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_lstm.png'.rnnscope_suffix

@@ -14,10 +14,9 @@ set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
 set mxtics
 set mytics
 set autoscale xfix
-set logscale y 10
-set ytics (0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500)
-set format y '%g'
-set yrange [0.20784056757322825:1.3288322864060529]
+unset mytics
+set ytics ('0.01' -2, '0.02' -1.698970004, '0.03' -1.522878745, '0.05' -1.301029996, '0.1' -1, '0.2' -0.6989700043, '0.3' -0.5228787453, '0.5' -0.3010299957, '1' 0, '2' 0.3010299957, '3' 0.4771212547, '5' 0.6989700043, '10' 1, '20' 1.301029996, '30' 1.477121255, '50' 1.698970004, '100' 2, '200' 2.301029996, '300' 2.477121255, '500' 2.698970004)
+set yrange [-0.68226968029344659:0.12347017154873027]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_skip_k_10.png'.rnnscope_suffix

@@ -1,0 +1,126 @@
+// Mean-field theory of gradient flow in wide random recurrent networks
+// (docs/theory.md): what a cell, an initialisation and the input's statistics
+// predict for the typical rate at which a gradient shrinks or grows per step,
+// set beside the measured look-back ratio and Lyapunov exponent.
+//
+// For an Elman cell h_t = f(a_t), a_t = W_hh h_{t-1} + W_ih x_t + b, with the
+// entries of W_hh of variance g^2/H, the pre-activations are Gaussian across
+// units with a variance q that settles at the fixed point
+//
+//   q* = g^2 E[f(sqrt(q*) z)^2] + s^2,   z ~ N(0, 1),
+//
+// where s^2 is the inputs' and biases' share (I Var(W_ih) input_scale^2 +
+// Var(b_ih + b_hh)), and a gradient's squared norm is multiplied per step by
+//
+//   chi = g^2 E[f'(sqrt(q*) z)^2],
+//
+// so the largest Lyapunov exponent is lambda = ln(chi) / 2, the look-back
+// ratio falls by log10(chi) / 2 per step, and xi = 1 / |ln chi| is the number
+// of steps over which a squared gradient norm changes by e. chi = 1 is the edge
+// of chaos; g_c is the recurrent scale at which chi = 1 for the given input.
+// For the sigmoid, E[f^2] is the units' second moment, mean 1/2 included.
+//
+// The CT-RNN h_t = (1 - dt) h_{t-1} + dt tanh(a_t): near its fixed point, in
+// the ordered phase, the step Jacobian (1 - dt) I + dt diag(f') W_hh is almost
+// the same from step to step, diag(f') W_hh has its eigenvalues in a disk of
+// radius sqrt(chi), and the rate is lambda = ln(1 - dt + dt sqrt(chi)); at
+// dt = 1 this is the Elman value ln(chi) / 2. Past the edge (sqrt(chi) > 1)
+// with dt < 1 the network is chaotic (Sompolinsky, Crisanti and Sommers 1988),
+// and the rate needs the dynamic mean-field solution, which is not computed:
+// the phase is given, the exponent is not.
+//
+// Where no theory holds the result says why and carries no numbers: W_hh =
+// scale I (identity) is not random; the gated cells (LSTM, GRU) and the
+// remedy cells (residual, skip, antisymmetric) are not covered.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rnnscope/sequence/model.hpp"
+#include "rnnscope/training/init.hpp"
+
+namespace rnnscope {
+
+enum class Phase { ordered, critical, chaotic, unknown };
+/// "ordered", "critical", "chaotic", "unknown".
+std::string_view to_string(Phase p);
+
+/// |ln chi| at or below this is "critical" (xi of 100 steps or more); below it ordered, above it chaotic.
+inline constexpr double kCriticalBand = 0.01;
+
+/// The variances an initialisation gives a cell's blocks (the mean-field theory's inputs).
+struct InitVariances {
+  double recurrent = 0;  ///< g^2: H times the variance of a W_hh entry
+  double input = 0;      ///< the variance of a W_ih entry
+  double bias = 0;       ///< the variance of b_ih + b_hh per unit
+  bool random = true;    ///< false where W_hh is not random (identity)
+  std::string rule;      ///< the rule in words, for the tables and docs/theory.md
+};
+/// Per block (gate blocks of W_hh are H x H; W_ih is (G, I), G = gates * H):
+///   pytorch     U(-k, k), k = 1/sqrt(H), every tensor: variance k^2/3 = 1/(3H); g^2 = 1/3; bias 2/(3H)
+///   xavier      U(-a, a), a^2 = 6/(fan_in + fan_out): W_hh blocks 1/H (g = 1), W_ih 2/(G + I); bias 0
+///   scaled      W_hh N(0, scale^2/H) (g = scale); W_ih xavier; bias 0
+///   critical    as scaled with scale = g_c
+///   orthogonal  W_hh blocks scale Q, Q Haar-orthogonal (entries of variance scale^2/H, g = scale); W_ih xavier
+///   identity    W_hh blocks scale I: not random
+InitVariances init_variances(Init init, double scale, CellKind cell, Index input_size, Index hidden_size, bool bias);
+
+/// What the theory is asked about: a single-layer cell and its initialisation,
+/// fed inputs N(0, input_scale^2) (as the studies' random networks are).
+struct MeanFieldSpec {
+  ModelSpec model;
+  Init init = Init::pytorch;
+  double scale = 1.0;         ///< of the recurrent initialisation (scaled, orthogonal, identity)
+  double input_scale = 1.0;   ///< the inputs' standard deviation
+  bool with_critical = true;  ///< compute g_c (tens of milliseconds; a phase diagram's grid leaves it out)
+};
+
+struct MeanField {
+  bool available = false;  ///< false: no theory holds; `reason` says why and the numbers are NaN
+  std::string reason;
+  std::string regime;         ///< which formula gave lambda (discrete-time, linearised continuous-time)
+  double g = 0;               ///< recurrent scale sqrt(H Var(W_hh entry))
+  double input_variance = 0;  ///< s^2
+  double q_star = 0;          ///< Var(a) at the fixed point (+inf when it diverges: relu with g^2 >= 2)
+  double chi = 0;             ///< per-step factor of a squared gradient norm, g^2 E[f'^2]
+  double lambda = 0;          ///< predicted largest Lyapunov exponent per step (NaN where only the phase is known)
+  double slope_log10 = 0;     ///< predicted log10 look-back ratio per step: lambda / ln 10
+  double xi = 0;              ///< 1 / (2 |lambda|): steps for a squared gradient norm to change by e
+  Phase phase = Phase::unknown;
+  double g_critical = 0;  ///< g with chi = 1 for this input (NaN where there is none)
+};
+
+/// True for the cells the theory covers: rnn_tanh, rnn_relu, rnn_sigmoid and ctrnn.
+bool has_mean_field(CellKind cell);
+/// Why a cell has no theory ("" for the covered cells).
+std::string mean_field_gap(CellKind cell);
+
+/// The theory for a spec; never throws for a valid spec (an unsupported cell
+/// or initialisation gives available = false and the reason).
+MeanField mean_field(const MeanFieldSpec& spec);
+
+/// The predicted log10 look-back ratio L * slope_log10 for L = 0..T (empty where unavailable).
+std::vector<double> predicted_lookback(const MeanField& m, Index T);
+
+/// g_c for a cell, its sizes and inputs N(0, input_scale^2) under the critical
+/// initialisation (W_ih xavier, no bias variance). Throws InvalidInput naming
+/// the cell and the reason where the theory has none.
+double critical_scale(const ModelSpec& model, double input_scale = 1.0);
+
+/// The scale an initialisation is drawn with: g_c for critical, else `scale`.
+double resolve_scale(Init init, double scale, const ModelSpec& model, double input_scale = 1.0);
+
+namespace mean_field_detail {
+/// E[F(sqrt(q) z)], z ~ N(0, 1): composite 8-point Gauss-Legendre over a in [-9 sqrt(q), 9 sqrt(q)] in
+/// panels of width min(sqrt(q), 1) / refine (docs/theory.md: accuracy).
+double gaussian_expectation(double (*F)(double), double q, int refine = 2);
+/// The Elman fixed point and chi for an activation (f, f') and g^2, s^2.
+struct ElmanPoint {
+  double q_star, chi;
+};
+ElmanPoint elman_point(double (*f)(double), double (*fprime)(double), double g2, double s2);
+}  // namespace mean_field_detail
+
+}  // namespace rnnscope

@@ -1,0 +1,342 @@
+#include "rnnscope/diagnostics/mean_field.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "rnnscope/core/error.hpp"
+
+namespace rnnscope {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+double tanh_f(double a) { return std::tanh(a); }
+double tanh_d(double a) {
+  const double t = std::tanh(a);
+  return 1.0 - t * t;
+}
+double sigmoid_f(double a) { return 1.0 / (1.0 + std::exp(-a)); }
+double sigmoid_d(double a) {
+  const double s = sigmoid_f(a);
+  return s * (1.0 - s);
+}
+
+// 8-point Gauss-Legendre on [-1, 1] (Abramowitz and Stegun, table 25.4).
+constexpr std::array<double, 4> kNodes{0.1834346424956498, 0.5255324099163290, 0.7966664774136267, 0.9602898564975363};
+constexpr std::array<double, 4> kWeights{0.3626837833783620, 0.3137066458778873, 0.2223810344533745,
+                                         0.1012285362903763};
+
+// The cells the Elman theory covers, by their activation; nullptr for the others.
+struct Activation2 {
+  double (*f)(double) = nullptr;
+  double (*fprime)(double) = nullptr;
+  bool relu = false;
+};
+Activation2 activation_of(CellKind c) {
+  switch (c) {
+    case CellKind::rnn_tanh:
+    case CellKind::ctrnn:
+      return {tanh_f, tanh_d, false};
+    case CellKind::rnn_sigmoid:
+      return {sigmoid_f, sigmoid_d, false};
+    case CellKind::rnn_relu:
+      return {nullptr, nullptr, true};
+    default:
+      return {};
+  }
+}
+
+std::string uncovered(CellKind c) {
+  switch (c) {
+    case CellKind::lstm:
+    case CellKind::gru:
+      return fmt::format(
+          "the {} cell's gates make its state-to-state Jacobian a sum of paths with gate-dependent weights; its "
+          "mean-field theory (Gilboa et al. 2019) is not implemented in rnnscope",
+          to_string(c));
+    case CellKind::rnn_residual:
+    case CellKind::rnn_antisymmetric:
+      return fmt::format(
+          "the {} cell adds its update to h_(t-1): its state variance grows without a fixed point, so the "
+          "stationary theory does not apply",
+          to_string(c));
+    case CellKind::rnn_skip:
+      return "the skip cell's chain has paths of several lengths (its state holds K hidden vectors); the one-step "
+             "theory does not describe it";
+    default:
+      return "";
+  }
+}
+
+Index gates_of(CellKind c) {
+  switch (c) {
+    case CellKind::lstm:
+      return 4;
+    case CellKind::gru:
+      return 3;
+    default:
+      return 1;
+  }
+}
+
+Phase phase_of(double log_chi) {
+  if (std::isnan(log_chi)) return Phase::unknown;
+  if (std::abs(log_chi) <= kCriticalBand) return Phase::critical;
+  return log_chi < 0 ? Phase::ordered : Phase::chaotic;
+}
+
+// The root of a continuous fn on [a, b] where fn(a) and fn(b) differ in sign: the Illinois variant of
+// regula falsi (superlinear; the halved end value keeps both ends moving), to a relative step of `rel`.
+template <class F>
+double bracketed_root(F&& fn, double a, double b, double rel) {
+  double fa = fn(a), fb = fn(b), c = a;
+  int kept = 0;  // which end stayed last time: +1 a, -1 b
+  for (int i = 0; i < 300; ++i) {
+    double next = (a * fb - b * fa) / (fb - fa);
+    if (!(next > std::min(a, b) && next < std::max(a, b))) next = 0.5 * (a + b);
+    const bool done = std::abs(next - c) <= rel * std::abs(next);
+    c = next;
+    const double fc = fn(c);
+    if (fc == 0 || done) break;
+    if ((fc > 0) == (fb > 0)) {
+      b = c;
+      fb = fc;
+      if (kept == 1) fa *= 0.5;
+      kept = 1;
+    } else {
+      a = c;
+      fa = fc;
+      if (kept == -1) fb *= 0.5;
+      kept = -1;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<double> predicted_lookback(const MeanField& m, Index T) {
+  std::vector<double> v;
+  if (!m.available || !std::isfinite(m.slope_log10)) return v;
+  for (Index L = 0; L <= T; ++L) v.push_back(static_cast<double>(L) * m.slope_log10);
+  return v;
+}
+
+bool has_mean_field(CellKind cell) { return uncovered(cell).empty(); }
+
+std::string mean_field_gap(CellKind cell) { return uncovered(cell); }
+
+std::string_view to_string(Phase p) {
+  switch (p) {
+    case Phase::ordered:
+      return "ordered";
+    case Phase::critical:
+      return "critical";
+    case Phase::chaotic:
+      return "chaotic";
+    case Phase::unknown:
+      break;
+  }
+  return "unknown";
+}
+
+namespace mean_field_detail {
+
+double gaussian_expectation(double (*F)(double), double q, int refine) {
+  require(q >= 0 && std::isfinite(q), fmt::format("mean field: a variance must be finite and >= 0, got {}", q));
+  require(refine >= 1, "mean field: refine must be >= 1");
+  if (q == 0) return F(0.0);
+  const double sd = std::sqrt(q);
+  const double width = std::min(sd, 1.0) / refine;  // F varies on a scale of 1 in a, the density on sd
+  const double reach = 9.0 * sd;                    // the density beyond 9 sd is below 1e-18 of its peak
+  const auto panels = static_cast<long>(std::ceil(2.0 * reach / width));
+  const double h = 2.0 * reach / static_cast<double>(panels);
+  const double norm = 1.0 / (sd * std::sqrt(2.0 * M_PI));
+  double sum = 0;
+  for (long p = 0; p < panels; ++p) {
+    const double mid = -reach + (static_cast<double>(p) + 0.5) * h;
+    double panel = 0;
+    for (size_t i = 0; i < kNodes.size(); ++i)
+      for (const double side : {-1.0, 1.0}) {
+        const double a = mid + side * 0.5 * h * kNodes[i];
+        panel += kWeights[i] * F(a) * std::exp(-0.5 * a * a / q);
+      }
+    sum += 0.5 * h * panel;
+  }
+  return norm * sum;
+}
+
+ElmanPoint elman_point(double (*f)(double), double (*fprime)(double), double g2, double s2) {
+  // q* is the root of G(q) = g^2 E[f^2](q) + s^2 - q above s^2, by bisection; the upper end starts at
+  // s^2 + g^2 (enough where f^2 <= 1: tanh, the sigmoid) and doubles until G <= 0 there (an unbounded f,
+  // as in the linear limit); past 1e300 q* is taken as infinite. For f(0) = 0 and s = 0 the ordered root is 0.
+  static thread_local double (*square_of)(double) = nullptr;
+  square_of = f;
+  const auto second_moment = [](double a) {
+    const double v = square_of(a);
+    return v * v;
+  };
+  const auto G = [&](double q) { return g2 * gaussian_expectation(+second_moment, q) + s2 - q; };
+  // Without input (s = 0) and f(0) = 0, q = 0 is a root, and it is the one a network started at h_0 = 0
+  // follows: it never leaves the fixed point 0, stable or not, so the exponent is ln(g f'(0)) (measured so).
+  // Past the edge another root q* > 0 exists, which any input, however small, selects.
+  double lo = s2, hi = s2 + g2 + 1e-300;
+  double q = lo;
+  while (G(hi) > 0) {
+    hi *= 2;
+    if (hi > 1e300) return {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()};
+  }
+  if (G(lo) > 0 && G(hi) < 0) q = bracketed_root(G, lo, hi, 1e-15);
+  if (G(lo) > 0 && G(hi) == 0) q = hi;
+  static thread_local double (*derivative_of)(double) = nullptr;
+  derivative_of = fprime;
+  const auto slope_squared = [](double a) {
+    const double d = derivative_of(a);
+    return d * d;
+  };
+  return {q, g2 * gaussian_expectation(+slope_squared, q)};
+}
+
+}  // namespace mean_field_detail
+
+namespace {
+
+// chi at recurrent scale g (g^2 = g2) for the activation and input share s^2.
+double chi_at(const Activation2& act, double g2, double s2) {
+  if (act.relu) return g2 / 2.0;
+  return mean_field_detail::elman_point(act.f, act.fprime, g2, s2).chi;
+}
+
+// g_c: chi(g_c) = 1, by bisection on g in [1e-6, 1e3] (chi grows with g); NaN if chi stays below 1.
+double critical_g(const Activation2& act, double s2) {
+  if (act.relu) return std::sqrt(2.0);
+  double lo = 1e-6, hi = 1e3;
+  if (chi_at(act, hi * hi, s2) < 1.0) return kNaN;
+  return bracketed_root([&](double g) { return chi_at(act, g * g, s2) - 1.0; }, lo, hi, 1e-14);
+}
+
+// s^2 of a cell under the critical (and scaled) initialisation: W_ih xavier, no bias variance.
+double critical_input_variance(const ModelSpec& model, double input_scale) {
+  const InitVariances v =
+      init_variances(Init::critical, 1.0, model.cell, model.input_size, model.hidden_size, model.bias);
+  return static_cast<double>(model.input_size) * v.input * input_scale * input_scale + v.bias;
+}
+
+}  // namespace
+
+double critical_scale(const ModelSpec& model, double input_scale) {
+  if (const std::string why = uncovered(model.cell); !why.empty())
+    throw InvalidInput(fmt::format("--init critical needs the mean-field theory of the cell, and {}", why));
+  const double g = critical_g(activation_of(model.cell), critical_input_variance(model, input_scale));
+  require(std::isfinite(g), fmt::format("--init critical: the {} cell has no recurrent scale up to 1000 at which "
+                                        "chi = 1 for these inputs",
+                                        to_string(model.cell)));
+  return g;
+}
+
+double resolve_scale(Init init, double scale, const ModelSpec& model, double input_scale) {
+  return init == Init::critical ? critical_scale(model, input_scale) : scale;
+}
+
+InitVariances init_variances(Init init, double scale, CellKind cell, Index input_size, Index hidden_size, bool bias) {
+  const auto H = static_cast<double>(hidden_size), I = static_cast<double>(input_size);
+  const auto G = static_cast<double>(gates_of(cell)) * H;
+  InitVariances v;
+  const double xavier_input = 2.0 / (G + I);
+  switch (init) {
+    case Init::pytorch:
+      v.recurrent = 1.0 / 3.0;
+      v.input = 1.0 / (3.0 * H);
+      v.bias = bias ? 2.0 / (3.0 * H) : 0.0;
+      v.rule = "every tensor U(-1/sqrt(H), 1/sqrt(H)), variance 1/(3H): g = 1/sqrt(3), biases 2/(3H)";
+      break;
+    case Init::xavier:
+      v.recurrent = 1.0;
+      v.input = xavier_input;
+      v.rule = "U(-a, a), a^2 = 6/(fan_in + fan_out): W_hh blocks variance 1/H (g = 1), W_ih 2/(G + I), biases 0";
+      break;
+    case Init::scaled:
+    case Init::critical:
+      v.recurrent = scale * scale;
+      v.input = xavier_input;
+      v.rule = fmt::format("W_hh N(0, g^2/H) with g = {:g}; W_ih xavier, 2/(G + I); biases 0", scale);
+      break;
+    case Init::orthogonal:
+      v.recurrent = scale * scale;
+      v.input = xavier_input;
+      v.rule = fmt::format(
+          "W_hh blocks {:g} Q, Q Haar-orthogonal (entries of variance g^2/H, g = {:g}, and ||W v|| = g ||v||); W_ih "
+          "xavier; biases 0",
+          scale, scale);
+      break;
+    case Init::identity:
+      v.random = false;
+      v.recurrent = scale * scale;
+      v.input = xavier_input;
+      v.rule = fmt::format("W_hh blocks {:g} I: not random", scale);
+      break;
+  }
+  return v;
+}
+
+MeanField mean_field(const MeanFieldSpec& spec) {
+  MeanField m;
+  const ModelSpec& model = spec.model;
+  m.lambda = m.slope_log10 = m.xi = m.chi = m.q_star = m.g_critical = kNaN;
+  if (const std::string why = uncovered(model.cell); !why.empty()) {
+    m.reason = why;
+    m.phase = Phase::unknown;
+    return m;
+  }
+  const Activation2 act = activation_of(model.cell);
+  const double scale =
+      spec.init == Init::critical ? critical_g(act, critical_input_variance(model, spec.input_scale)) : spec.scale;
+  const InitVariances v = init_variances(spec.init, scale, model.cell, model.input_size, model.hidden_size, model.bias);
+  m.g = std::sqrt(v.recurrent);
+  m.input_variance = static_cast<double>(model.input_size) * v.input * spec.input_scale * spec.input_scale + v.bias;
+  if (!v.random) {
+    m.reason =
+        "W_hh = scale I is not random: every unit is its own one-dimensional map and the largest exponent is that "
+        "of the slowest unit, not a mean-field average";
+    return m;
+  }
+  const double g2 = v.recurrent, s2 = m.input_variance;
+  if (act.relu) {
+    // E[relu'(a)^2] = 1/2 for any q > 0, and E[relu(a)^2] = q/2: q* = s^2 / (1 - g^2/2), finite below g^2 = 2.
+    m.chi = g2 / 2.0;
+    m.q_star = g2 < 2.0 ? s2 / (1.0 - g2 / 2.0) : kInf;
+    m.g_critical = std::sqrt(2.0);
+  } else {
+    const auto p = mean_field_detail::elman_point(act.f, act.fprime, g2, s2);
+    m.q_star = p.q_star;
+    m.chi = p.chi;
+    if (spec.with_critical) m.g_critical = critical_g(act, s2);
+  }
+  const double log_chi = std::log(m.chi);
+  m.phase = phase_of(log_chi);
+  m.available = true;
+  if (model.cell == CellKind::ctrnn && model.dt != 1.0) {
+    const double dt = model.dt;
+    const double radius = std::sqrt(m.chi);  // of the eigenvalue disk of diag(f') W_hh
+    if (radius < 1.0) {
+      m.regime = "linearised continuous time: ln(1 - dt + dt sqrt(chi))";
+      m.lambda = std::log(1.0 - dt + dt * radius);
+    } else {
+      m.regime = "continuous time, chaotic: the exponent needs the dynamic mean-field solution (not computed)";
+      m.lambda = kNaN;
+    }
+  } else {
+    m.regime = "discrete time: ln(chi) / 2";
+    m.lambda = 0.5 * log_chi;
+  }
+  m.slope_log10 = m.lambda / std::log(10.0);
+  m.xi = 1.0 / (2.0 * std::abs(m.lambda));
+  return m;
+}
+
+}  // namespace rnnscope
