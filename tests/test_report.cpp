@@ -167,8 +167,8 @@ TEST(Report, ProgressGoesToStderrOneLinePerStageWhenNotATerminal) {
     return err;
   };
   const std::string err = stderr_of("report --quick --out " + dir.string());
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 7) << err;
-  EXPECT_NE(err.find("[7/7]"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 8) << err;
+  EXPECT_NE(err.find("[8/8]"), std::string::npos) << err;
   EXPECT_EQ(err.find('\r'), std::string::npos) << err;
   fs::remove_all(dir);
   EXPECT_EQ(stderr_of("report --quick --quiet --out " + dir.string()), "");

@@ -123,7 +123,7 @@ double bracketed_root(F&& fn, double a, double b, double rel) {
 std::vector<double> predicted_lookback(const MeanField& m, Index T) {
   std::vector<double> v;
   if (!m.available || !std::isfinite(m.slope_log10)) return v;
-  for (Index L = 0; L <= T; ++L) v.push_back(static_cast<double>(L) * m.slope_log10);
+  for (Index L = 0; L <= T; ++L) v.push_back(L == 0 ? 0.0 : static_cast<double>(L) * m.slope_log10);  // not -0
   return v;
 }
 

@@ -172,9 +172,13 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
     const double slope = measured_slope(r.distance, r.mean_log10);
     theory_lines += fmt::format("{:<22}", label);
     if (theory.available && std::isfinite(theory.slope_log10)) {
-      theory_lines += fmt::format("chi {:.4g} ({}), slope {:.4f}/step, measured {:.4f}/step ({:+.1f}%)\n", theory.chi,
-                                  to_string(theory.phase), theory.slope_log10, slope,
-                                  100 * (slope - theory.slope_log10) / std::abs(theory.slope_log10));
+      // Relative where the predicted slope is not ~0 (at the edge a percentage means nothing).
+      const double gap = slope - theory.slope_log10;
+      theory_lines += fmt::format(
+          "chi {:.4g} ({}), slope {:.4f}/step, measured {:.4f}/step ({})\n", theory.chi, to_string(theory.phase),
+          theory.slope_log10, slope,
+          std::abs(theory.slope_log10) > 1e-3 ? fmt::format("{:+.1f}%", 100 * gap / std::abs(theory.slope_log10))
+                                              : fmt::format("{:+.4f}/step", gap));
       theory_reading += fmt::format("{}{}: predicted {:.4f} per step, measured {:.4f}",
                                     theory_reading.empty() ? "" : "; ", label, theory.slope_log10, slope);
     } else {

@@ -87,6 +87,21 @@ void StandardReportSpec::validate() const {
   require(batch >= 1 && batch <= 1000, fmt::format("batch must be in 1..1000, got {}", batch));
 }
 
+PhaseSpec phase_grid(std::uint64_t seed) {
+  PhaseSpec p;
+  p.model.cell = CellKind::rnn_tanh;
+  p.model.hidden_size = 128;
+  p.model.input_size = 1;
+  p.g_points = 49;
+  p.s_points = 25;
+  p.measured_g = 8;
+  p.measured_s = 3;
+  p.steps = 500;
+  p.seeds = 1;
+  p.seed = seed;
+  return p;
+}
+
 LearnabilitySpec learnability_grid(std::uint64_t seed) {
   LearnabilitySpec s;
   s.arms = parse_arms({"lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_residual", "rnn_skip"},
@@ -108,7 +123,7 @@ LearnabilitySpec learnability_grid(std::uint64_t seed) {
 StandardResults run_standard_studies(const StandardReportSpec& o, const Execution& execution) {
   o.validate();
   StandardResults r;
-  if (execution.progress) execution.progress->set_stages(o.learnability ? 8 : 7);
+  if (execution.progress) execution.progress->set_stages(o.learnability ? 9 : 8);
 
   r.activations = run_stage<ActivationsStudy>("activations: sigmoid' against tanh'",
                                               {{"activations", ActivationSpec{0.05, 20, 1}}}, execution)
@@ -152,6 +167,9 @@ StandardResults run_standard_studies(const StandardReportSpec& o, const Executio
   c2.dilations = {1, 2, 4, 8, 16};
   r.convs = run_stage<ConvStudy>("Conv1D stacks against distance",
                                  {{"Conv1D K=3 dilation 1-2-4", c1}, {"Conv1D K=2 dilation 1-16", c2}}, execution);
+  r.phase = run_stage<PhaseStudy>("phase diagram of the Elman tanh cell", {{"phase", phase_grid(o.seed)}}, execution)
+                .front()
+                .result;
   if (o.learnability) {
     const LearnabilitySpec grid = learnability_grid(o.seed);
     const auto runs = LearnabilityStudy::tasks(grid);
@@ -183,6 +201,7 @@ std::vector<Section> write_standard_report(OutputFolder& out, const StandardRepo
   sections.push_back(lyapunov_section(out, r.lyapunov));
   sections.push_back(contributions_section(out, r.contributions));
   sections.push_back(conv_section(out, r.convs, r.lookback[1]));
+  sections.push_back(phase_section(out, phase_grid(o.seed), r.phase, "Elman tanh"));
   const std::string full_study = "rnnscope learnability --out learnability_out";
   if (r.learnability) {
     sections.push_back(learnability_section(out, learnability_grid(o.seed), *r.learnability, "learnability_",

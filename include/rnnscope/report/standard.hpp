@@ -39,6 +39,7 @@ struct StandardResults {
   std::vector<LabelledLyapunov> lyapunov;         // every recurrent cell
   std::vector<LabelledContributions> contributions;  // every recurrent cell
   std::vector<LabelledConv> convs;                // two dilated stacks, beside lookback[1] (Elman tanh)
+  PhaseResult phase;                              // the Elman tanh cell's phase diagram (phase_grid)
   std::optional<LearnabilityResult> learnability;  // when spec.learnability
 };
 
@@ -48,7 +49,10 @@ struct StandardResults {
 /// of Adam (lr 0.01); independent of the report's own sizes.
 LearnabilitySpec learnability_grid(std::uint64_t seed);
 
-/// Runs every study (7 stages, and the learnability grid as an eighth, told
+/// The report's phase diagram: the Elman tanh cell, theory on 49 x 25 points over g in [0.1, 3] and input
+/// scales in [0, 3], measured at H = 128 (T = 500, one network) on 8 x 3; independent of the report's sizes.
+PhaseSpec phase_grid(std::uint64_t seed);
+/// Runs every study (8 stages, and the learnability grid as a ninth, told
 /// to execution.progress). The grid's runs go one per thread
 /// (run_learnability), on execution.threads workers (0: OpenMP's count).
 StandardResults run_standard_studies(const StandardReportSpec& spec, const Execution& execution = {});
