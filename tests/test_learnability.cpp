@@ -6,6 +6,7 @@
 
 #include <Eigen/SVD>
 #include <cmath>
+#include <sstream>
 
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/io/learnability_files.hpp"
@@ -233,6 +234,25 @@ TEST(LearnabilityFiles, RowsAndSpecReadBackBitForBit) {
   const LearnabilitySpec again = learnability_spec_from_json(to_json(s));
   EXPECT_EQ(to_json(again), to_json(s));
   EXPECT_EQ(runs_table(again, back).to_string(), runs);
+  // The orthogonal tanh runs have a mean-field time scale (docs/theory.md), the GRU's none.
+  for (const auto& r : rows) EXPECT_EQ(std::isfinite(r.xi), r.cell == "rnn_tanh") << r.cell;
+}
+
+TEST(LearnabilityFiles, AStudyWrittenBeforeTheXiColumnResumes) {
+  const LearnabilitySpec s = small_spec();
+  std::vector<LearnabilityRow> rows = {row_of(0, s, true, 20, -1.5), row_of(1, s, false, 0, -2.5)};
+  rows[0].xi = 3.25;
+  const std::string runs = runs_table(s, rows).to_string(), blocks = blocks_table(rows).to_string();
+  EXPECT_EQ(read_learnability_rows(s, runs, blocks)[0].xi, 3.25);
+  // Drop the last column of every line: the header and rows of a runs.csv written before it.
+  std::string old;
+  std::istringstream in(runs);
+  for (std::string line; std::getline(in, line);) old += line.substr(0, line.rfind(',')) + "\n";
+  ASSERT_NE(old, runs);
+  const auto back = read_learnability_rows(s, old, blocks);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_TRUE(std::isnan(back[0].xi));
+  EXPECT_EQ(back[1].lookback_log10, -2.5);
 }
 
 TEST(LearnabilityFiles, CorruptOrForeignRowsAreRefusedNamingTheLine) {

@@ -152,7 +152,7 @@ TEST_F(LearnabilityCli, ACorruptOrForeignRowIsRefusedOnResume) {
   EXPECT_NE(r.out.find("another study"), std::string::npos) << r.out;
   r = edited("runs.csv", "\n2,adding,", "\n2,adding,,");
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("runs.csv, line 4: 18 fields, expected 17"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("runs.csv, line 4: 19 fields, expected 18"), std::string::npos) << r.out;
   r = edited("study.json", "\"seeds\": 3", "\"seeds\": \"three\"");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("study.json"), std::string::npos) << r.out;

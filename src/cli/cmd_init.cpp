@@ -6,8 +6,8 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/training/init.hpp"
 #include "rnnscope/io/model_file.hpp"
 

@@ -335,7 +335,8 @@ MeanField mean_field(const MeanFieldSpec& spec) {
     m.lambda = 0.5 * log_chi;
   }
   m.slope_log10 = m.lambda / std::log(10.0);
-  m.xi = 1.0 / (2.0 * std::abs(m.lambda));
+  // At the edge the time scale diverges: inf rather than the reciprocal of a rounding error.
+  m.xi = std::abs(m.lambda) < 1e-12 ? std::numeric_limits<double>::infinity() : 1.0 / (2.0 * std::abs(m.lambda));
   return m;
 }
 

@@ -18,7 +18,7 @@ namespace {
 
 const std::vector<std::string> kRunsHeader = {
     "run",       "task",    "cell",  "init",           "T",            "seed",     "solved",  "solved_at_step", "end",
-    "eval_loss", "eval_metric", "steps", "seconds", "lookback_log10", "lyapunov_max", "norm_max", "rho_max"};
+    "eval_loss", "eval_metric", "steps", "seconds", "lookback_log10", "lyapunov_max", "norm_max", "rho_max", "xi_mf"};
 const std::vector<std::string> kBlocksHeader = {"run", "block", "norm", "rho"};
 
 /// The lines of a CSV file without quoting (rnnscope's tables have no commas
@@ -130,7 +130,7 @@ CsvTable runs_table(const LearnabilitySpec& spec, const std::vector<Learnability
                r.solved_at ? std::to_string(*r.solved_at) : std::string(), r.end, format_number(r.eval_loss),
                format_number(r.eval_metric), std::to_string(r.steps), format_number(r.seconds),
                format_number(r.lookback_log10), format_number(r.lyapunov_max), format_number(r.norm_max),
-               format_number(r.rho_max)});
+               format_number(r.rho_max), format_number(r.xi)});
   return t;
 }
 
@@ -166,11 +166,15 @@ std::vector<LearnabilityRow> read_learnability_rows(const LearnabilitySpec& spec
   std::vector<LearnabilityRow> rows;
   std::vector<bool> seen(grid.size(), false);
   const auto lines = split_csv(runs_csv, "runs.csv");
-  require(!lines.empty() && lines.front() == kRunsHeader, "runs.csv: not the header of a study's runs.csv");
+  // A study written before the xi_mf column resumes: its rows have no xi (NaN).
+  const std::vector<std::string> without_xi(kRunsHeader.begin(), kRunsHeader.end() - 1);
+  require(!lines.empty() && (lines.front() == kRunsHeader || lines.front() == without_xi),
+          "runs.csv: not the header of a study's runs.csv");
+  const std::size_t fields = lines.front().size();
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const FieldReader f{"runs.csv", i + 1};
     const auto& l = lines[i];
-    if (l.size() != kRunsHeader.size()) f.fail(fmt::format("{} fields, expected {}", l.size(), kRunsHeader.size()));
+    if (l.size() != fields) f.fail(fmt::format("{} fields, expected {}", l.size(), fields));
     LearnabilityRow r;
     const std::uint64_t run = f.unsigned_integer(l[0], "run");
     if (run >= grid.size()) f.fail(fmt::format("run {} is not in the grid of {} runs", run, grid.size()));
@@ -205,6 +209,7 @@ std::vector<LearnabilityRow> read_learnability_rows(const LearnabilitySpec& spec
     r.lyapunov_max = f.number(l[14], "lyapunov_max");
     r.norm_max = f.number(l[15], "norm_max");
     r.rho_max = f.number(l[16], "rho_max");
+    if (fields > 17) r.xi = f.number(l[17], "xi_mf");
     const auto it = blocks.find(run);
     if (it == blocks.end()) f.fail(fmt::format("run {} has no rows in blocks.csv", run));
     r.blocks = it->second;

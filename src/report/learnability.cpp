@@ -244,6 +244,16 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
   } else {
     prediction = learned.empty() ? " No run learned the task." : " Every run learned the task.";
   }
+  // The mean-field time scale xi (docs/theory.md) of the runs whose cell and initialisation have one, as a
+  // multiple of their T: a run with xi/T far below 1 starts unable to carry a gradient across its sequence.
+  std::vector<double> xi_learned, xi_failed;
+  for (const auto& row : result.rows)
+    if (std::isfinite(row.xi)) (row.solved ? xi_learned : xi_failed).push_back(row.xi / static_cast<double>(row.T));
+  if (!xi_learned.empty() && !xi_failed.empty())
+    prediction += fmt::format(
+        " The mean-field time scale xi at initialisation, as a multiple of T (the Elman and CT-RNN runs): median "
+        "{:.3g} for the runs that learned, {:.3g} for those that did not.",
+        median_of_finite(xi_learned), median_of_finite(xi_failed));
   s.html.reading = fmt::format(
       "{} runs: {} cells and initialisations x {} lengths x {} seeds, each trained for at most {} steps ({}, lr "
       "{:g}, batch {}, H = {}) and stopped once solved.{}{} The study: {}",
@@ -269,6 +279,8 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
                {"median_initial_lookback_log10_learned", json_number(median_of_finite(learned))},
                {"median_initial_lookback_log10_not_learned", json_number(median_of_finite(failed))},
                {"separating_threshold_log10", json_number(sep.threshold)},
+               {"median_xi_over_T_learned", json_number(median_of_finite(xi_learned))},
+               {"median_xi_over_T_not_learned", json_number(median_of_finite(xi_failed))},
                {"separated_runs", sep.correct}};
   s.screen = screen + (prediction.empty() ? "" : prediction.substr(1));
   return s;

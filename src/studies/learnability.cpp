@@ -1,4 +1,3 @@
-#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/studies/learnability.hpp"
 
 #include <fmt/format.h>
@@ -15,6 +14,7 @@
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/core/random.hpp"
 #include "rnnscope/diagnostics/lyapunov.hpp"
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/diagnostics/recurrent_blocks.hpp"
 #include "rnnscope/diagnostics/spectrum.hpp"
 #include "rnnscope/studies/statistics.hpp"
@@ -60,6 +60,14 @@ void initial_diagnostics(const TrainSpec& spec, LearnabilityRow& row) {
   train<double>(spec, state, Execution{1, nullptr}, hooks);
   require(!state.flow.empty() && state.flow.front().step == 0, "learnability: no initial gradient flow was recorded");
   row.lookback_log10 = state.flow.front().log10_ratio.back();
+  MeanFieldSpec theory;
+  theory.model = spec.model;
+  theory.model.input_size = spec.task.input_size();
+  theory.init = spec.init;
+  theory.scale = spec.scale;
+  theory.with_critical = false;
+  const MeanField m = mean_field(theory);
+  if (m.available && std::isfinite(m.lambda)) row.xi = m.xi;
 }
 
 template <Scalar S>
@@ -288,7 +296,7 @@ bool same_result(const LearnabilityRow& a, const LearnabilityRow& b) {
       return false;
   return same_number(a.eval_loss, b.eval_loss) && same_number(a.eval_metric, b.eval_metric) &&
          same_number(a.lookback_log10, b.lookback_log10) && same_number(a.lyapunov_max, b.lyapunov_max) &&
-         same_number(a.norm_max, b.norm_max) && same_number(a.rho_max, b.rho_max);
+         same_number(a.norm_max, b.norm_max) && same_number(a.rho_max, b.rho_max) && same_number(a.xi, b.xi);
 }
 
 }  // namespace rnnscope

@@ -1,4 +1,3 @@
-#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/studies/network.hpp"
 
 #include <fmt/format.h>
@@ -6,6 +5,7 @@
 #include <cmath>
 
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/diagnostics/mean_field.hpp"
 
 namespace rnnscope {
 

@@ -1,4 +1,3 @@
-#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/training/trainer.hpp"
 
 #include <fmt/format.h>
@@ -18,6 +17,7 @@
 
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/core/hash.hpp"
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/sequence/bptt.hpp"
 #include "rnnscope/sequence/loss.hpp"
 

@@ -87,7 +87,7 @@ struct MeanField {
   double chi = 0;             ///< per-step factor of a squared gradient norm, g^2 E[f'^2]
   double lambda = 0;          ///< predicted largest Lyapunov exponent per step (NaN where only the phase is known)
   double slope_log10 = 0;     ///< predicted log10 look-back ratio per step: lambda / ln 10
-  double xi = 0;              ///< 1 / (2 |lambda|): steps for a squared gradient norm to change by e
+  double xi = 0;              ///< 1 / (2 |lambda|): steps for a squared gradient norm to change by e (inf at the edge)
   Phase phase = Phase::unknown;
   double g_critical = 0;  ///< g with chi = 1 for this input (NaN where there is none)
 };

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +99,9 @@ struct LearnabilityRow : TaskIndex {
   Index steps = 0;                        ///< steps trained
   double seconds = 0;                     ///< wall time of the run (the one column that varies)
   double lookback_log10 = 0, lyapunov_max = 0, norm_max = 0, rho_max = 0;
+  /// The mean-field time scale at initialisation, 1 / (2 |lambda_MF|) steps (inputs taken as of unit
+  /// variance); NaN for a cell or initialisation without a theory (docs/theory.md).
+  double xi = std::numeric_limits<double>::quiet_NaN();
   std::vector<BlockNorms> blocks;
 };
 
