@@ -300,6 +300,7 @@ py::dict contributions(RNNSCOPE_NETWORK_ARGS) {
   table["distance"] = integers(r.distance);
   table["mean_log10_relative"] = numbers(r.mean_log10);
   table["std_log10_relative"] = numbers(r.std_log10);
+  table["zero_share"] = numbers(r.zero_share);
   s["max_sum_error"] = r.max_sum_error;
   s["mean_log10_relative"] = numbers(r.mean_log10);
   return py::dict("contributions"_a = table, "summary"_a = s);

@@ -7,6 +7,7 @@
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/studies/analysis.hpp"
 #include "rnnscope/studies/contributions.hpp"
+#include "rnnscope/studies/lookback.hpp"
 #include "rnnscope/studies/conv.hpp"
 #include "rnnscope/studies/lstm_paths.hpp"
 #include "rnnscope/studies/lyapunov.hpp"
@@ -129,6 +130,42 @@ TEST(Studies, AnalyseModelGivesEveryLayer) {
   EXPECT_LT(layers[1].contributions.max_sum_error, 1e-10);
   spec.batch = 5;
   EXPECT_THROW(analyse_model(spec), InvalidInput);
+}
+
+TEST(Studies, DeadReluTrajectoriesAreCountedApart) {
+  // The identity-initialised relu network (IRNN) kills some trajectories outright within 100 steps: their
+  // chains are exactly zero. They are counted in zero_share; the mean is over the others, each checked here
+  // against the per-trajectory curves the study reduces.
+  LookbackSpec spec;
+  spec.model.cell = CellKind::rnn_relu;
+  spec.model.hidden_size = 32;
+  spec.model.input_size = 4;
+  spec.init = Init::identity;
+  spec.steps = 100;
+  spec.seeds = 5;
+  spec.batch = 4;
+  const auto tasks = LookbackStudy::tasks(spec);
+  std::vector<LookbackStudy::Partial> parts;
+  for (const auto& t : tasks) parts.push_back(LookbackStudy::run(spec, t));
+  std::vector<double> at_T;
+  for (const auto& p : parts)
+    for (const auto& c : p.curves) at_T.push_back(c.back());
+  const auto r = LookbackStudy::reduce(spec, parts);
+  double zeros = 0, sum = 0, n = 0;
+  for (const double v : at_T) {
+    if (std::isinf(v) && v < 0) {
+      zeros += 1;
+    } else {
+      sum += v;
+      n += 1;
+    }
+  }
+  ASSERT_GT(zeros, 0) << "no dead trajectory: the test needs a network with dead units";
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(r.zero_share.back(), zeros / static_cast<double>(at_T.size()));
+  EXPECT_NEAR(r.mean_log10.back(), sum / n, 1e-12);
+  EXPECT_GT(r.mean_log10.back(), -5.0);  // not pulled towards -324 by the zeros, as a floored mean was
+  EXPECT_TRUE(std::isfinite(r.std_log10.back()));
 }
 
 TEST(Studies, ExactZerosApartAndSmallValuesAsTheyAre) {

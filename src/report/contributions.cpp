@@ -7,7 +7,7 @@ namespace rnnscope {
 using namespace detail;
 
 Section contributions_section(OutputFolder& out, const std::vector<LabelledContributions>& specs) {
-  CsvTable t{{"model", "distance", "mean_log10_relative", "std_log10_relative"}, {}};
+  CsvTable t{{"model", "distance", "mean_log10_relative", "std_log10_relative", "zero_share"}, {}};
   Figure f;
   f.name = "contributions";
   f.title = "Contribution of each temporal distance to ∂L/∂Wₕₕ (mean over seeds)";
@@ -27,7 +27,8 @@ Section contributions_section(OutputFolder& out, const std::vector<LabelledContr
   std::string reading;
   for (const auto& [label, spec, r] : specs) {
     for (size_t i = 0; i < r.distance.size(); ++i)
-      t.add_row({label, std::to_string(r.distance[i]), format_number(r.mean_log10[i]), format_number(r.std_log10[i])});
+      t.add_row({label, std::to_string(r.distance[i]), format_number(r.mean_log10[i]), format_number(r.std_log10[i]),
+                 format_number(r.zero_share[i])});
     f.series.push_back(line(label, as_doubles(r.distance), r.mean_log10, Series::Style::linespoints));
     f.series.back().dash = 1;
     f.series.back().markers = 10;

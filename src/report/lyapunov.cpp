@@ -112,8 +112,28 @@ Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>&
       notes += fmt::format("{}{}: {}", notes.empty() ? "" : "; ", label, theory.reason);
   }
   show_coincident(f);
+  // The mean-field prediction of lambda_1: an open diamond at index 1 in the cell's colour.
+  std::vector<Series> predictions;
+  for (size_t k = 0; k < specs.size(); ++k) {
+    const MeanField& m = specs[k].result.theory;
+    if (!m.available || !std::isfinite(m.lambda)) continue;
+    Series p = line("", {1.0}, {m.lambda}, Series::Style::points);
+    p.colour = static_cast<int>(k % 7);
+    p.point = 12;
+    predictions.push_back(p);
+  }
   clip_lyapunov(f);
-  f.key_rows = static_cast<int>((f.series.size() + 1) / 2);
+  if (!predictions.empty()) {
+    f.series.insert(f.series.end(), predictions.begin(), predictions.end());
+    Series key;
+    key.label = "open diamond: mean-field λ_MF, the prediction of λ₁, in the cell's colour";
+    key.key_only = true;
+    key.style = Series::Style::points;
+    key.point = 12;
+    key.colour = Series::grey;
+    f.series.push_back(key);
+  }
+  f.key_rows = static_cast<int>((f.series.size() - predictions.size() + 1) / 2);
   f.caption =
       "The Lyapunov spectrum of each cell, largest exponent first: mean (line) and ± one standard deviation (band) "
       "over seeds and sequences; exp(λ₁) is the asymptotic per-step growth of the Jacobian chains.";

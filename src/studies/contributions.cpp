@@ -41,6 +41,7 @@ ContributionResult ContributionStudy::reduce(const Spec& spec, std::vector<Parti
   CurveStatistics s = curve_statistics(curves);
   r.mean_log10 = std::move(s.mean);
   r.std_log10 = std::move(s.std);
+  r.zero_share = std::move(s.zero_share);
   return r;
 }
 

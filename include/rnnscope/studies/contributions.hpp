@@ -17,7 +17,8 @@ struct ContributionSpec : NetworkSpec {
 
 struct ContributionResult {
   std::vector<Index> distance;  // d = 0..T-1
-  std::vector<double> mean_log10, std_log10;
+  std::vector<double> mean_log10, std_log10;  // over the seeds whose contribution is not exactly zero
+  std::vector<double> zero_share;             // the share of seeds whose contribution at d is exactly zero
   double max_sum_error = 0;  // largest ||sum_d contribution_d - BPTT gradient|| / ||BPTT gradient|| over seeds
 };
 

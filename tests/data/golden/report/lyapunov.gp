@@ -7,7 +7,7 @@ datafile = 'lyapunov.dat'
 set title 'Lyapunov spectra (mean over seeds and sequences); y axis cut at -9.8' noenhanced font ',15'
 set xlabel 'exponent index i (largest first)' noenhanced
 set ylabel 'exponent λᵢ (1/step, natural log)' noenhanced
-set key outside below center vertical maxrows 10 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
+set key outside below center vertical maxrows 11 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
 set border 3 linecolor rgb '#404040'
 set tics nomirror out scale 0.75 textcolor rgb '#202020'
 set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
@@ -56,7 +56,13 @@ plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fill
      NaN with linespoints linecolor rgb '#D55E00' linewidth 2 dashtype 4 pointtype 7 pointsize 1.1*point_scale title 'skip K 10, state h_t .. h_(t-K+1): KH = 320 exponents', \
      datafile index 18 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 4 notitle, \
      datafile index 18 every 2::1 using 1:2 with points linecolor rgb '#009E73' pointtype 5 pointsize 1.1*point_scale notitle, \
-     NaN with linespoints linecolor rgb '#009E73' linewidth 2 dashtype 4 pointtype 5 pointsize 1.1*point_scale title 'antisymmetric eps 0.1'
+     NaN with linespoints linecolor rgb '#009E73' linewidth 2 dashtype 4 pointtype 5 pointsize 1.1*point_scale title 'antisymmetric eps 0.1', \
+     datafile index 19 using 1:2 with points linecolor rgb '#0072B2' pointtype 12 pointsize 1.1*point_scale notitle, \
+     datafile index 20 using 1:2 with points linecolor rgb '#D55E00' pointtype 12 pointsize 1.1*point_scale notitle, \
+     datafile index 21 using 1:2 with points linecolor rgb '#009E73' pointtype 12 pointsize 1.1*point_scale notitle, \
+     datafile index 22 using 1:2 with points linecolor rgb '#56B4E9' pointtype 12 pointsize 1.1*point_scale notitle, \
+     datafile index 23 using 1:2 with points linecolor rgb '#000000' pointtype 12 pointsize 1.1*point_scale notitle, \
+     NaN with points linecolor rgb '#808080' pointtype 12 pointsize 1.1*point_scale title 'open diamond: mean-field λ_MF, the prediction of λ₁, in the cell''s colour'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lyapunov.svg'.rnnscope_suffix
