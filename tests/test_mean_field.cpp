@@ -107,6 +107,11 @@ TEST(MeanField, WithoutInputTheStateStaysAtZeroAndTheEdgeIsAtOne) {
   const MeanField above = mean_field(s);
   EXPECT_EQ(above.q_star, 0.0);
   EXPECT_NEAR(above.lambda, std::log(1.5), 1e-15);
+  // The CT-RNN stays at 0 as well, past the edge too: its step Jacobian is (1 - dt) I + dt W_hh exactly.
+  s.model.cell = CellKind::ctrnn;
+  s.model.dt = 0.2;
+  EXPECT_NEAR(mean_field(s).lambda, std::log(1 - 0.2 + 0.2 * 1.5), 1e-15);
+  s.model.cell = CellKind::rnn_tanh;
   // Any input selects the other root past the edge: q* > 0 and chi well below g^2.
   s.input_scale = 1e-3;
   const MeanField driven = mean_field(s);

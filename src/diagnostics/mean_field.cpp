@@ -323,7 +323,9 @@ MeanField mean_field(const MeanFieldSpec& spec) {
   if (model.cell == CellKind::ctrnn && model.dt != 1.0) {
     const double dt = model.dt;
     const double radius = std::sqrt(m.chi);  // of the eigenvalue disk of diag(f') W_hh
-    if (radius < 1.0) {
+    // Without input the state stays at the fixed point 0 (q* = 0) on both sides of the edge, where the step
+    // Jacobian is exactly constant: the linearisation holds there too.
+    if (radius < 1.0 || m.q_star == 0) {
       m.regime = "linearised continuous time: ln(1 - dt + dt sqrt(chi))";
       m.lambda = std::log(1.0 - dt + dt * radius);
     } else {

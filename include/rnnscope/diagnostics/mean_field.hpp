@@ -27,7 +27,8 @@
 // dt = 1 this is the Elman value ln(chi) / 2. Past the edge (sqrt(chi) > 1)
 // with dt < 1 the network is chaotic (Sompolinsky, Crisanti and Sommers 1988),
 // and the rate needs the dynamic mean-field solution, which is not computed:
-// the phase is given, the exponent is not.
+// the phase is given, the exponent is not. Without input the state stays at
+// the fixed point 0 (q* = 0), where the linearised rate holds on both sides.
 //
 // Where no theory holds the result says why and carries no numbers: W_hh =
 // scale I (identity) is not random; the gated cells (LSTM, GRU) and the
