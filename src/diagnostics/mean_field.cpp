@@ -147,7 +147,7 @@ std::string_view to_string(Phase p) {
 
 namespace mean_field_detail {
 
-double gaussian_expectation(double (*F)(double), double q, int refine) {
+double gaussian_expectation(const std::function<double(double)>& F, double q, int refine) {
   require(q >= 0 && std::isfinite(q), fmt::format("mean field: a variance must be finite and >= 0, got {}", q));
   require(refine >= 1, "mean field: refine must be >= 1");
   if (q == 0) return F(0.0);
@@ -172,16 +172,14 @@ double gaussian_expectation(double (*F)(double), double q, int refine) {
 }
 
 ElmanPoint elman_point(double (*f)(double), double (*fprime)(double), double g2, double s2) {
-  // q* is the root of G(q) = g^2 E[f^2](q) + s^2 - q above s^2, by bisection; the upper end starts at
+  // q* is the root of G(q) = g^2 E[f^2](q) + s^2 - q above s^2 (bracketed_root); the upper end starts at
   // s^2 + g^2 (enough where f^2 <= 1: tanh, the sigmoid) and doubles until G <= 0 there (an unbounded f,
   // as in the linear limit); past 1e300 q* is taken as infinite. For f(0) = 0 and s = 0 the ordered root is 0.
-  static thread_local double (*square_of)(double) = nullptr;
-  square_of = f;
-  const auto second_moment = [](double a) {
-    const double v = square_of(a);
+  const auto second_moment = [f](double a) {
+    const double v = f(a);
     return v * v;
   };
-  const auto G = [&](double q) { return g2 * gaussian_expectation(+second_moment, q) + s2 - q; };
+  const auto G = [&](double q) { return g2 * gaussian_expectation(second_moment, q) + s2 - q; };
   // Without input (s = 0) and f(0) = 0, q = 0 is a root, and it is the one a network started at h_0 = 0
   // follows: it never leaves the fixed point 0, stable or not, so the exponent is ln(g f'(0)) (measured so).
   // Past the edge another root q* > 0 exists, which any input, however small, selects.
@@ -193,13 +191,11 @@ ElmanPoint elman_point(double (*f)(double), double (*fprime)(double), double g2,
   }
   if (G(lo) > 0 && G(hi) < 0) q = bracketed_root(G, lo, hi, 1e-15);
   if (G(lo) > 0 && G(hi) == 0) q = hi;
-  static thread_local double (*derivative_of)(double) = nullptr;
-  derivative_of = fprime;
-  const auto slope_squared = [](double a) {
-    const double d = derivative_of(a);
+  const auto slope_squared = [fprime](double a) {
+    const double d = fprime(a);
     return d * d;
   };
-  return {q, g2 * gaussian_expectation(+slope_squared, q)};
+  return {q, g2 * gaussian_expectation(slope_squared, q)};
 }
 
 }  // namespace mean_field_detail
@@ -212,7 +208,7 @@ double chi_at(const Activation2& act, double g2, double s2) {
   return mean_field_detail::elman_point(act.f, act.fprime, g2, s2).chi;
 }
 
-// g_c: chi(g_c) = 1, by bisection on g in [1e-6, 1e3] (chi grows with g); NaN if chi stays below 1.
+// g_c: chi(g_c) = 1, by bracketed_root on g in [1e-6, 1e3] (chi grows with g); NaN if chi stays below 1.
 double critical_g(const Activation2& act, double s2) {
   if (act.relu) return std::sqrt(2.0);
   double lo = 1e-6, hi = 1e3;

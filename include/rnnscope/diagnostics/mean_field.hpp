@@ -35,6 +35,7 @@
 // remedy cells (residual, skip, antisymmetric) are not covered.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,7 +117,7 @@ double resolve_scale(Init init, double scale, const ModelSpec& model, double inp
 namespace mean_field_detail {
 /// E[F(sqrt(q) z)], z ~ N(0, 1): composite 8-point Gauss-Legendre over a in [-9 sqrt(q), 9 sqrt(q)] in
 /// panels of width min(sqrt(q), 1) / refine (docs/theory.md: accuracy).
-double gaussian_expectation(double (*F)(double), double q, int refine = 2);
+double gaussian_expectation(const std::function<double(double)>& F, double q, int refine = 2);
 /// The Elman fixed point and chi for an activation (f, f') and g^2, s^2.
 struct ElmanPoint {
   double q_star, chi;
