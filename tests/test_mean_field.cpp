@@ -25,6 +25,11 @@ double tanh_prime_squared(double a) {
   const double t = std::tanh(a);
   return (1 - t * t) * (1 - t * t);
 }
+double tanh_prime(double a) {
+  const double t = std::tanh(a);
+  return 1 - t * t;
+}
+double tanh_fn(double a) { return std::tanh(a); }
 double tanh_squared(double a) { return std::tanh(a) * std::tanh(a); }
 double sigmoid_squared(double a) {
   const double s = 1 / (1 + std::exp(-a));
@@ -121,6 +126,56 @@ TEST(MeanField, WithoutInputTheStateStaysAtZeroAndTheEdgeIsAtOne) {
   EXPECT_LT(driven.chi, 2.0);
 }
 
+TEST(MeanField, PairSeriesAgreesWithNestedQuadrature) {
+  // The Euler solution's Mehler series against the nested 1-D quadrature (an independent computation), for
+  // tanh and tanh' from small to large variances and correlations up to 1 (docs/theory.md: numerics).
+  using mean_field_detail::gaussian_pair_expectation;
+  using mean_field_detail::gaussian_pair_series;
+  for (const double q : {0.01, 0.4, 2.0, 10.5})
+    for (const double rho : {0.0, 0.3, 0.9, 0.99, 0.999, 1.0})
+      for (auto* F : {tanh_fn, tanh_prime})
+        EXPECT_NEAR(gaussian_pair_series(F, q, rho * q), gaussian_pair_expectation(F, q, rho * q), 1e-9)
+            << q << " " << rho;
+  // Closed forms: E[x y] = c for F(a) = a; for independent x, y the product of the means.
+  EXPECT_NEAR(gaussian_pair_expectation(identity_f, 2.0, 0.7), 0.7, 1e-13);
+  EXPECT_NEAR(gaussian_pair_series(identity_f, 2.0, 0.7), 0.7, 1e-13);
+  const double m = gaussian_expectation(tanh_prime, 3.0);
+  EXPECT_NEAR(gaussian_pair_series(tanh_prime, 3.0, 0.0), m * m, 1e-13);
+  EXPECT_THROW(gaussian_pair_series(tanh_prime, 1.0, 2.0), InvalidInput);
+}
+
+TEST(MeanField, EulerSolutionAtUnitStepIsTheElmanTheory) {
+  // At dt = 1 the CT-RNN is the Elman tanh cell: the two-time solution must give q* and lambda = ln(chi)/2 of
+  // the one-step theory, on both sides of the edge, with and without bias variance.
+  for (const double g : {0.5, 0.9, 1.5, 3.0})
+    for (const double sb2 : {0.0, 0.05}) {
+      const auto e = mean_field_detail::euler_dynamic_mean_field(g * g, 1.0, 0.3, sb2);
+      const auto p = elman_point(tanh_fn, tanh_prime, g * g, 0.3 + sb2);
+      ASSERT_TRUE(e.converged) << g;
+      EXPECT_NEAR(e.q0, p.q_star, 1e-9 * p.q_star) << g;
+      EXPECT_NEAR(e.lambda, 0.5 * std::log(p.chi), 1e-9) << g;
+    }
+}
+
+TEST(MeanField, EulerSolutionAtTheFixedPointIsTheLinearisedRate) {
+  // A vanishing input leaves the ordered network at its fixed point 0, where the step Jacobian is constant:
+  // lambda -> ln(1 - dt + dt g). The Euler solution must approach it as the input variance goes to 0.
+  for (const double dt : {0.1, 0.5}) {
+    const auto e = mean_field_detail::euler_dynamic_mean_field(0.25, dt, 1e-10, 0.0);
+    ASSERT_TRUE(e.converged);
+    EXPECT_NEAR(e.lambda, std::log(1 - dt + dt * 0.5), 1e-6) << dt;
+  }
+  // Past the edge any input drives the network into chaos: a positive exponent, well below the rate at 0
+  // (measured +0.0093 at H = 512 and 0.0087 at 1024 for g = 2, dt = 0.1; theory +0.0111), and continuous
+  // time: at dt = 0.01 the rate per unit of time is the same within 1 %.
+  const auto chaos = mean_field_detail::euler_dynamic_mean_field(4.0, 0.1, 2.0 / 513, 0.0);
+  ASSERT_TRUE(chaos.converged);
+  EXPECT_GT(chaos.lambda, 0.005);
+  EXPECT_LT(chaos.lambda, std::log(1.1));
+  const auto fine = mean_field_detail::euler_dynamic_mean_field(4.0, 0.01, 2.0 / 513, 0.0);
+  EXPECT_NEAR(fine.lambda / 0.01, chaos.lambda / 0.1, 0.01 * chaos.lambda / 0.1);
+}
+
 TEST(MeanField, ReluChiIsHalfTheRecurrentVarianceWhateverQ) {
   for (const double g : {0.5, 1.0, 1.3}) {
     const MeanField m = mean_field(elman(CellKind::rnn_relu, Init::scaled, g));
@@ -185,7 +240,8 @@ struct Agreement {
 TEST(MeanField, MeasuredExponentNearTheTheoryAwayFromTheEdge) {
   for (const Agreement a : {Agreement{CellKind::rnn_tanh, 0.5, 1, 0.05}, Agreement{CellKind::rnn_tanh, 3.0, 1, 0.05},
                             Agreement{CellKind::rnn_relu, 1.0, 1, 0.05}, Agreement{CellKind::rnn_relu, 1.6, 1, 0.05},
-                            Agreement{CellKind::rnn_sigmoid, 2.0, 1, 0.05}, Agreement{CellKind::ctrnn, 0.5, 0.1, 0.1},
+                            Agreement{CellKind::rnn_sigmoid, 2.0, 1, 0.05}, Agreement{CellKind::ctrnn, 0.5, 0.1, 0.05},
+                            Agreement{CellKind::ctrnn, 4.0, 0.1, 0.12},
                             Agreement{CellKind::ctrnn, 0.5, 1, 0.05}, Agreement{CellKind::ctrnn, 3.0, 1, 0.05}}) {
     LyapunovSpec spec;
     spec.model.cell = a.cell;

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "rnnscope/core/error.hpp"
 
@@ -145,6 +147,66 @@ std::string_view to_string(Phase p) {
   return "unknown";
 }
 
+namespace {
+
+// C(rho) = E[F(x) F(y)] for (x, y) centred Gaussian with variances q and covariance rho q, rho in [0, 1], by
+// Mehler's expansion: with u ~ N(0, 1) and c_k = E[F(sqrt(q) u) He_k(u)] / sqrt(k!), C(rho) = sum_k c_k^2 rho^k.
+// The c_k come from composite 8-point Gauss-Legendre over u in [-10, 10] in panels of width min(1/4, 1/(2
+// sqrt(q))), fine enough for He_k up to the largest degree kept (600); the series stops where the remaining
+// share of E[F^2] = sum_k c_k^2 is below 1e-13, and whatever is left is carried as one term rho^(K+1), exact at
+// rho = 0 and 1.
+class HermiteSeries {
+ public:
+  HermiteSeries(double (*F)(double), double q) {
+    const double width = std::min(0.25, 0.5 / std::sqrt(std::max(q, 1e-300)));
+    const auto panels = static_cast<long>(std::ceil(20.0 / width));
+    const double h = 20.0 / static_cast<double>(panels);
+    std::vector<double> u, wf;  // nodes, and density weight times F
+    double second = 0;
+    for (long p = 0; p < panels; ++p) {
+      const double mid = -10.0 + (static_cast<double>(p) + 0.5) * h;
+      for (size_t i = 0; i < kNodes.size(); ++i)
+        for (const double side : {-1.0, 1.0}) {
+          const double z = mid + side * 0.5 * h * kNodes[i];
+          const double w = 0.5 * h * kWeights[i] * std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI);
+          const double f = F(std::sqrt(q) * z);
+          u.push_back(z);
+          wf.push_back(w * f);
+          second += w * f * f;
+        }
+    }
+    std::vector<double> previous(u.size(), 0.0), current(u.size(), 1.0);  // He_(k-1), He_k normalised by sqrt(k!)
+    double kept = 0;
+    for (int k = 0; k <= kMaxDegree; ++k) {
+      double c = 0;
+      for (size_t i = 0; i < u.size(); ++i) c += wf[i] * current[i];
+      squares_.push_back(c * c);
+      kept += c * c;
+      if (second - kept <= 1e-13 * second) break;
+      for (size_t i = 0; i < u.size(); ++i) {
+        const double next = (u[i] * current[i] - std::sqrt(static_cast<double>(k)) * previous[i]) /
+                            std::sqrt(static_cast<double>(k + 1));
+        previous[i] = current[i];
+        current[i] = next;
+      }
+    }
+    tail_ = std::max(0.0, second - kept);
+  }
+  double operator()(double rho) const {
+    rho = std::clamp(rho, 0.0, 1.0);
+    double sum = tail_ * rho;
+    for (size_t k = squares_.size(); k-- > 0;) sum = sum * rho + squares_[k];
+    return sum;
+  }
+
+ private:
+  static constexpr int kMaxDegree = 600;
+  std::vector<double> squares_;
+  double tail_ = 0;
+};
+
+}  // namespace
+
 namespace mean_field_detail {
 
 double gaussian_expectation(const std::function<double(double)>& F, double q, int refine) {
@@ -198,6 +260,124 @@ ElmanPoint elman_point(double (*f)(double), double (*fprime)(double), double g2,
   return {q, g2 * gaussian_expectation(slope_squared, q)};
 }
 
+double gaussian_pair_expectation(double (*F)(double), double q, double c) {
+  require(q >= 0 && std::isfinite(q) && c >= 0 && c <= q,
+          fmt::format("mean field: a pair's variance and covariance must satisfy 0 <= c <= q, got q {} c {}", q, c));
+  // x = m + sqrt(q - c) z1, y = m + sqrt(q - c) z2 with m ~ N(0, c): E[F(x) F(y)] = E_m[(E_z1 F(x))^2].
+  const auto smoothed = [&](double m) {
+    const double e = gaussian_expectation([&](double a) { return F(m + a); }, q - c, 1);
+    return e * e;
+  };
+  return gaussian_expectation(smoothed, c, 1);
+}
+
+double gaussian_pair_series(double (*F)(double), double q, double c) {
+  require(q > 0 && std::isfinite(q) && c >= 0 && c <= q,
+          fmt::format("mean field: a pair's variance and covariance must satisfy 0 <= c <= q, q > 0, got q {} c {}", q, c));
+  return HermiteSeries(F, q)(c / q);
+}
+
+EulerSolution euler_dynamic_mean_field(double g2, double dt, double su2, double sb2) {
+  require(g2 >= 0 && std::isfinite(g2) && dt > 0 && dt <= 1 && su2 >= 0 && sb2 >= 0,
+          "mean field: the Euler solution needs g^2 >= 0, 0 < dt <= 1 and non-negative input variances");
+  // Stationary two-time statistics of the wide CT-RNN h_t = keep h_(t-1) + dt tanh(a_t), a_t = W h_(t-1) + u_t
+  // + b: Q(tau) = Cov(a_t, a_(t+tau)) = g^2 D(tau) + sb2 + su2 [tau = 0], D = Cov(h_t, h_(t+tau)) the AR(1)
+  // filter of C(tau) = E[tanh(a_t) tanh(a_(t+tau))]: D(tau) = C(inf) + dt^2/(1 - keep^2) sum_k keep^|tau-k|
+  // (C(k) - C(inf)). Solved by iterating Q -> Q' on lags 0..N until max |Q' - Q| <= 1e-11 Q(0).
+  const double keep = 1.0 - dt;
+  const auto N = static_cast<size_t>(std::clamp(std::ceil(40.0 / dt), 64.0, 40000.0));
+  std::vector<double> Q(N + 1, sb2 + 0.5 * g2), C(N + 1), full(2 * N + 1), forward(2 * N + 1), backward(2 * N + 1);
+  Q[0] = g2 + su2 + sb2;
+  EulerSolution out;
+  const double gain = dt * dt / (1.0 - keep * keep);
+  std::vector<double> step(N + 1);
+  double last_change = 0, last_ratio = 0;
+  for (out.iterations = 1; out.iterations <= 20000; ++out.iterations) {
+    const double q0 = Q[0];
+    if (q0 <= 0) break;
+    const HermiteSeries table(tanh_f, q0);
+    for (size_t k = 0; k <= N; ++k) C[k] = table(Q[k] / q0);
+    const double c_inf = C[N];
+    for (size_t i = 0; i < full.size(); ++i) full[i] = C[i >= N ? i - N : N - i] - c_inf;
+    for (size_t i = 0; i < full.size(); ++i) forward[i] = full[i] + (i > 0 ? keep * forward[i - 1] : 0.0);
+    for (size_t i = full.size(); i-- > 0;)
+      backward[i] = full[i] + (i + 1 < full.size() ? keep * backward[i + 1] : 0.0);
+    double change = 0;
+    for (size_t k = 0; k <= N; ++k) {
+      const double d = c_inf + gain * (forward[N + k] + backward[N + k] - full[N + k]);
+      const double next = g2 * d + sb2 + (k == 0 ? su2 : 0.0);
+      step[k] = next - Q[k];
+      change = std::max(change, std::abs(step[k]));
+      Q[k] = next;
+    }
+    if (change <= 1e-11 * Q[0]) {
+      out.converged = true;
+      break;
+    }
+    // Near the edge the iteration slows down along one mode, its change shrinking by a steady ratio r per
+    // iteration: once r has held to 1e-3 for two iterations, jump to the limit of that geometric series.
+    const double ratio = change / last_change;
+    if (ratio > 0 && ratio < 0.999 && std::abs(ratio - last_ratio) <= 1e-3 * ratio &&
+        Q[0] + ratio / (1 - ratio) * step[0] > 0) {
+      for (size_t k = 0; k <= N; ++k) Q[k] += ratio / (1 - ratio) * step[k];
+      last_change = last_ratio = 0;
+      continue;
+    }
+    last_ratio = ratio;
+    last_change = change;
+  }
+  out.q0 = Q[0];
+  out.q_inf = Q[N];
+  if (!out.converged || !(out.q0 > 0)) return out;
+  // The exponent: a perturbation's two-time correlation P(t, s) obeys (1 - keep B_t)(1 - keep B_s) P = dt^2
+  // K(t - s) P(t - 1, s - 1), K(tau) = g^2 E[tanh'(a_t) tanh'(a_(t+tau))]; P = mu^((t+s)/2) psi(t - s) turns it
+  // into the eigenproblem (mu + keep^2 - dt^2 K(tau)) psi(tau) = keep sqrt(mu) (psi(tau - 1) + psi(tau + 1)),
+  // whose largest mu with a bounded psi >= 0 gives lambda = ln(mu) / 2: the largest mu at which the tridiagonal
+  // matrix A(mu) = diag(dt^2 K - keep^2) + keep sqrt(mu) (shifts) has an eigenvalue of at least mu.
+  const HermiteSeries slope(tanh_d, out.q0);
+  std::vector<double> diagonal(2 * N + 1);
+  double k_max = 0;
+  for (size_t i = 0; i < diagonal.size(); ++i) {
+    const double K = g2 * slope(Q[i >= N ? i - N : N - i] / out.q0);
+    k_max = std::max(k_max, K);
+    diagonal[i] = dt * dt * K - keep * keep;
+  }
+  // Beyond lag N, K is constant and psi(tau) = r^|tau| with r <= 1 the decaying root of the free equation
+  // r + 1/r = (mu - A_NN) / (keep sqrt(mu)) (r = 1 where mu is in the continuum): the ends carry keep sqrt(mu) r,
+  // which makes a truncated chain exact for a bound psi and for the flat one.
+  const auto eigenvalue_above = [&](double mu) {  // Sturm count: eigenvalues of A(mu) below mu
+    const double e = keep * std::sqrt(mu), e2 = e * e;
+    double end = 0;
+    if (e > 0) {
+      const double b = std::max(2.0, (mu - diagonal.back()) / e);
+      end = e * 0.5 * (b - std::sqrt(b * b - 4.0));
+    }
+    size_t below = 0;
+    double pivot = 1;
+    for (size_t i = 0; i < diagonal.size(); ++i) {
+      const double ends = (i == 0 || i + 1 == diagonal.size()) ? end : 0.0;
+      pivot = diagonal[i] + ends - mu - (i > 0 ? e2 / pivot : 0.0);
+      if (pivot == 0) pivot = -1e-300;
+      if (pivot < 0) ++below;
+    }
+    return below < diagonal.size();
+  };
+  double lo = keep * keep, hi = std::pow(keep + dt * std::sqrt(k_max), 2) * (1 + 1e-12) + 1e-300;
+  if (!eigenvalue_above(lo)) hi = lo;
+  for (int i = 0; i < 200 && hi - lo > 1e-15 * hi; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (eigenvalue_above(mid) ? lo : hi) = mid;
+  }
+  out.lambda = 0.5 * std::log(0.5 * (lo + hi));
+  out.chi = g2 * gaussian_expectation(
+                     [](double a) {
+                       const double d = tanh_d(a);
+                       return d * d;
+                     },
+                     out.q0);
+  return out;
+}
+
 }  // namespace mean_field_detail
 
 namespace {
@@ -216,6 +396,26 @@ double critical_g(const Activation2& act, double s2) {
   return bracketed_root([&](double g) { return chi_at(act, g * g, s2) - 1.0; }, lo, hi, 1e-14);
 }
 
+// g_c of the CT-RNN with dt < 1, where the Euler solution's exponent crosses 0 (bracketed_root to 1e-6 in g);
+// without input the state stays at the fixed point 0 and the edge is g = 1.
+double euler_critical_g(double dt, double su2, double sb2) {
+  if (su2 + sb2 == 0) return 1.0;
+  const auto rate = [&](double g) { return mean_field_detail::euler_dynamic_mean_field(g * g, dt, su2, sb2).lambda; };
+  double lo = 0.5, hi = 2.0;
+  while (rate(lo) > 0 && lo > 1e-6) lo /= 2;
+  while (rate(hi) < 0) {
+    hi *= 2;
+    if (hi > 1e3) return kNaN;
+  }
+  return bracketed_root(rate, lo, hi, 1e-6);
+}
+
+// g_c for the cell's activation and step: the Elman chi = 1, or the Euler solution's edge.
+double critical_g_of(const ModelSpec& model, double s2) {
+  if (model.cell == CellKind::ctrnn && model.dt != 1.0) return euler_critical_g(model.dt, s2, 0.0);
+  return critical_g(activation_of(model.cell), s2);
+}
+
 // s^2 of a cell under the critical (and scaled) initialisation: W_ih xavier, no bias variance.
 double critical_input_variance(const ModelSpec& model, double input_scale) {
   const InitVariances v =
@@ -228,7 +428,7 @@ double critical_input_variance(const ModelSpec& model, double input_scale) {
 double critical_scale(const ModelSpec& model, double input_scale) {
   if (const std::string why = uncovered(model.cell); !why.empty())
     throw InvalidInput(fmt::format("--init critical needs the mean-field theory of the cell, and {}", why));
-  const double g = critical_g(activation_of(model.cell), critical_input_variance(model, input_scale));
+  const double g = critical_g_of(model, critical_input_variance(model, input_scale));
   require(std::isfinite(g), fmt::format("--init critical: the {} cell has no recurrent scale up to 1000 at which "
                                         "chi = 1 for these inputs",
                                         to_string(model.cell)));
@@ -291,7 +491,7 @@ MeanField mean_field(const MeanFieldSpec& spec) {
   }
   const Activation2 act = activation_of(model.cell);
   const double scale =
-      spec.init == Init::critical ? critical_g(act, critical_input_variance(model, spec.input_scale)) : spec.scale;
+      spec.init == Init::critical ? critical_g_of(model, critical_input_variance(model, spec.input_scale)) : spec.scale;
   const InitVariances v = init_variances(spec.init, scale, model.cell, model.input_size, model.hidden_size, model.bias);
   m.g = std::sqrt(v.recurrent);
   m.input_variance = static_cast<double>(model.input_size) * v.input * spec.input_scale * spec.input_scale + v.bias;
@@ -316,18 +516,23 @@ MeanField mean_field(const MeanFieldSpec& spec) {
   const double log_chi = std::log(m.chi);
   m.phase = phase_of(log_chi);
   m.available = true;
-  if (model.cell == CellKind::ctrnn && model.dt != 1.0) {
-    const double dt = model.dt;
-    const double radius = std::sqrt(m.chi);  // of the eigenvalue disk of diag(f') W_hh
+  if (model.cell == CellKind::ctrnn && model.dt != 1.0 && m.q_star == 0) {
     // Without input the state stays at the fixed point 0 (q* = 0) on both sides of the edge, where the step
-    // Jacobian is exactly constant: the linearisation holds there too.
-    if (radius < 1.0 || m.q_star == 0) {
-      m.regime = "linearised continuous time: ln(1 - dt + dt sqrt(chi))";
-      m.lambda = std::log(1.0 - dt + dt * radius);
-    } else {
-      m.regime = "continuous time, chaotic: the exponent needs the dynamic mean-field solution (not computed)";
-      m.lambda = kNaN;
-    }
+    // Jacobian (1 - dt) I + dt W_hh is constant and diag(f') W_hh = W_hh has its eigenvalues in a disk of radius g.
+    m.regime = "fixed point 0 (no input): ln(1 - dt + dt g)";
+    m.lambda = std::log(1.0 - model.dt + model.dt * m.g);
+    m.phase = phase_of(2.0 * m.lambda / model.dt);
+  } else if (model.cell == CellKind::ctrnn && model.dt != 1.0) {
+    const double su2 = static_cast<double>(model.input_size) * v.input * spec.input_scale * spec.input_scale;
+    const auto e = mean_field_detail::euler_dynamic_mean_field(g2, model.dt, su2, v.bias);
+    m.q_star = e.q0;
+    m.chi = e.chi;
+    m.lambda = e.lambda;
+    m.regime = e.converged ? "dynamic mean field of the Euler steps (two-time equations)"
+                           : "dynamic mean field of the Euler steps: not converged in 20000 iterations";
+    // The phase by the rate per unit of time, 2 lambda / dt, in the band of the discrete cells' ln chi.
+    m.phase = phase_of(2.0 * m.lambda / model.dt);
+    if (spec.with_critical) m.g_critical = euler_critical_g(model.dt, su2, v.bias);
   } else {
     m.regime = "discrete time: ln(chi) / 2";
     m.lambda = 0.5 * log_chi;

@@ -36,6 +36,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,6 +124,21 @@ struct ElmanPoint {
   double q_star, chi;
 };
 ElmanPoint elman_point(double (*f)(double), double (*fprime)(double), double g2, double s2);
+/// E[F(x) F(y)] for centred jointly Gaussian x, y of variance q and covariance c (0 <= c <= q), by nested
+/// gaussian_expectation (refine 1): slow, accurate, the reference for the Euler solution's series.
+double gaussian_pair_expectation(double (*F)(double), double q, double c);
+/// The same by the Euler solution's Mehler series (docs/theory.md: numerics); q > 0.
+double gaussian_pair_series(double (*F)(double), double q, double c);
+/// The dynamic mean-field solution of the wide CT-RNN h_t = (1 - dt) h_(t-1) + dt tanh(a_t) driven by inputs of
+/// variance su2 fresh every step and biases of variance sb2 (docs/theory.md): the stationary variance q0 of a,
+/// its covariance q_inf at infinite lag, chi = g^2 E[tanh'(a)^2] at q0, and the largest Lyapunov exponent.
+struct EulerSolution {
+  double q0 = 0, q_inf = 0, chi = 0;
+  double lambda = std::numeric_limits<double>::quiet_NaN();
+  int iterations = 0;
+  bool converged = false;
+};
+EulerSolution euler_dynamic_mean_field(double g2, double dt, double su2, double sb2);
 }  // namespace mean_field_detail
 
 }  // namespace rnnscope
