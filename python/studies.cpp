@@ -175,6 +175,7 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
     chains["max_log10_norm"] = numbers(a.chain_max_log10);
     chains["median_log10_norm"] = numbers(a.chain_median_log10);
     chains["zero_share"] = numbers(a.chain_zero_share);
+    chains["theory_log10"] = numbers(a.theory_log10);
     chains["bound_log10"] = numbers(a.bound_log10);
     result[py::str(p + "_chains")] = chains;
     std::vector<LabelledSpectrum> blocks;
@@ -191,6 +192,8 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
     s["chain_mean_log10"] = numbers(a.chain_mean_log10);
     s["chain_mean_log10_at_T"] = number(a.chain_mean_log10.back());
     s["bound_log10_at_T"] = last(a.bound_log10);
+    s["theory"] = py::module_::import("json").attr("loads")(theory_json(a.theory).dump());
+    s["theory_log10_at_T"] = last(a.theory_log10);
     s["spectra"] = spectra;
     s["lyapunov"] = numbers(a.lyapunov);
     s["contributions_log10_relative"] = numbers(a.contributions.mean_log10);
@@ -301,8 +304,10 @@ py::dict contributions(RNNSCOPE_NETWORK_ARGS) {
   table["mean_log10_relative"] = numbers(r.mean_log10);
   table["std_log10_relative"] = numbers(r.std_log10);
   table["zero_share"] = numbers(r.zero_share);
+  table["theory_log10"] = numbers(r.theory_log10);
   s["max_sum_error"] = r.max_sum_error;
   s["mean_log10_relative"] = numbers(r.mean_log10);
+  s["theory"] = py::module_::import("json").attr("loads")(theory_json(r.theory).dump());
   return py::dict("contributions"_a = table, "summary"_a = s);
 }
 

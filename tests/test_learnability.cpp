@@ -234,8 +234,8 @@ TEST(LearnabilityFiles, RowsAndSpecReadBackBitForBit) {
   const LearnabilitySpec again = learnability_spec_from_json(to_json(s));
   EXPECT_EQ(to_json(again), to_json(s));
   EXPECT_EQ(runs_table(again, back).to_string(), runs);
-  // The orthogonal tanh runs have a mean-field time scale (docs/theory.md), the GRU's none.
-  for (const auto& r : rows) EXPECT_EQ(std::isfinite(r.xi), r.cell == "rnn_tanh") << r.cell;
+  // Every run here has a mean-field time scale (docs/theory.md: the orthogonal tanh cell and the GRU).
+  for (const auto& r : rows) EXPECT_TRUE(std::isfinite(r.xi) && r.xi > 0) << r.cell;
 }
 
 TEST(LearnabilityFiles, AStudyWrittenBeforeTheXiColumnResumes) {

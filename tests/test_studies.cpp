@@ -67,6 +67,33 @@ TEST(Studies, ContributionsSumToTheGradientAndFallWithDistance) {
   EXPECT_LT(r.mean_log10[20], r.mean_log10[1] - 5);  // sigmoid: at least (1/4 ||W||)^d
 }
 
+TEST(Studies, ContributionsCarryTheMeanFieldSlope) {
+  // The terms at distance d carry a chain of d steps: on a wide tanh network the measured contributions fall at
+  // the mean-field slope (measured within 10 %), and the prediction starts at the measured d = 0.
+  auto s = spec_for<ContributionSpec>(CellKind::rnn_tanh, 60, 256);
+  s.model.input_size = 1;
+  const auto r = contributions_study(s);
+  ASSERT_TRUE(r.theory.available);
+  ASSERT_EQ(r.theory_log10.size(), r.mean_log10.size());
+  EXPECT_EQ(r.theory_log10[0], r.mean_log10[0]);
+  EXPECT_NEAR(r.theory_log10[40] - r.theory_log10[0], 40 * r.theory.slope_log10, 1e-12);
+  double sxy = 0, sxx = 0, mx = 0, my = 0;
+  // d = 6..58 (the term at d = T - 1 multiplies h_(-1) = 0: exactly zero).
+  for (Index d = 6; d < 59; ++d) {
+    mx += static_cast<double>(d) / 53;
+    my += r.mean_log10[static_cast<size_t>(d)] / 53;
+  }
+  for (Index d = 6; d < 59; ++d) {
+    sxy += (static_cast<double>(d) - mx) * (r.mean_log10[static_cast<size_t>(d)] - my);
+    sxx += (static_cast<double>(d) - mx) * (static_cast<double>(d) - mx);
+  }
+  EXPECT_NEAR(sxy / sxx, r.theory.slope_log10, 0.1 * std::abs(r.theory.slope_log10));
+  // A cell without a theory: no line.
+  const auto skip = contributions_study(spec_for<ContributionSpec>(CellKind::rnn_residual, 10));
+  EXPECT_FALSE(skip.theory.available);
+  EXPECT_TRUE(skip.theory_log10.empty());
+}
+
 TEST(Studies, LyapunovSpectrumOfSigmoidIsNegative) {
   auto s = spec_for<LyapunovSpec>(CellKind::rnn_sigmoid);
   s.top = 3;
@@ -108,6 +135,34 @@ TEST(Studies, ConvGradientIsExactlyZeroPastTheReceptiveField) {
   }
 }
 
+TEST(Studies, AnalyseTheoryFromTheLayersOwnBlocksMatchesItsInitialisation) {
+  // On a freshly drawn wide network the empirical variances are the initialisation's up to sampling error, so
+  // the theory analyze computes from the weights equals the theory of the initialisation (inputs N(0, 1)).
+  for (const CellKind cell : {CellKind::rnn_tanh, CellKind::lstm}) {
+    ModelSpec ms;
+    ms.cell = cell;
+    ms.input_size = 4;
+    ms.hidden_size = 128;
+    Model<double> m = make_model<double>(ms);
+    Rng rng(5);
+    initialise_model(m, Init::pytorch, 1.0, 1.0, rng);
+    AnalysisSpec spec{m, ms.cell, rng.normal_matrix<double>(4, 60), 1, {}, {}, ms};
+    spec.options.lyapunov_k = 1;
+    spec.options.max_power = 2;
+    const auto layers = analyse_model(spec);
+    MeanFieldSpec t;
+    t.model = ms;
+    t.init = Init::pytorch;
+    t.forget_bias = 1.0;
+    const MeanField init = mean_field(t);
+    ASSERT_TRUE(layers[0].theory.available) << layers[0].theory.reason;
+    EXPECT_NEAR(layers[0].theory.g, init.g, 0.01 * init.g);
+    EXPECT_NEAR(layers[0].theory.lambda, init.lambda, 0.02 * std::abs(init.lambda)) << to_string(cell);
+    ASSERT_EQ(layers[0].theory_log10.size(), 61u);
+    EXPECT_NEAR(layers[0].theory_log10.back(), 60 * layers[0].theory.slope_log10, 1e-9);
+  }
+}
+
 TEST(Studies, AnalyseModelGivesEveryLayer) {
   ModelSpec ms;
   ms.cell = CellKind::gru;
@@ -118,9 +173,11 @@ TEST(Studies, AnalyseModelGivesEveryLayer) {
   Rng rng(3);
   initialise_model(m, Init::pytorch, 1.0, 0.0, rng);
   const Index T = 12, B = 3;
-  AnalysisSpec spec{m, ms.cell, rng.normal_matrix<double>(3, T * B), B, {}, {}};
+  AnalysisSpec spec{m, ms.cell, rng.normal_matrix<double>(3, T * B), B, {}, {}, ms};
   const auto layers = analyse_model(spec);
   ASSERT_EQ(layers.size(), 2u);
+  EXPECT_TRUE(layers[0].theory.available);
+  EXPECT_EQ(layers[0].theory_log10.size(), 13u);
   EXPECT_EQ(layers[1].layer, 1);
   EXPECT_EQ(layers[0].distance.size(), 13u);
   EXPECT_DOUBLE_EQ(layers[0].chain_mean_log10[0], 0.0);  // ||I||_2 = 1

@@ -174,7 +174,7 @@ TEST(StudySeam, Analysis) {
   Model<double> model = make_model<double>(m);
   Rng rng(3);
   initialise_model(model, Init::pytorch, 1.0, 0.0, rng);
-  AnalysisSpec spec{model, m.cell, rng.normal_matrix<double>(3, 15 * 2), 2, {}, {}};
+  AnalysisSpec spec{model, m.cell, rng.normal_matrix<double>(3, 15 * 2), 2, {}, {}, m};
   spec.options.max_power = 6;
   expect_seam_holds<AnalysisStudy>(spec);
 }

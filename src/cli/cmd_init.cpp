@@ -28,7 +28,7 @@ template <Scalar S>
 TensorFile initialised(const ModelSpec& spec, Init init, const Options& o) {
   Model<S> model = make_model<S>(spec);
   Rng rng(o.seed);
-  initialise_model(model, init, resolve_scale(init, o.scale, spec), o.forget_bias, rng);
+  initialise_model(model, init, resolve_scale(init, o.scale, spec, 1.0, o.forget_bias), o.forget_bias, rng);
   return save_model(model, spec);
 }
 

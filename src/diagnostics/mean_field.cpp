@@ -55,12 +55,6 @@ Activation2 activation_of(CellKind c) {
 
 std::string uncovered(CellKind c) {
   switch (c) {
-    case CellKind::lstm:
-    case CellKind::gru:
-      return fmt::format(
-          "the {} cell's gates make its state-to-state Jacobian a sum of paths with gate-dependent weights; its "
-          "mean-field theory (Gilboa et al. 2019) is not implemented in rnnscope",
-          to_string(c));
     case CellKind::rnn_residual:
     case CellKind::rnn_antisymmetric:
       return fmt::format(
@@ -273,7 +267,8 @@ double gaussian_pair_expectation(double (*F)(double), double q, double c) {
 
 double gaussian_pair_series(double (*F)(double), double q, double c) {
   require(q > 0 && std::isfinite(q) && c >= 0 && c <= q,
-          fmt::format("mean field: a pair's variance and covariance must satisfy 0 <= c <= q, q > 0, got q {} c {}", q, c));
+          fmt::format("mean field: a pair's variance and covariance must satisfy 0 <= c <= q, q > 0, got q {} c {}",
+                      q, c));
   return HermiteSeries(F, q)(c / q);
 }
 
@@ -410,11 +405,6 @@ double euler_critical_g(double dt, double su2, double sb2) {
   return bracketed_root(rate, lo, hi, 1e-6);
 }
 
-// g_c for the cell's activation and step: the Elman chi = 1, or the Euler solution's edge.
-double critical_g_of(const ModelSpec& model, double s2) {
-  if (model.cell == CellKind::ctrnn && model.dt != 1.0) return euler_critical_g(model.dt, s2, 0.0);
-  return critical_g(activation_of(model.cell), s2);
-}
 
 // s^2 of a cell under the critical (and scaled) initialisation: W_ih xavier, no bias variance.
 double critical_input_variance(const ModelSpec& model, double input_scale) {
@@ -425,18 +415,155 @@ double critical_input_variance(const ModelSpec& model, double input_scale) {
 
 }  // namespace
 
-double critical_scale(const ModelSpec& model, double input_scale) {
+namespace {
+
+double sigmoid_squared(double a) { return sigmoid_f(a) * sigmoid_f(a); }
+double sigmoid_slope_squared(double a) { return sigmoid_d(a) * sigmoid_d(a); }
+double tanh_squared(double a) { return tanh_f(a) * tanh_f(a); }
+double tanh_slope_squared(double a) { return tanh_d(a) * tanh_d(a); }
+
+// E[F(mean + a)], a ~ N(0, q).
+double shifted(double (*F)(double), double mean, double q) {
+  return mean_field_detail::gaussian_expectation([F, mean](double a) { return F(mean + a); }, q);
+}
+
+// The stationary second moment Q_h of a gated cell's state: the root of map(Q) - Q on [0, 1] (|h| <= 1), the
+// root 0 where the map keeps 0 (no input or bias: a network started at 0 stays there).
+template <class Map>
+double gated_state(Map&& map) {
+  const auto G = [&](double Q) { return map(Q) - Q; };
+  if (G(0.0) <= 0) return 0.0;
+  if (G(1.0) >= 0) return 1.0;
+  return bracketed_root(G, 0.0, 1.0, 1e-14);
+}
+
+// The largest rho > drift with rho^2 = g2 (a^2 rho^2 / (rho - drift)^2 + b): the edge of the spectrum of the
+// linearised step [[F, R1], [O F, O R1 + R2]] (LSTM; a^2 = E[O^2] Var-share of R1, b that of R2) or, with a = 0,
+// of drift I + R (GRU: rho = drift + sqrt(g2 b)).
+double gated_radius(double drift, double g2, double a2, double b) {
+  if (a2 == 0) return drift + std::sqrt(g2 * b);
+  const auto F = [&](double rho) {
+    const double x = rho - drift;
+    return rho * rho * x * x - g2 * (a2 * rho * rho + b * x * x);
+  };
+  double hi = drift + std::sqrt(g2 * (a2 + b)) + 1.0;
+  while (F(hi) < 0) hi *= 2;
+  return bracketed_root(F, drift + 1e-300, hi, 1e-15);
+}
+
+// The gated cells' theory (docs/theory.md): the stationary statistics from the mean-field fixed point, and the
+// rate from the step Jacobian linearised there, gates at their stationary moments and W_hh quenched. Returns
+// rho, the edge of that Jacobian's spectrum; q is the gates' pre-activation variance at the fixed point.
+struct GatedPoint {
+  double q = 0, rho = 0;
+};
+
+GatedPoint lstm_point(double g2, double su2, double sb2, double forget_bias) {
+  using mean_field_detail::gaussian_expectation;
+  const auto moments = [&](double Qh) {
+    const double q = g2 * Qh + su2 + sb2;
+    const double f2 = shifted(sigmoid_squared, forget_bias, q), i2 = gaussian_expectation(sigmoid_squared, q),
+                 g2_gate = gaussian_expectation(tanh_squared, q);
+    return std::array<double, 5>{q, f2, i2, g2_gate, i2 * g2_gate / (1.0 - f2)};  // ..., Q_c
+  };
+  // c_t = f c + i g (E[g] = 0): Q_c = E[i^2] E[g^2] / (1 - E[f^2]); h = o tanh(c): Q_h = E[o^2] E[tanh(c)^2].
+  const double Qh =
+      gated_state([&](double Q) { const auto m = moments(Q); return m[2] * gaussian_expectation(tanh_squared, m[4]); });
+  const auto [q, f2, i2, gg2, Qc] = moments(Qh);
+  (void)f2;
+  const double f = shifted(sigmoid_f, forget_bias, q);
+  // dc' = F dc + (D_f W_f + D_i W_i + D_g W_g) dh, D_f = c sigma'(a_f), D_i = g sigma'(a_i), D_g = i tanh'(a_g);
+  // dh' = O dc' + tanh(c') sigma'(a_o) W_o dh, O = o tanh'(c').
+  const double omega2 = i2 * gaussian_expectation(tanh_slope_squared, Qc);
+  const double d1 = Qc * shifted(sigmoid_slope_squared, forget_bias, q) +
+                    gg2 * gaussian_expectation(sigmoid_slope_squared, q) +
+                    i2 * gaussian_expectation(tanh_slope_squared, q);
+  const double d2 = gaussian_expectation(tanh_squared, Qc) * gaussian_expectation(sigmoid_slope_squared, q);
+  return {q, gated_radius(f, g2, omega2 * d1, d2)};
+}
+
+GatedPoint gru_point(double g2, double su2, double sb2) {
+  using mean_field_detail::gaussian_expectation;
+  // a_n = u + r m: u = W_in x + b_in (variance su2 + sb2/2), m = W_hn h + b_hn (g2 Q_h + sb2/2), r = sigmoid(a_r).
+  const double sbn = 0.5 * sb2;
+  const auto over_reset = [&](double q, const std::function<double(double)>& of_r) {
+    return gaussian_expectation([&](double a) { return of_r(sigmoid_f(a)); }, q);
+  };
+  const auto moments = [&](double Qh) {
+    const double q = g2 * Qh + su2 + sb2, qm = g2 * Qh + sbn, qu = su2 + sbn;
+    const double n2 = over_reset(q, [&](double r) { return gaussian_expectation(tanh_squared, qu + r * r * qm, 1); });
+    return std::array<double, 5>{q, qm, qu, n2, gaussian_expectation(sigmoid_squared, q)};
+  };
+  // h' = (1 - z) n + z h, E[n | h] = 0: Q_h = E[(1 - z)^2] E[n^2] / (1 - E[z^2]), E[(1 - z)^2] = E[z^2].
+  const double Qh = gated_state([&](double Q) {
+    const auto m = moments(Q);
+    return m[4] * m[3] / (1.0 - m[4]);
+  });
+  const auto [q, qm, qu, n2, z2] = moments(Qh);
+  const double zbar = gaussian_expectation(sigmoid_f, q);
+  // dh' = Z dh + (h - n) sigma'(a_z) W_hz dh + (1 - z) tanh'(a_n) (r W_hn + m sigma'(a_r) W_hr) dh: drift Z and
+  // a random part whose rows have variance g2 times `row`. For the last term, m given v = u + r m is Gaussian:
+  // E[m^2 | v] = (r qm / s)^2 v^2 + qm qu / s, s = qu + r^2 qm.
+  double row = (Qh + n2) * gaussian_expectation(sigmoid_slope_squared, q);
+  row += z2 * over_reset(q, [&](double r) {
+    return r * r * gaussian_expectation(tanh_slope_squared, qu + r * r * qm, 1);
+  });
+  row += z2 * gaussian_expectation(
+                  [&](double a) {
+                    const double r = sigmoid_f(a), s = qu + r * r * qm;
+                    if (s <= 0) return 0.0;
+                    const double beta = r * qm / s, rest = qm * qu / s;
+                    const double d = sigmoid_d(a);
+                    const auto weighted = [&](double v) {
+                      return tanh_slope_squared(v) * (beta * beta * v * v + rest);
+                    };
+                    return d * d * gaussian_expectation(weighted, s, 1);
+                  },
+                  q);
+  return {q, gated_radius(zbar, g2, 0.0, row)};
+}
+
+GatedPoint gated_point(CellKind cell, double g2, double su2, double sb2, double forget_bias) {
+  return cell == CellKind::lstm ? lstm_point(g2, su2, sb2, forget_bias) : gru_point(g2, su2, sb2);
+}
+
+// g_c of a gated cell: rho(g) = 1 by bracketed_root to 1e-10, the upper end growing from 2.5 (the edge with the
+// gates at 1/2 is g = 2) by half until rho passes 1, up to 20 (the quadrature's cost grows with g); NaN where rho
+// stays on one side.
+double gated_critical_g(CellKind cell, double su2, double sb2, double forget_bias) {
+  const auto excess = [&](double g) { return gated_point(cell, g * g, su2, sb2, forget_bias).rho - 1.0; };
+  double lo = 1e-3, hi = 2.5;
+  if (excess(lo) > 0) return kNaN;
+  while (excess(hi) < 0) {
+    lo = hi;
+    hi *= 1.5;
+    if (hi > 20) return kNaN;
+  }
+  return bracketed_root(excess, lo, hi, 1e-10);
+}
+// g_c for the cell under the critical initialisation (inputs s2, no bias variance): the Elman chi = 1, the
+// Euler solution's edge, or the gated cells' rho = 1.
+double critical_g_of(const ModelSpec& model, double s2, double forget_bias) {
+  if (model.cell == CellKind::lstm || model.cell == CellKind::gru)
+    return gated_critical_g(model.cell, s2, 0.0, forget_bias);
+  if (model.cell == CellKind::ctrnn && model.dt != 1.0) return euler_critical_g(model.dt, s2, 0.0);
+  return critical_g(activation_of(model.cell), s2);
+}
+
+}  // namespace
+
+double critical_scale(const ModelSpec& model, double input_scale, double forget_bias) {
   if (const std::string why = uncovered(model.cell); !why.empty())
     throw InvalidInput(fmt::format("--init critical needs the mean-field theory of the cell, and {}", why));
-  const double g = critical_g_of(model, critical_input_variance(model, input_scale));
+  const double g = critical_g_of(model, critical_input_variance(model, input_scale), forget_bias);
   require(std::isfinite(g), fmt::format("--init critical: the {} cell has no recurrent scale up to 1000 at which "
                                         "chi = 1 for these inputs",
                                         to_string(model.cell)));
   return g;
 }
 
-double resolve_scale(Init init, double scale, const ModelSpec& model, double input_scale) {
-  return init == Init::critical ? critical_scale(model, input_scale) : scale;
+double resolve_scale(Init init, double scale, const ModelSpec& model, double input_scale, double forget_bias) {
+  return init == Init::critical ? critical_scale(model, input_scale, forget_bias) : scale;
 }
 
 InitVariances init_variances(Init init, double scale, CellKind cell, Index input_size, Index hidden_size, bool bias) {
@@ -480,9 +607,49 @@ InitVariances init_variances(Init init, double scale, CellKind cell, Index input
   return v;
 }
 
+namespace {
+// The look-back slope and xi from lambda.
+void set_time_scales(MeanField& m) {
+  m.slope_log10 = m.lambda / std::log(10.0);
+  // At the edge the time scale diverges: inf rather than the reciprocal of a rounding error.
+  m.xi = std::abs(m.lambda) < 1e-12 ? std::numeric_limits<double>::infinity() : 1.0 / (2.0 * std::abs(m.lambda));
+}
+}  // namespace
+
 MeanField mean_field(const MeanFieldSpec& spec) {
-  MeanField m;
+  if (!has_mean_field(spec.model.cell)) return mean_field(spec.model, InitVariances{}, spec.input_scale);
+  const double scale =
+      spec.init == Init::critical
+          ? critical_g_of(spec.model, critical_input_variance(spec.model, spec.input_scale), spec.forget_bias)
+          : spec.scale;
   const ModelSpec& model = spec.model;
+  const InitVariances v = init_variances(spec.init, scale, model.cell, model.input_size, model.hidden_size, model.bias);
+  return mean_field(model, v, spec.input_scale, spec.forget_bias, spec.with_critical);
+}
+
+EmpiricalBlocks empirical_variances(CellKind cell, const Mat<double>& weight_ih, const Mat<double>& weight_hh,
+                                    const Vec<double>& bias_ih, const Vec<double>& bias_hh) {
+  EmpiricalBlocks e;
+  const auto H = static_cast<double>(weight_hh.cols());
+  e.variances.recurrent =
+      weight_hh.size() > 0 ? H * weight_hh.squaredNorm() / static_cast<double>(weight_hh.size()) : 0;
+  e.variances.input = weight_ih.size() > 0 ? weight_ih.squaredNorm() / static_cast<double>(weight_ih.size()) : 0;
+  if (bias_ih.size() > 0) {
+    Vec<double> b = bias_ih + bias_hh;
+    if (cell == CellKind::lstm) {  // gates i, f, g, o: the forget block about its mean
+      const Index h = weight_hh.cols();
+      e.forget_bias = b.segment(h, h).mean();
+      b.segment(h, h).array() -= e.forget_bias;
+    }
+    e.variances.bias = b.squaredNorm() / static_cast<double>(b.size());
+  }
+  e.variances.rule = "empirical: the model's own blocks (H mean(W_hh^2), mean(W_ih^2), mean((b_ih + b_hh)^2))";
+  return e;
+}
+
+MeanField mean_field(const ModelSpec& model, const InitVariances& v, double input_scale, double forget_bias,
+                     bool with_critical) {
+  MeanField m;
   m.lambda = m.slope_log10 = m.xi = m.chi = m.q_star = m.g_critical = kNaN;
   if (const std::string why = uncovered(model.cell); !why.empty()) {
     m.reason = why;
@@ -490,11 +657,8 @@ MeanField mean_field(const MeanFieldSpec& spec) {
     return m;
   }
   const Activation2 act = activation_of(model.cell);
-  const double scale =
-      spec.init == Init::critical ? critical_g_of(model, critical_input_variance(model, spec.input_scale)) : spec.scale;
-  const InitVariances v = init_variances(spec.init, scale, model.cell, model.input_size, model.hidden_size, model.bias);
   m.g = std::sqrt(v.recurrent);
-  m.input_variance = static_cast<double>(model.input_size) * v.input * spec.input_scale * spec.input_scale + v.bias;
+  m.input_variance = static_cast<double>(model.input_size) * v.input * input_scale * input_scale + v.bias;
   if (!v.random) {
     m.reason =
         "W_hh = scale I is not random: every unit is its own one-dimensional map and the largest exponent is that "
@@ -502,6 +666,24 @@ MeanField mean_field(const MeanFieldSpec& spec) {
     return m;
   }
   const double g2 = v.recurrent, s2 = m.input_variance;
+  if (model.cell == CellKind::lstm || model.cell == CellKind::gru) {
+    const double su2 = s2 - v.bias;
+    const GatedPoint p = gated_point(model.cell, g2, su2, v.bias, forget_bias);
+    m.q_star = p.q;
+    m.chi = p.rho * p.rho;
+    m.phase = phase_of(std::log(m.chi));
+    m.available = true;
+    if (with_critical) m.g_critical = gated_critical_g(model.cell, su2, v.bias, forget_bias);
+    if (m.phase == Phase::chaotic) {
+      m.regime = "linearised at the stationary state: past the edge (rho > 1) the gates move and the linearisation "
+                 "no longer gives the exponent (not computed)";
+    } else {
+      m.regime = "linearised at the stationary state: ln rho, rho the edge of the step Jacobian's spectrum";
+      m.lambda = std::log(p.rho);
+    }
+    set_time_scales(m);
+  return m;
+  }
   if (act.relu) {
     // E[relu'(a)^2] = 1/2 for any q > 0, and E[relu(a)^2] = q/2: q* = s^2 / (1 - g^2/2), finite below g^2 = 2.
     m.chi = g2 / 2.0;
@@ -511,7 +693,7 @@ MeanField mean_field(const MeanFieldSpec& spec) {
     const auto p = mean_field_detail::elman_point(act.f, act.fprime, g2, s2);
     m.q_star = p.q_star;
     m.chi = p.chi;
-    if (spec.with_critical) m.g_critical = critical_g(act, s2);
+    if (with_critical) m.g_critical = critical_g(act, s2);
   }
   const double log_chi = std::log(m.chi);
   m.phase = phase_of(log_chi);
@@ -523,7 +705,7 @@ MeanField mean_field(const MeanFieldSpec& spec) {
     m.lambda = std::log(1.0 - model.dt + model.dt * m.g);
     m.phase = phase_of(2.0 * m.lambda / model.dt);
   } else if (model.cell == CellKind::ctrnn && model.dt != 1.0) {
-    const double su2 = static_cast<double>(model.input_size) * v.input * spec.input_scale * spec.input_scale;
+    const double su2 = static_cast<double>(model.input_size) * v.input * input_scale * input_scale;
     const auto e = mean_field_detail::euler_dynamic_mean_field(g2, model.dt, su2, v.bias);
     m.q_star = e.q0;
     m.chi = e.chi;
@@ -532,14 +714,12 @@ MeanField mean_field(const MeanFieldSpec& spec) {
                            : "dynamic mean field of the Euler steps: not converged in 20000 iterations";
     // The phase by the rate per unit of time, 2 lambda / dt, in the band of the discrete cells' ln chi.
     m.phase = phase_of(2.0 * m.lambda / model.dt);
-    if (spec.with_critical) m.g_critical = euler_critical_g(model.dt, su2, v.bias);
+    if (with_critical) m.g_critical = euler_critical_g(model.dt, su2, v.bias);
   } else {
     m.regime = "discrete time: ln(chi) / 2";
     m.lambda = 0.5 * log_chi;
   }
-  m.slope_log10 = m.lambda / std::log(10.0);
-  // At the edge the time scale diverges: inf rather than the reciprocal of a rounding error.
-  m.xi = std::abs(m.lambda) < 1e-12 ? std::numeric_limits<double>::infinity() : 1.0 / (2.0 * std::abs(m.lambda));
+  set_time_scales(m);
   return m;
 }
 

@@ -273,7 +273,7 @@ template std::vector<NamedTensor> state_to_pytorch<double>(const Model<double>&,
 AnalysisSpec analysis_spec(const TensorFile& model_file, const TensorFile& input_file,
                            const AnalysisOptions& options) {
   const ModelSpec spec = read_model_spec(model_file);
-  AnalysisSpec analysis{load_model<double>(model_file), spec.cell, {}, 0, {}, options};
+  AnalysisSpec analysis{load_model<double>(model_file), spec.cell, {}, 0, {}, options, spec};
   check_input_names(input_file);
   for (const auto& t : input_file.tensors) require_floating(t, "an input file");
   const NamedTensor& input = input_file.at("input");

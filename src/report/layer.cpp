@@ -15,13 +15,15 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
   sec.summary = nlohmann::json::object();
 
   CsvTable chains{
-      {"L", "mean_log10_norm", "min_log10_norm", "max_log10_norm", "median_log10_norm", "zero_share", "bound_log10"},
+      {"L", "mean_log10_norm", "min_log10_norm", "max_log10_norm", "median_log10_norm", "zero_share", "theory_log10",
+       "bound_log10"},
       {}};
   const auto L = as_doubles(a.distance);
   for (size_t i = 0; i < a.distance.size(); ++i)
     chains.add_row({std::to_string(a.distance[i]), format_number(a.chain_mean_log10[i]),
                     format_number(a.chain_min_log10[i]), format_number(a.chain_max_log10[i]),
                     format_number(a.chain_median_log10[i]), format_number(a.chain_zero_share[i]),
+                    a.theory_log10.empty() ? "" : format_number(a.theory_log10[i]),
                     a.bound_log10.empty() ? "" : format_number(a.bound_log10[i])});
   out.table(p + "_chains.csv", chains);
   const std::string prefix = fmt::format("Layer {} ({}): ", a.layer, cell_name);
@@ -37,6 +39,13 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
   m.band_label = "range over batch elements";
   fit_log10_y(cf, {&m.y_low, &m.y_high, &m.y});
   cf.series.push_back(std::move(m));
+  if (!a.theory_log10.empty()) {
+    cf.series.push_back(line(fmt::format("mean-field prediction from the layer's own weights (λ = {:.3g})",
+                                         a.theory.lambda),
+                             L, a.theory_log10, Series::Style::dashed));
+    cf.series.back().dash = 3;
+    cf.series.back().colour = 2;
+  }
   if (!a.bound_log10.empty()) {
     const auto& b = a.bound_log10;
     cf.series.push_back(line("bound cᴸ" + bound_note(L, b, cf.ymax), L, b, Series::Style::dashed));
@@ -44,9 +53,13 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
   }
   cf.caption = fmt::format(
       "The spectral norm of the exact Jacobian chain of layer {} over L steps on the given input, mean (line) and "
-      "range (band) over the batch elements analysed{}.",
+      "range (band) over the batch elements analysed{}{}.",
       a.layer, a.bound_log10.empty() ? std::string(" (the gated cell has no closed-form bound)")
-                                     : std::string(", with the bound cᴸ (dashed)"));
+                                     : std::string(", with the bound cᴸ (dashed)"),
+      a.theory_log10.empty()
+          ? ""
+          : "; dotted: the mean-field prediction computed from the layer's own blocks (H mean(W_hh²), mean(W_ih²), the "
+            "biases) and the mean square of its input, as if they were a random initialisation's (docs/theory.md)");
   add_figure(out, sec, cf);
   sec.html.tables.push_back(p + "_chains.csv");
 
@@ -107,6 +120,9 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
   sec.summary = {{"chain_mean_log10", json_array(a.chain_mean_log10)},
                  {"chain_mean_log10_at_T", json_number(at_t)},
                  {"bound_log10_at_T", a.bound_log10.empty() ? nlohmann::json(nullptr) : json_number(a.bound_log10.back())},
+                 {"theory", theory_json(a.theory)},
+                 {"theory_log10_at_T",
+                  a.theory_log10.empty() ? nlohmann::json(nullptr) : json_number(a.theory_log10.back())},
                  {"spectra", spec.summary},
                  {"lyapunov", json_array(a.lyapunov)},
                  {"contributions_log10_relative", json_array(a.contributions.mean_log10)},
@@ -116,6 +132,13 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
                            a.layer, a.distance.back(), fixed(at_t),
                            a.bound_log10.empty() ? std::string("-") : fixed(a.bound_log10.back()), a.lyapunov.front(),
                            a.contributions.max_sum_error);
+  sec.screen += a.theory.available && std::isfinite(a.theory.lambda)
+                    ? fmt::format("  mean-field from the layer's own blocks (empirical): g = {:.4g}, chi = {:.4g} "
+                                  "({}), lambda {:.4f} per step, log10 chain at L = {}: {}\n",
+                                  a.theory.g, a.theory.chi, to_string(a.theory.phase), a.theory.lambda,
+                                  a.distance.back(), fixed(a.theory_log10.back()))
+                    : fmt::format("  mean-field: no prediction: {}\n",
+                                  a.theory.reason.empty() ? a.theory.regime : a.theory.reason);
   sec.screen += spectrum_screen_header(a.spectra.front().powers.n.back()) + spec.screen;
   sec.html.reading = fmt::format(
       "The exact Jacobian chains of this layer on the given input fall to 1e{:.1f} over {} steps{}; the largest "

@@ -251,8 +251,8 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
     if (std::isfinite(row.xi)) (row.solved ? xi_learned : xi_failed).push_back(row.xi / static_cast<double>(row.T));
   if (!xi_learned.empty() && !xi_failed.empty())
     prediction += fmt::format(
-        " The mean-field time scale xi at initialisation, as a multiple of T (the Elman and CT-RNN runs): median "
-        "{:.3g} for the runs that learned, {:.3g} for those that did not.",
+        " The mean-field time scale xi at initialisation, as a multiple of T (the runs whose cell has a theory): "
+        "median {:.3g} for the runs that learned, {:.3g} for those that did not.",
         median_of_finite(xi_learned), median_of_finite(xi_failed));
   s.html.reading = fmt::format(
       "{} runs: {} cells and initialisations x {} lengths x {} seeds, each trained for at most {} steps ({}, lr "

@@ -4,7 +4,7 @@
 
 namespace rnnscope {
 
-namespace {
+namespace detail {
 /// The least-squares slope of a log10 curve over L >= T/10 (past the first steps' transient), finite values only.
 double measured_slope(const std::vector<Index>& L, const std::vector<double>& y) {
   const size_t from = L.size() / 10;
@@ -21,7 +21,9 @@ double measured_slope(const std::vector<Index>& L, const std::vector<double>& y)
   const double d = n * sxx - sx * sx;
   return n >= 2 && d > 0 ? (n * sxy - sx * sy) / d : std::numeric_limits<double>::quiet_NaN();
 }
+}  // namespace detail
 
+namespace {
 /// The prediction's formula for a legend.
 std::string theory_formula(const MeanField& m) {
   return m.regime.starts_with("linearised") ? "L log10(1 − dt + dt √χ)" : "L log10(χ)/2";

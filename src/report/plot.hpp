@@ -209,4 +209,8 @@ Figure lyapunov_figure(const std::string& name, const std::string& title);
 /// Cuts the y axis above exponents far below the rest (dead relu units) and says so (lyapunov.cpp).
 void clip_lyapunov(Figure& f);
 
+/// The least-squares slope of a log10 curve over L >= T/10 (past the first steps' transient), finite values only
+/// (NaN with fewer than two). Defined in lookback.cpp.
+double measured_slope(const std::vector<Index>& L, const std::vector<double>& y);
+
 }  // namespace rnnscope::detail

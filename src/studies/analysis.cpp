@@ -16,6 +16,19 @@ namespace rnnscope {
 
 namespace {
 
+// The theory from the layer's own blocks, fed inputs of the layer input's mean square (labelled "empirical").
+template <class Cell>
+void layer_theory(const Cell& cell, const typename Cell::Cache& cache, ModelSpec layer, LayerAnalysis& a) {
+  layer.input_size = cache.input.rows();
+  layer.hidden_size = cell.output_size();
+  layer.num_layers = 1;
+  const auto& p = cell.params;
+  const EmpiricalBlocks e = empirical_variances(layer.cell, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh);
+  const double input_scale = std::sqrt(cache.input.squaredNorm() / static_cast<double>(cache.input.size()));
+  a.theory = mean_field(layer, e.variances, input_scale, e.forget_bias, false);
+  a.theory_log10 = predicted_lookback(a.theory, cache.steps);
+}
+
 template <class Cell>
 LayerAnalysis analyse_layer(const Cell& cell, const typename Cell::Cache& cache, CellKind kind,
                             const AnalysisOptions& o, Rng& rng) {
@@ -82,6 +95,9 @@ AnalysisStudy::Partial AnalysisStudy::run(const Spec& spec, const Task& task) {
         for (Index k = 0; k < l; ++k) (void)rng.normal_matrix<double>(stack.layer(k).output_size(), spec.x.cols());
         p.layer = analyse_layer(stack.layer(l), stack.layer_cache(cache, l), spec.kind, spec.options, rng);
         p.layer.layer = l;
+        ModelSpec layer = spec.model_spec;
+        layer.cell = spec.kind;
+        layer_theory(stack.layer(l), stack.layer_cache(cache, l), layer, p.layer);
       },
       spec.model);
   return p;

@@ -42,6 +42,11 @@ ContributionResult ContributionStudy::reduce(const Spec& spec, std::vector<Parti
   r.mean_log10 = std::move(s.mean);
   r.std_log10 = std::move(s.std);
   r.zero_share = std::move(s.zero_share);
+  r.theory = network_theory(spec);
+  if (r.theory.available && std::isfinite(r.theory.slope_log10) && !r.mean_log10.empty() &&
+      std::isfinite(r.mean_log10.front()))
+    for (Index d = 0; d < spec.steps; ++d)
+      r.theory_log10.push_back(r.mean_log10.front() + static_cast<double>(d) * r.theory.slope_log10);
   return r;
 }
 

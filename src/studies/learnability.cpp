@@ -65,6 +65,7 @@ void initial_diagnostics(const TrainSpec& spec, LearnabilityRow& row) {
   theory.model.input_size = spec.task.input_size();
   theory.init = spec.init;
   theory.scale = spec.scale;
+  theory.forget_bias = spec.forget_bias;
   theory.with_critical = false;
   const MeanField m = mean_field(theory);
   if (m.available && std::isfinite(m.lambda)) row.xi = m.xi;

@@ -43,6 +43,7 @@ MeanField network_theory(const NetworkSpec& spec) {
   m.init = spec.init;
   m.scale = spec.scale;
   m.input_scale = spec.input_scale;
+  m.forget_bias = spec.forget_bias;
   return mean_field(m);
 }
 
@@ -54,8 +55,8 @@ DrawnNetwork draw_network(const NetworkSpec& spec, Rng& rng) {
   ModelSpec ms = spec.model;
   ms.num_layers = 1;
   DrawnNetwork d{make_model<double>(ms), {}};
-  initialise_model(d.model, spec.init, resolve_scale(spec.init, spec.scale, ms, spec.input_scale), spec.forget_bias,
-                   rng);
+  const double scale = resolve_scale(spec.init, spec.scale, ms, spec.input_scale, spec.forget_bias);
+  initialise_model(d.model, spec.init, scale, spec.forget_bias, rng);
   d.x = rng.normal_matrix<double>(ms.input_size, spec.steps * spec.batch, spec.input_scale);
   return d;
 }

@@ -33,6 +33,10 @@ void PhaseSpec::validate() const {
           fmt::format("phase: the {} cell has no mean-field theory ({}); choose rnn_tanh, rnn_relu, rnn_sigmoid or "
                       "ctrnn",
                       to_string(model.cell), mean_field_gap(model.cell)));
+  require(model.cell != CellKind::lstm && model.cell != CellKind::gru,
+          fmt::format("phase: the {} cell's theory gives no exponent past the edge (its gates swing with a chaotic "
+                      "state), and the diagram needs both sides; choose rnn_tanh, rnn_relu, rnn_sigmoid or ctrnn",
+                      to_string(model.cell)));
   check_cell_shape(model);
   require(std::isfinite(g_min) && std::isfinite(g_max) && g_min > 0 && g_min < g_max && g_max <= 100,
           fmt::format("phase: the recurrent scales need 0 < g-min < g-max <= 100, got {} and {}", g_min, g_max));

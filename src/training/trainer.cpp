@@ -474,7 +474,8 @@ TrainState<S> initial_state(const TrainSpec& spec, std::optional<Model<S>> model
     ModelSpec ms = spec.model;
     ms.input_size = inputs;
     model = make_model<S>(ms);
-    initialise_model(*model, spec.init, resolve_scale(spec.init, spec.scale, ms), spec.forget_bias, rng);
+    initialise_model(*model, spec.init, resolve_scale(spec.init, spec.scale, ms, 1.0, spec.forget_bias),
+                     spec.forget_bias, rng);
     if (spec.chrono)
       chrono_biases(*model, spec.chrono_tmax > 0 ? spec.chrono_tmax : static_cast<double>(sequence_length(spec, data)),
                     rng);

@@ -20,19 +20,22 @@
 // of chaos; g_c is the recurrent scale at which chi = 1 for the given input.
 // For the sigmoid, E[f^2] is the units' second moment, mean 1/2 included.
 //
-// The CT-RNN h_t = (1 - dt) h_{t-1} + dt tanh(a_t): near its fixed point, in
-// the ordered phase, the step Jacobian (1 - dt) I + dt diag(f') W_hh is almost
-// the same from step to step, diag(f') W_hh has its eigenvalues in a disk of
-// radius sqrt(chi), and the rate is lambda = ln(1 - dt + dt sqrt(chi)); at
-// dt = 1 this is the Elman value ln(chi) / 2. Past the edge (sqrt(chi) > 1)
-// with dt < 1 the network is chaotic (Sompolinsky, Crisanti and Sommers 1988),
-// and the rate needs the dynamic mean-field solution, which is not computed:
-// the phase is given, the exponent is not. Without input the state stays at
-// the fixed point 0 (q* = 0), where the linearised rate holds on both sides.
+// The CT-RNN h_t = (1 - dt) h_{t-1} + dt tanh(a_t) with dt < 1: successive step Jacobians (1 - dt) I +
+// dt diag(f') W_hh are strongly correlated, so the one-step average fails. rnnscope solves the dynamic mean
+// field of the Euler steps instead: the stationary two-time covariance of the pre-activations (Sompolinsky,
+// Crisanti and Sommers 1988, in discrete time) and then a perturbation's two-time equation, whose growth rate
+// is the largest eigenvalue of a tridiagonal problem in the lag. It holds on both sides of the edge; at dt = 1
+// it is the Elman formula, and without input (state at 0) ln(1 - dt + dt g).
 //
-// Where no theory holds the result says why and carries no numbers: W_hh =
-// scale I (identity) is not random; the gated cells (LSTM, GRU) and the
-// remedy cells (residual, skip, antisymmetric) are not covered.
+// The LSTM and GRU: the stationary second moments of state and gates from the mean-field fixed point, and the
+// rate from the step Jacobian linearised there with W_hh quenched (the same matrix every step): a diagonal drift
+// (the forget gate; the GRU's update gate) plus a random part, whose spectrum's edge rho gives lambda = ln rho.
+// Gilboa et al. (2019) treat the weights as redrawn every step; for tied weights that underestimates the rate
+// (PyTorch's initialisation: annealed -0.65, measured -0.44, linearised -0.44). Past the edge (rho > 1) the
+// gates move and no exponent is given, only the phase.
+//
+// Where no theory holds the result says why and carries no numbers: W_hh = scale I (identity) is not random;
+// the remedy cells (residual, skip, antisymmetric) are not covered.
 #pragma once
 
 #include <functional>
@@ -78,16 +81,17 @@ struct MeanFieldSpec {
   double scale = 1.0;         ///< of the recurrent initialisation (scaled, orthogonal, identity)
   double input_scale = 1.0;   ///< the inputs' standard deviation
   bool with_critical = true;  ///< compute g_c (tens of milliseconds; a phase diagram's grid leaves it out)
+  double forget_bias = 0.0;   ///< LSTM: the forget gate's bias mean
 };
 
 struct MeanField {
   bool available = false;  ///< false: no theory holds; `reason` says why and the numbers are NaN
   std::string reason;
-  std::string regime;         ///< which formula gave lambda (discrete-time, linearised continuous-time)
+  std::string regime;         ///< which formula gave lambda (discrete time, Euler solution, gated linearisation)
   double g = 0;               ///< recurrent scale sqrt(H Var(W_hh entry))
   double input_variance = 0;  ///< s^2
-  double q_star = 0;          ///< Var(a) at the fixed point (+inf when it diverges: relu with g^2 >= 2)
-  double chi = 0;             ///< per-step factor of a squared gradient norm, g^2 E[f'^2]
+  double q_star = 0;  ///< Var(a) at the fixed point (+inf when it diverges: relu with g^2 >= 2); gated: of the gates
+  double chi = 0;     ///< per-step factor of a squared gradient norm, g^2 E[f'^2]; gated cells: rho^2
   double lambda = 0;          ///< predicted largest Lyapunov exponent per step (NaN where only the phase is known)
   double slope_log10 = 0;     ///< predicted log10 look-back ratio per step: lambda / ln 10
   double xi = 0;              ///< 1 / (2 |lambda|): steps for a squared gradient norm to change by e (inf at the edge)
@@ -95,7 +99,7 @@ struct MeanField {
   double g_critical = 0;  ///< g with chi = 1 for this input (NaN where there is none)
 };
 
-/// True for the cells the theory covers: rnn_tanh, rnn_relu, rnn_sigmoid and ctrnn.
+/// True for the cells the theory covers: rnn_tanh, rnn_relu, rnn_sigmoid, ctrnn, lstm and gru.
 bool has_mean_field(CellKind cell);
 /// Why a cell has no theory ("" for the covered cells).
 std::string mean_field_gap(CellKind cell);
@@ -104,16 +108,31 @@ std::string mean_field_gap(CellKind cell);
 /// or initialisation gives available = false and the reason).
 MeanField mean_field(const MeanFieldSpec& spec);
 
+/// The theory for given block variances: an initialisation's (init_variances) or a model's own.
+MeanField mean_field(const ModelSpec& model, const InitVariances& variances, double input_scale,
+                     double forget_bias = 0.0, bool with_critical = true);
+
+/// A loaded or trained layer's own statistics, for the theory beside `analyze`: g^2 = H mean(W_hh^2), the mean
+/// square of W_ih, and that of b_ih + b_hh per unit; for the LSTM the forget block about its mean, which is
+/// returned as the forget bias. Means of squares, not variances: W's mean is part of what a unit sums.
+struct EmpiricalBlocks {
+  InitVariances variances;
+  double forget_bias = 0.0;
+};
+EmpiricalBlocks empirical_variances(CellKind cell, const Mat<double>& weight_ih, const Mat<double>& weight_hh,
+                                    const Vec<double>& bias_ih, const Vec<double>& bias_hh);
+
 /// The predicted log10 look-back ratio L * slope_log10 for L = 0..T (empty where unavailable).
 std::vector<double> predicted_lookback(const MeanField& m, Index T);
 
 /// g_c for a cell, its sizes and inputs N(0, input_scale^2) under the critical
 /// initialisation (W_ih xavier, no bias variance). Throws InvalidInput naming
 /// the cell and the reason where the theory has none.
-double critical_scale(const ModelSpec& model, double input_scale = 1.0);
+double critical_scale(const ModelSpec& model, double input_scale = 1.0, double forget_bias = 0.0);
 
 /// The scale an initialisation is drawn with: g_c for critical, else `scale`.
-double resolve_scale(Init init, double scale, const ModelSpec& model, double input_scale = 1.0);
+double resolve_scale(Init init, double scale, const ModelSpec& model, double input_scale = 1.0,
+                     double forget_bias = 0.0);
 
 namespace mean_field_detail {
 /// E[F(sqrt(q) z)], z ~ N(0, 1): composite 8-point Gauss-Legendre over a in [-9 sqrt(q), 9 sqrt(q)] in

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "rnnscope/diagnostics/mean_field.hpp"
 #include "rnnscope/diagnostics/recurrent_blocks.hpp"
 #include "rnnscope/sequence/model.hpp"
 #include "rnnscope/studies/contributions.hpp"
@@ -30,6 +31,7 @@ struct AnalysisSpec {
   Index batch = 1;     // B
   Mat<double> state0;  // (L*S, B) or empty
   AnalysisOptions options;
+  ModelSpec model_spec;  // the model file's: the theory's cell, sizes and dt
   /// Throws InvalidInput on an input that holds no whole sequence, a
   /// non-finite input, max_batch or max_power < 1, or lyapunov_k outside 0..state size.
   void validate() const;
@@ -43,6 +45,10 @@ struct LayerAnalysis {
   // (chain_zero_share: the share that is).
   std::vector<double> chain_mean_log10, chain_min_log10, chain_max_log10, chain_median_log10, chain_zero_share;
   std::vector<double> bound_log10;  // L log10(c) (diagnostics/bounds.hpp); empty for gated cells
+  // The mean-field prediction from the layer's own blocks and its input's mean square (empirical_variances):
+  // theory_log10 = L lambda / ln 10, empty where the theory has no number.
+  MeanField theory;
+  std::vector<double> theory_log10;
   std::vector<BlockSpectrum> spectra;
   std::vector<double> lyapunov;     // mean over the batch elements analysed, largest first
   ContributionResult contributions;  // loss sum_t <r_t, h_t> on this layer's outputs, r drawn from seed

@@ -4,6 +4,8 @@
 // statistics over seeds. Task: one seed (network, sequences, projection).
 #pragma once
 
+#include "rnnscope/diagnostics/mean_field.hpp"
+
 #include <vector>
 
 #include "rnnscope/studies/network.hpp"
@@ -20,6 +22,11 @@ struct ContributionResult {
   std::vector<double> mean_log10, std_log10;  // over the seeds whose contribution is not exactly zero
   std::vector<double> zero_share;             // the share of seeds whose contribution at d is exactly zero
   double max_sum_error = 0;  // largest ||sum_d contribution_d - BPTT gradient|| / ||BPTT gradient|| over seeds
+  // The mean-field prediction (network_theory): the terms at distance d carry a chain of d steps, so they fall by
+  // the theory's slope per step from the measured d = 0: theory_log10[d] = mean_log10[0] + d slope_log10 (empty
+  // where the theory has no number, contributions of the LSTM paths or a zero d = 0 term).
+  MeanField theory;
+  std::vector<double> theory_log10;
 };
 
 struct ContributionStudy {

@@ -1,6 +1,6 @@
 # rnnscope figure 'layer1_chains'. Run: gnuplot layer1_chains.gp (in this folder) to redraw layer1_chains.png and layer1_chains.svg
 # from layer1_chains.dat.
-# The spectral norm of the exact Jacobian chain of layer 1 over L steps on the given input, mean (line) and range (band) over the batch elements analysed (the gated cell has no closed-form bound).
+# The spectral norm of the exact Jacobian chain of layer 1 over L steps on the given input, mean (line) and range (band) over the batch elements analysed (the gated cell has no closed-form bound); dotted: the mean-field prediction computed from the layer's own blocks (H mean(W_hh²), mean(W_ih²), the biases) and the mean square of its input, as if they were a random initialisation's (docs/theory.md).
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'layer1_chains.dat'
@@ -24,7 +24,8 @@ set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded b
 set output 'layer1_chains.png'.rnnscope_suffix
 plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder notitle, \
      datafile index 1 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 title 'mean over batch elements', \
-     NaN with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder title 'range over batch elements'
+     NaN with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder title 'range over batch elements', \
+     datafile index 2 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 title 'mean-field prediction from the layer''s own weights (λ = -0.443)'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'layer1_chains.svg'.rnnscope_suffix

@@ -1,6 +1,6 @@
 # rnnscope figure 'contributions'. Run: gnuplot contributions.gp (in this folder) to redraw contributions.png and contributions.svg
 # from contributions.dat.
-# How much of the BPTT gradient ∂L/∂W_hh comes from terms linking steps t − k apart, relative to the whole gradient (mean of log10 over seeds), for every cell.
+# How much of the BPTT gradient ∂L/∂W_hh comes from terms linking steps t − k apart, relative to the whole gradient (mean of log10 over seeds), for every cell; dotted: the mean-field slope drawn from the measured d = 0 (docs/theory.md).
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'contributions.dat'
@@ -23,7 +23,8 @@ set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded b
 set output 'contributions.png'.rnnscope_suffix
 plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 notitle, \
      datafile index 0 every 10::0 using 1:2 with points linecolor rgb '#0072B2' pointtype 7 pointsize 1.1*point_scale notitle, \
-     NaN with linespoints linecolor rgb '#0072B2' linewidth 2 dashtype 1 pointtype 7 pointsize 1.1*point_scale title 'Elman tanh'
+     NaN with linespoints linecolor rgb '#0072B2' linewidth 2 dashtype 1 pointtype 7 pointsize 1.1*point_scale title 'Elman tanh', \
+     datafile index 1 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 3 notitle
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'contributions.svg'.rnnscope_suffix

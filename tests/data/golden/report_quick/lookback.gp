@@ -62,8 +62,10 @@ plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 d
      datafile index 18 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 3 notitle, \
      datafile index 19 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 3 notitle, \
      datafile index 20 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 notitle, \
-     datafile index 21 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 3 notitle, \
-     datafile index 22 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 3 notitle, \
+     datafile index 21 using 1:2 with lines linecolor rgb '#CC79A7' linewidth 2 dashtype 3 notitle, \
+     datafile index 22 using 1:2 with lines linecolor rgb '#E69F00' linewidth 2 dashtype 3 notitle, \
+     datafile index 23 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 3 notitle, \
+     datafile index 24 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 3 notitle, \
      NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field prediction, in the cell''s colour'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'

@@ -60,8 +60,10 @@ plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fill
      datafile index 20 using 1:2 with points linecolor rgb '#0072B2' pointtype 12 pointsize 1.1*point_scale notitle, \
      datafile index 21 using 1:2 with points linecolor rgb '#D55E00' pointtype 12 pointsize 1.1*point_scale notitle, \
      datafile index 22 using 1:2 with points linecolor rgb '#009E73' pointtype 12 pointsize 1.1*point_scale notitle, \
-     datafile index 23 using 1:2 with points linecolor rgb '#56B4E9' pointtype 12 pointsize 1.1*point_scale notitle, \
-     datafile index 24 using 1:2 with points linecolor rgb '#000000' pointtype 12 pointsize 1.1*point_scale notitle, \
+     datafile index 23 using 1:2 with points linecolor rgb '#CC79A7' pointtype 12 pointsize 1.1*point_scale notitle, \
+     datafile index 24 using 1:2 with points linecolor rgb '#E69F00' pointtype 12 pointsize 1.1*point_scale notitle, \
+     datafile index 25 using 1:2 with points linecolor rgb '#56B4E9' pointtype 12 pointsize 1.1*point_scale notitle, \
+     datafile index 26 using 1:2 with points linecolor rgb '#000000' pointtype 12 pointsize 1.1*point_scale notitle, \
      NaN with points linecolor rgb '#808080' pointtype 12 pointsize 1.1*point_scale title 'open diamond: mean-field λ_MF, the prediction of λ₁, in the cell''s colour'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
