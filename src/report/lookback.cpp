@@ -26,7 +26,10 @@ double measured_slope(const std::vector<Index>& L, const std::vector<double>& y)
 namespace {
 /// The prediction's formula for a legend.
 std::string theory_formula(const MeanField& m) {
-  return m.regime.starts_with("linearised") ? "L log10(1 − dt + dt √χ)" : "L log10(χ)/2";
+  if (m.regime.starts_with("fixed point")) return "L log10(1 − dt + dt g)";
+  if (m.regime.starts_with("dynamic")) return "L λ / ln 10, Euler steps' dynamic mean field";
+  if (m.regime.starts_with("linearised")) return "L log10 ρ, ρ = √χ the linearised step's edge";
+  return "L log10(χ)/2";
 }
 
 /// The cells a bound formula is for, as the reading names them.

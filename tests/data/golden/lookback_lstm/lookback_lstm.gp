@@ -24,7 +24,7 @@ set output 'lookback_lstm.png'.rnnscope_suffix
 plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder notitle, \
      datafile index 1 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 title 'measured, mean over seeds and sequences', \
      NaN with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder title 'measured, range over seeds and sequences', \
-     datafile index 2 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 title 'mean-field prediction (L log10(1 − dt + dt √χ), χ = 0.928)'
+     datafile index 2 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 title 'mean-field prediction (L log10 ρ, ρ = √χ the linearised step''s edge, χ = 0.928)'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lookback_lstm.svg'.rnnscope_suffix

@@ -23,7 +23,7 @@ set output 'lookback_ct-rnn_dt_0.1.png'.rnnscope_suffix
 plot datafile index 0 using 1:2:3 with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder notitle, \
      datafile index 1 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 title 'measured, mean over seeds and sequences', \
      NaN with filledcurves fillcolor rgb '#0072B2' fillstyle transparent solid 0.2 noborder title 'measured, range over seeds and sequences', \
-     datafile index 2 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 title 'mean-field prediction (L log10(χ)/2, χ = 0.532)', \
+     datafile index 2 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 title 'mean-field prediction (L λ / ln 10, Euler steps'' dynamic mean field, χ = 0.532)', \
      datafile index 3 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 title 'bound (|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ, above the plot from L = 3 on (≈ 10¹ at L = 30)'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
