@@ -1,16 +1,36 @@
-// libFuzzer target: parse_safetensors on arbitrary bytes. Any outcome but a
-// parsed file or InvalidInput (a crash, a sanitizer report, another exception)
-// is a bug. A parsed file must also serialize and parse back to the same bytes.
+// libFuzzer target: parse_safetensors on arbitrary bytes, and the checkpoint
+// reader on what parses. Any outcome but a parsed file (a restored training
+// state) or InvalidInput (a crash, a sanitizer report, another exception) is a
+// bug. A parsed file must also serialize and parse back to the same bytes.
 //
-// Built by hand with Debian's clang, not by CMake: scripts/fuzz.sh builds it and
-// runs it (docs/formats.md, "Fuzzing"). tests/test_fuzz_corpus.cpp includes this
-// file to replay the committed corpus fuzz/corpus through the same checks.
+// Built with the library by Debian's clang, not by CMake: scripts/fuzz.sh builds
+// it and runs it (docs/formats.md, "Fuzzing"). tests/test_fuzz_corpus.cpp
+// includes this file to replay the committed corpus fuzz/corpus through the
+// same checks.
 #include <cstdint>
 #include <cstdlib>
 #include <span>
 
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/io/safetensors.hpp"
+#include "rnnscope/io/training_files.hpp"
+
+namespace rnnscope_fuzz {
+
+// A checkpoint's options, then its state in the checkpoint's own dtype.
+inline void restore_if_checkpoint(const rnnscope::TensorFile& file) {
+  using namespace rnnscope;
+  try {
+    const TrainSpec spec = checkpoint_spec(file);
+    if (checkpoint_dtype(file) == DType::f64)
+      (void)restore_checkpoint<double>(file, spec);
+    else
+      (void)restore_checkpoint<float>(file, spec);
+  } catch (const InvalidInput&) {
+  }
+}
+
+}  // namespace rnnscope_fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   rnnscope::TensorFile file;
@@ -29,5 +49,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto again = rnnscope::serialize_safetensors(rnnscope::parse_safetensors(
       std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size())));
   if (again != bytes) std::abort();
+  rnnscope_fuzz::restore_if_checkpoint(file);
   return 0;
 }

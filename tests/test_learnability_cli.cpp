@@ -132,6 +132,28 @@ TEST_F(LearnabilityCli, SigintStopsAfterTheCurrentRunsAndTheResumeFinishes) {
   fs::remove_all(dir);
 }
 
+TEST_F(LearnabilityCli, SigtermStopsWithItsOwnExitCodeAndTheResumeFinishes) {
+  const fs::path dir = fresh_dir("learn_sigterm");
+  const std::string out = run_and_signal(kGrid, dir, 1, "TERM");
+  ASSERT_NE(out.find("exit=143"), std::string::npos) << out;
+  EXPECT_NE(out.find("--resume " + dir.string()), std::string::npos) << out;
+  const cli_testing::Run r = run("learnability --resume " + dir.string() + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  expect_same_tables(*whole_, dir);
+  fs::remove_all(dir);
+}
+
+TEST_F(LearnabilityCli, KilledBeforeItsFirstRowsResumesFromTheStart) {
+  // What SIGKILL leaves between study.json and the first runs.csv: the marker and study.json.
+  const fs::path dir = fresh_dir("learn_norows");
+  fs::create_directories(dir);
+  for (const char* f : {"study.json", ".rnnscope-output.json"}) fs::copy_file(*whole_ / f, dir / f);
+  const cli_testing::Run r = run("learnability --resume " + dir.string() + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  expect_same_tables(*whole_, dir);
+  fs::remove_all(dir);
+}
+
 TEST_F(LearnabilityCli, ACorruptOrForeignRowIsRefusedOnResume) {
   const auto edited = [&](const std::string& name, const std::string& from, const std::string& to) {
     const fs::path dir = fresh_dir("learn_corrupt");

@@ -101,6 +101,30 @@ TEST(Report, ExistingFolderIsRefusedAndForceReplacesOnlyItsOwnFiles) {
   fs::remove_all(other);
 }
 
+TEST(Report, ForceRemovesTheTemporariesOfAKilledRun) {
+  // What SIGKILL can leave: a file's temporary beside the finished files, or
+  // only the marker's temporary (killed while writing it, before anything else).
+  const auto dir = fresh_dir("killed");
+  ASSERT_EQ(run("report --quick --quiet --T 8 --out " + dir.string()).code, 0);
+  { std::ofstream(dir / "lookback.csv.tmp4242") << "step,half"; }
+  { std::ofstream(dir / "draft.tmp") << "a user's file\n"; }
+  const auto forced = run("report --quick --quiet --T 8 --force --out " + dir.string());
+  ASSERT_EQ(forced.code, 0) << forced.out;
+  EXPECT_FALSE(fs::exists(dir / "lookback.csv.tmp4242"));
+  EXPECT_TRUE(fs::exists(dir / "draft.tmp"));  // not a temporary of ours: no digits after .tmp
+  const auto marker_only = fresh_dir("killed_marker");
+  fs::create_directories(marker_only);
+  { std::ofstream(marker_only / ".rnnscope-output.json.tmp77") << "{\"to"; }
+  const auto without_force = run("report --quick --quiet --T 8 --out " + marker_only.string());
+  EXPECT_EQ(without_force.code, 2) << without_force.out;
+  const auto with_force = run("report --quick --quiet --T 8 --force --out " + marker_only.string());
+  ASSERT_EQ(with_force.code, 0) << with_force.out;
+  EXPECT_FALSE(fs::exists(marker_only / ".rnnscope-output.json.tmp77"));
+  EXPECT_TRUE(fs::exists(marker_only / "index.html"));
+  fs::remove_all(dir);
+  fs::remove_all(marker_only);
+}
+
 TEST(Report, BadOptionsExitTwoWithOneLine) {
   const auto dir = fresh_dir("badopt");
   for (const std::string args :

@@ -71,6 +71,9 @@ struct GruStep {
   /// a_n = ... + r (W_hn h_{t-1} + b_hn): the cotangent of W_hn h_{t-1} + b_hn is r d_an.
   template <class D> auto through_reset(const D& d_an) const { return r * d_an; }
 };
+// Spelled out for compilers without C++20's deduction for aggregates (clang 14, the fuzz build).
+template <class Gate, class Column>
+GruStep(Gate, Gate, Gate, Column, Column) -> GruStep<Gate, Column>;
 
 template <class S>
 auto gru_step(const GRUCache<S>& c, Index col, Index H) {

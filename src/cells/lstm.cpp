@@ -68,6 +68,9 @@ struct LstmStep {
   /// h_t = o tanh(c_t) with o = sigmoid(z_o): dz_o = dh tanh(c_t) o (1 - o).
   template <class D> auto output_gate(const D& dh) const { return dh * tanh_c * o * (S(1) - o); }
 };
+// Spelled out for compilers without C++20's deduction for aggregates (clang 14, the fuzz build).
+template <class Gate, class TanhCell, class CellPrev>
+LstmStep(Gate, Gate, Gate, Gate, TanhCell, CellPrev) -> LstmStep<Gate, TanhCell, CellPrev>;
 
 template <class S>
 auto lstm_step(const LSTMCache<S>& c, Index k, Index H) {

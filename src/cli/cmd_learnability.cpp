@@ -138,8 +138,11 @@ void prepare(const Options& o, const CLI::App* cmd, LearnabilitySpec& spec, std:
     } catch (const InvalidInput& e) {
       throw InvalidInput(fmt::format("--resume {}: study.json: {}", o.resume, e.what()));
     }
+    // A study killed after study.json and before its first rows has no runs.csv (blocks.csv is written
+    // first and never after runs.csv's rows): nothing is done yet.
     try {
-      rows = read_learnability_rows(spec, read_text(dir / "runs.csv"), read_text(dir / "blocks.csv"));
+      if (fs::exists(dir / "runs.csv"))
+        rows = read_learnability_rows(spec, read_text(dir / "runs.csv"), read_text(dir / "blocks.csv"));
     } catch (const InvalidInput& e) {
       throw InvalidInput(fmt::format("--resume {}: {}", o.resume, e.what()));
     }

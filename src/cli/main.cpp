@@ -1,6 +1,6 @@
 // rnnscope: exact gradients through time for recurrent networks.
 // Exit codes: 0 done, 2 bad usage or input (one-line reason on stderr), 1 internal failure or a
-// negative result (a failed check, a diverged training run), 130 stopped by SIGINT/SIGTERM after saving.
+// negative result (a failed check, a diverged training run), 130 / 143 stopped by SIGINT / SIGTERM after saving.
 //
 // Started by mpirun (docs/distributed.md), `train` and `learnability` run
 // over the processes; process 0 prints, and a process that fails once the
@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "processes.hpp"
+#include "stop_signals.hpp"
 #include "rnnscope/core/error.hpp"
 
 namespace rnnscope::cli {
@@ -32,7 +33,7 @@ Failure describe(std::exception_ptr error) {
   } catch (const std::bad_alloc&) {
     return {2, "rnnscope: error: not enough memory for the requested sizes; use smaller ones", false};
   } catch (const Interrupted& e) {
-    return {130, fmt::format("rnnscope: {}", e.what()), true};
+    return {StopSignals::exit_code(), fmt::format("rnnscope: {}", e.what()), true};
   } catch (const CommandFailed& e) {
     return {1, fmt::format("rnnscope: {}", e.what()), true};
   } catch (const CollectiveMismatch& e) {

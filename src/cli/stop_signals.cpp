@@ -5,14 +5,19 @@
 namespace rnnscope::cli {
 
 namespace {
-// Lock-free, so that the handler may set it and any thread read it.
+// Lock-free, so that the handler may set them and any thread read them.
 std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+std::atomic<int> g_signal{0};  // the last stop signal that arrived
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
+extern "C" void on_stop_signal(int signal) {
+  g_signal.store(signal);
+  g_stop.store(true);
+}
 }  // namespace
 
 StopSignals::StopSignals() {
   g_stop.store(false);
+  g_signal.store(0);
   struct sigaction sa{};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
@@ -26,5 +31,10 @@ StopSignals::~StopSignals() {
 }
 
 bool StopSignals::requested() { return g_stop.load(); }
+
+int StopSignals::exit_code() {
+  const int signal = g_signal.load();
+  return 128 + (signal != 0 ? signal : SIGINT);
+}
 
 }  // namespace rnnscope::cli

@@ -15,6 +15,9 @@ class StopSignals {
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
   static bool requested();
+  /// The shell's exit code of the stop: 128 + the signal (130 for SIGINT, 143
+  /// for SIGTERM), 130 when none arrived.
+  static int exit_code();
 
  private:
   struct sigaction old_int_{}, old_term_{};

@@ -469,8 +469,9 @@ GatedPoint lstm_point(double g2, double su2, double sb2, double forget_bias) {
   // c_t = f c + i g (E[g] = 0): Q_c = E[i^2] E[g^2] / (1 - E[f^2]); h = o tanh(c): Q_h = E[o^2] E[tanh(c)^2].
   const double Qh =
       gated_state([&](double Q) { const auto m = moments(Q); return m[2] * gaussian_expectation(tanh_squared, m[4]); });
-  const auto [q, f2, i2, gg2, Qc] = moments(Qh);
-  (void)f2;
+  // Named one by one: lambdas below capture them (clang 14 cannot capture structured bindings).
+  const auto m = moments(Qh);
+  const double q = m[0], i2 = m[2], gg2 = m[3], Qc = m[4];
   const double f = shifted(sigmoid_f, forget_bias, q);
   // dc' = F dc + (D_f W_f + D_i W_i + D_g W_g) dh, D_f = c sigma'(a_f), D_i = g sigma'(a_i), D_g = i tanh'(a_g);
   // dh' = O dc' + tanh(c') sigma'(a_o) W_o dh, O = o tanh'(c').
@@ -499,7 +500,8 @@ GatedPoint gru_point(double g2, double su2, double sb2) {
     const auto m = moments(Q);
     return m[4] * m[3] / (1.0 - m[4]);
   });
-  const auto [q, qm, qu, n2, z2] = moments(Qh);
+  const auto m = moments(Qh);  // named one by one, as in lstm_point
+  const double q = m[0], qm = m[1], qu = m[2], n2 = m[3], z2 = m[4];
   const double zbar = gaussian_expectation(sigmoid_f, q);
   // dh' = Z dh + (h - n) sigma'(a_z) W_hz dh + (1 - z) tanh'(a_n) (r W_hn + m sigma'(a_r) W_hr) dh: drift Z and
   // a random part whose rows have variance g2 times `row`. For the last term, m given v = u + r m is Gaussian:

@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,8 +22,6 @@
 
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/io/files.hpp"
-
-extern char** environ;
 
 namespace rnnscope {
 namespace {
@@ -762,25 +760,32 @@ struct RunResult {
 
 // Runs `gnuplot -d -e "rnnscope_suffix='SUFFIX'" SCRIPT` inside `dir`, without a
 // shell, stdin from /dev/null, stdout and stderr collected. -d skips the
-// user's ~/.gnuplot so every figure looks the same everywhere.
+// user's ~/.gnuplot so every figure looks the same everywhere. gnuplot is
+// killed with rnnscope (PR_SET_PDEATHSIG): a killed run leaves no gnuplot
+// behind still writing its temporaries into a folder a resume has taken over.
+// That needs fork and exec; the child calls only async-signal-safe functions.
 RunResult run_gnuplot(const std::filesystem::path& dir, const std::string& script, const std::string& suffix) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return {false, "cannot create a pipe for gnuplot"};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
   std::string a0 = "gnuplot", a1 = "-d", a2 = "-e", a3 = "rnnscope_suffix='" + suffix + "'", a4 = script;
   char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data(), a4.data(), nullptr};
-  pid_t pid = 0;
-  const int spawned = ::posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const std::string folder = dir.string();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (null < 0 || ::chdir(folder.c_str()) != 0 || ::dup2(null, 0) < 0 || ::dup2(fds[1], 1) < 0 ||
+        ::dup2(fds[1], 2) < 0)
+      ::_exit(127);
+    ::execvp("gnuplot", argv);
+    ::_exit(127);
+  }
+  const int fork_error = errno;
   ::close(fds[1]);
-  if (spawned != 0) {
+  if (pid < 0) {
     ::close(fds[0]);
-    return {false, fmt::format("cannot start gnuplot: {}", std::strerror(spawned))};
+    return {false, fmt::format("cannot start gnuplot: {}", std::strerror(fork_error))};
   }
 
   std::string output;
@@ -813,6 +818,8 @@ RunResult run_gnuplot(const std::filesystem::path& dir, const std::string& scrip
   if (timed_out)
     return {false, fmt::format("gnuplot did not finish within {} s", kGnuplotTimeout.count())};
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {true, ""};
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && output.empty())
+    return {false, "cannot start gnuplot (exec failed in its folder)"};
   output = error_lines(output);
   const std::string how = WIFEXITED(status) ? fmt::format("exit code {}", WEXITSTATUS(status))
                                             : fmt::format("signal {}", WTERMSIG(status));

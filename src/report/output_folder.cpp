@@ -19,6 +19,32 @@ bool is_empty_dir(const fs::path& dir) {
   return fs::is_empty(dir, ec) && !ec;
 }
 
+/// Whether `name` is one of write_file_atomic's temporaries ("<file>.tmp<pid>"),
+/// which a killed run can leave behind.
+bool is_temporary(const std::string& name) {
+  const auto at = name.rfind(".tmp");
+  return at != std::string::npos && at + 4 < name.size() &&
+         std::all_of(name.begin() + static_cast<std::ptrdiff_t>(at + 4), name.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// Removes the temporaries a killed run left in `dir`.
+void remove_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.is_regular_file(ec) && is_temporary(entry.path().filename().string())) found.push_back(entry.path());
+  for (const auto& p : found) fs::remove(p, ec);
+}
+
+/// Whether `dir` holds nothing but such temporaries (a run killed while writing its marker).
+bool only_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (!is_temporary(entry.path().filename().string())) return false;
+  return !ec;
+}
+
 /// The files an earlier run's marker lists; throws InvalidInput if it is unreadable.
 std::vector<std::string> marker_files(const fs::path& marker) {
   std::ifstream in(marker);
@@ -43,6 +69,7 @@ OutputFolder::OutputFolder(fs::path dir, bool force) : dir_(std::move(dir)) {
   std::error_code ec;
   if (fs::exists(dir_, ec)) {
     require(fs::is_directory(dir_, ec), fmt::format("--out {} exists and is not a folder", dir_.string()));
+    if (!is_empty_dir(dir_) && force && only_temporaries(dir_)) remove_temporaries(dir_);
     if (!is_empty_dir(dir_)) {
       const fs::path marker = dir_ / kMarker;
       require(force, fmt::format("output folder {} is not empty; choose another --out, or pass --force to replace "
@@ -53,6 +80,7 @@ OutputFolder::OutputFolder(fs::path dir, bool force) : dir_(std::move(dir)) {
                                                   dir_.string(), kMarker));
       for (const auto& f : marker_files(marker)) fs::remove(dir_ / f, ec);
       fs::remove(marker, ec);
+      remove_temporaries(dir_);
     }
   }
   ensure_output_dir(dir_);
@@ -68,12 +96,13 @@ OutputFolder OutputFolder::reopen(fs::path dir) {
   require(fs::is_directory(out.dir_, ec), fmt::format("{} is not a folder", out.dir_.string()));
   require(fs::exists(marker, ec), fmt::format("{} holds no rnnscope run ({} missing)", out.dir_.string(), kMarker));
   out.files_ = marker_files(marker);
+  remove_temporaries(out.dir_);
   return out;
 }
 
 void OutputFolder::file(const std::string& name, const std::string& content) {
+  record({name});  // listed first: a run killed while writing leaves nothing unlisted
   write_file_atomic(dir_ / name, content);
-  record({name});
 }
 
 void OutputFolder::record(const std::vector<std::string>& names) {
@@ -83,13 +112,13 @@ void OutputFolder::record(const std::vector<std::string>& names) {
 }
 
 void OutputFolder::table(const std::string& name, const CsvTable& table) {
+  record({name});  // listed first: a run killed while writing leaves nothing unlisted
   write_file_atomic(dir_ / name, table.to_string());
-  record({name});
 }
 
 void OutputFolder::json(const std::string& name, const nlohmann::json& value) {
+  record({name});  // listed first: a run killed while writing leaves nothing unlisted
   write_file_atomic(dir_ / name, value.dump(2) + "\n");
-  record({name});
 }
 
 void OutputFolder::figure(const Figure& figure) {

@@ -8,6 +8,12 @@
 // then exactly the files that marker lists are deleted first, and nothing else
 // (files a user put there stay). A non-empty folder without the marker is
 // refused even with --force, so a mistyped --out can never delete a user's files.
+//
+// A file is listed in the marker before it is written (atomically: a temporary
+// "<name>.tmp<pid>" renamed over it), so a run killed at any moment leaves no
+// unlisted file and no half-written one; --force and reopen (a resume) remove
+// the temporaries such a run leaves, and a folder holding nothing else counts
+// as empty for --force.
 #pragma once
 
 #include <filesystem>
