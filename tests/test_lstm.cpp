@@ -324,7 +324,9 @@ TEST(LSTM, CellToCellJacobianMatchesFiniteDifferences) {
           }
           const Mat<double> J = cell.cell_to_cell_jacobian(c, t, b);
           EXPECT_LT(relative_difference(J, numeric), 1e-8) << "H=" << H << " t=" << t << " b=" << b;
-          if (!through_h) EXPECT_EQ(J, Mat<double>(cell.cell_path_jacobian(c, t, b).asDiagonal()));
+          if (!through_h) {
+            EXPECT_EQ(J, Mat<double>(cell.cell_path_jacobian(c, t, b).asDiagonal()));
+          }
         }
     }
 }

@@ -230,7 +230,9 @@ TEST(Studies, AnalyseGivesTheLstmForgetGatesAlongTheTrajectory) {
     EXPECT_NEAR(g.min[static_cast<size_t>(t)], lo, 1e-14) << t;
     EXPECT_NEAR(g.max[static_cast<size_t>(t)], hi, 1e-14) << t;
     // At t = 0 the initial h is given apart from c: the cell-to-cell Jacobian is diag(f_0) exactly.
-    if (t == 0) EXPECT_EQ(g.relative_difference[0], 0.0);
+    if (t == 0) {
+      EXPECT_EQ(g.relative_difference[0], 0.0);
+    }
     EXPECT_LT(g.direct_log10[static_cast<size_t>(t)], 0.0);  // max f < 1
     EXPECT_TRUE(std::isfinite(g.jacobian_log10[static_cast<size_t>(t)]));
   }
