@@ -473,7 +473,8 @@ void register_studies(py::module_& m) {
         "Every diagnostic of `rnnscope analyze` on a model and an input (T, B, I), layer by layer: Jacobian-chain "
         "norms with the bound (layer<l>_chains), spectra and W^n of the recurrent matrices (layer<l>_spectrum_"
         "eigenvalues, layer<l>_spectrum_powers), the Lyapunov spectrum (layer<l>_lyapunov) and the contributions "
-        "by distance (layer<l>_contributions), each a dict of its CSV columns, and 'summary' with summary.json's "
+        "by distance (layer<l>_contributions), for an LSTM layer its forget gates (layer<l>_forget), each a dict of "
+        "its CSV columns, and 'summary' with summary.json's "
         "entries (layer<l>). The model is analysed in float64 as the command does. With out=, the command's "
         "folder is written too.");
   m.def(
