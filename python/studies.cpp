@@ -198,6 +198,31 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
     s["lyapunov"] = numbers(a.lyapunov);
     s["contributions_log10_relative"] = numbers(a.contributions.mean_log10);
     s["contributions_sum_error"] = a.contributions.max_sum_error;
+    if (!a.forget.step.empty()) {
+      // An LSTM layer's forget gates (layer<l>_forget.csv and summary.json's "forget", report/layer.cpp).
+      const ForgetGateTrace& g = a.forget;
+      py::dict forget;
+      forget["t"] = integers(g.step);
+      forget["mean_forget"] = numbers(g.mean);
+      forget["min_forget"] = numbers(g.min);
+      forget["max_forget"] = numbers(g.max);
+      forget["log10_norm_cell_jacobian"] = numbers(g.jacobian_log10);
+      forget["log10_norm_diag_forget"] = numbers(g.direct_log10);
+      forget["relative_difference"] = numbers(g.relative_difference);
+      result[py::str(p + "_forget")] = forget;
+      double mean = 0, diff = 0;
+      for (size_t i = 0; i < g.step.size(); ++i) {
+        mean += g.mean[i];
+        diff += g.relative_difference[i];
+      }
+      const double n = static_cast<double>(g.step.size());
+      s["forget"] = py::dict("mean_forget"_a = numbers(g.mean), "min_forget"_a = numbers(g.min),
+                             "max_forget"_a = numbers(g.max), "log10_norm_cell_jacobian"_a = numbers(g.jacobian_log10),
+                             "log10_norm_diag_forget"_a = numbers(g.direct_log10),
+                             "relative_difference"_a = numbers(g.relative_difference),
+                             "mean_forget_over_steps"_a = number(mean / n),
+                             "mean_relative_difference"_a = number(diff / n));
+    }
     summary[py::str(p)] = s;
   }
   result["summary"] = summary;
@@ -448,7 +473,8 @@ void register_studies(py::module_& m) {
         "Every diagnostic of `rnnscope analyze` on a model and an input (T, B, I), layer by layer: Jacobian-chain "
         "norms with the bound (layer<l>_chains), spectra and W^n of the recurrent matrices (layer<l>_spectrum_"
         "eigenvalues, layer<l>_spectrum_powers), the Lyapunov spectrum (layer<l>_lyapunov) and the contributions "
-        "by distance (layer<l>_contributions), each a dict of its CSV columns, and 'summary' with summary.json's "
+        "by distance (layer<l>_contributions), for an LSTM layer its forget gates (layer<l>_forget), each a dict of "
+        "its CSV columns, and 'summary' with summary.json's "
         "entries (layer<l>). The model is analysed in float64 as the command does. With out=, the command's "
         "folder is written too.");
   m.def(

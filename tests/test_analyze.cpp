@@ -61,6 +61,17 @@ TEST(Analyze, ReferenceModelsGiveEveryLayer) {
       if (!layer["bound_log10_at_T"].is_null()) {
         EXPECT_LE(layer["chain_mean_log10_at_T"].get<double>(), layer["bound_log10_at_T"].get<double>() + 1e-9);
       }
+      // The forget gates along the trajectory: LSTM layers only, and no empty file for the others.
+      const bool lstm = stem.rfind("lstm", 0) == 0;
+      EXPECT_EQ(names.count(p + "_forget.csv"), lstm ? 1u : 0u) << stem;
+      EXPECT_EQ(names.count(p + "_forget.png"), lstm ? 1u : 0u) << stem;
+      EXPECT_EQ(layer.contains("forget"), lstm) << stem;
+      if (lstm) {
+        const double mean = layer["forget"]["mean_forget_over_steps"].get<double>();
+        EXPECT_GT(mean, 0.0);
+        EXPECT_LT(mean, 1.0);
+        EXPECT_NE(r.out.find("forget gate: mean"), std::string::npos) << r.out;
+      }
     }
     fs::remove_all(files);
     fs::remove_all(out);

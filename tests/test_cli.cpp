@@ -3,6 +3,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -114,6 +115,8 @@ TEST(Cli, BadUsageExitsWithTwoAndAReason) {
       {"lookback --init pytorch --scale 2 --out " + dir.string(), "pytorch and xavier have no scale"},
       {"lyapunov --init xavier --scale 0.5 --out " + dir.string(), "--scale"},
       {"contributions --cell gru --forget-bias 1 --out " + dir.string(), "gru has no forget gate"},
+      {"contributions --terms --T 11 --out " + dir.string(), "T must be <= 10 with it, got 11"},
+      {"contributions --terms --T 3 --hidden 33 --out " + dir.string(), "hidden must be <= 32 with it, got 33"},
       {"spectrum --init pytorch --scale 3 --out " + dir.string(), "--scale"},
       {"init --cell gru --forget-bias 1 --out " + (dir / "m.safetensors").string(), "no forget gate"},
       {"train --cell gru --forget-bias 1 --out " + dir.string(), "no forget gate"},
@@ -144,6 +147,29 @@ TEST(Cli, BadUsageExitsWithTwoAndAReason) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("/proc/rnnscope-cannot-write"), std::string::npos) << r.out;
   fs::remove_all(dir);
+}
+
+TEST(Cli, ContributionsTermsListEveryTermAndTheirSum) {
+  const auto dir = fresh_dir("contributions_terms");
+  const auto r = run("contributions --terms --T 4 --hidden 3 --input-size 2 --seeds 2 --batch 2 --quiet --out " +
+                     dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* f : {"terms.csv", "term_entries.csv", "terms_check.csv"}) EXPECT_TRUE(fs::exists(dir / f)) << f;
+  // 4 (4 + 1) / 2 = 10 terms; 9 entries each of W_hh (3 x 3); the check lists the 9 entries.
+  auto lines = [&](const char* f) {
+    const std::string body = read(dir / f);
+    return std::count(body.begin(), body.end(), '\n');
+  };
+  EXPECT_EQ(lines("terms.csv"), 11);
+  EXPECT_EQ(lines("term_entries.csv"), 91);
+  EXPECT_EQ(lines("terms_check.csv"), 10);
+  EXPECT_NE(r.out.find("check: the 10 terms add up to the BPTT dL/dW_hh (3 x 3"), std::string::npos) << r.out;
+  const auto s = nlohmann::json::parse(read(dir / "summary.json"));
+  const auto& terms = s["contributions"]["Elman tanh"]["terms"];
+  EXPECT_LT(terms["max_abs_error"].get<double>(), 1e-12);
+  ASSERT_EQ(terms["terms"].size(), 10u);
+  EXPECT_EQ(terms["terms"][9]["t"].get<int>(), 3);
+  EXPECT_EQ(terms["terms"][9]["k"].get<int>(), 3);
 }
 
 TEST(Cli, EverySubcommandHasHelp) {

@@ -4,6 +4,7 @@
 
 #include "cell_testing.hpp"
 #include "rnnscope/cells/elman.hpp"
+#include "rnnscope/cells/lstm.hpp"
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/diagnostics/contributions.hpp"
 #include "rnnscope/diagnostics/jacobian_chain.hpp"
@@ -176,6 +177,89 @@ TEST(Contributions, SumToTheBpttGradient) {
     const auto norms = contribution_norms(buckets, "weight_hh");
     EXPECT_EQ(norms.size(), static_cast<size_t>(T));
     EXPECT_GT(norms[0], 0);
+  }
+}
+
+TEST(Contributions, TermsSumToTheBpttGradientAndToFiniteDifferences) {
+  // sum_t sum_{k<=t} term (t, k) = dL/dW_hh, for L = sum_t <r_t, out_t>: by BPTT and by central differences of L.
+  Rng rng(8);
+  const Index I = 2, H = 3, B = 2, T = 5;
+  auto check_cell = [&](const auto& cell, const char* name) {
+    const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+    const Mat<double> r = rng.normal_matrix<double>(H, T * B);
+    const auto c = cell.forward(x, B);
+    const auto terms = weight_hh_terms(cell, c, r);
+    ASSERT_EQ(terms.size(), static_cast<size_t>(T * (T + 1) / 2));
+    Mat<double> sum = Mat<double>::Zero(cell.params.weight_hh.rows(), H);
+    for (const auto& term : terms) sum += term.weight_hh;
+    const Mat<double> full = bptt(cell, c, r, Mat<double>()).params.weight_hh;
+    EXPECT_LT((sum - full).cwiseAbs().maxCoeff(), 1e-12) << name;
+    auto loss = [&](const Mat<double>& w) {
+      auto perturbed = cell;
+      perturbed.params.weight_hh = w;
+      const auto pc = perturbed.forward(x, B);
+      return (pc.states.rightCols(T * B).topRows(H).cwiseProduct(r)).sum();
+    };
+    Mat<double> numeric(sum.rows(), sum.cols());
+    const double eps = 1e-6;
+    for (Index i = 0; i < sum.rows(); ++i)
+      for (Index j = 0; j < sum.cols(); ++j) {
+        Mat<double> up = cell.params.weight_hh, down = up;
+        up(i, j) += eps;
+        down(i, j) -= eps;
+        numeric(i, j) = (loss(up) - loss(down)) / (2 * eps);
+      }
+    EXPECT_LT(relative_difference(sum, numeric), 1e-8) << name;
+  };
+  for (Activation f : {Activation::sigmoid, Activation::tanh, Activation::relu})
+    check_cell(elman(I, H, f, rng, 1.5), to_string(f).data());
+  LSTM<double> lstm(I, H);
+  lstm.init_uniform(rng);
+  check_cell(lstm, "lstm");
+}
+
+TEST(Contributions, TermsOfThreeStepsAreTheExpansionWrittenOut) {
+  // T = 3, tanh: h_t = tanh(a_t), D_t = diag(1 - h_t^2), J_t = D_t W. The immediate partial of h_k holds
+  // h_{k-1} fixed: d+h_k[i]/dW[p][q] = D_k[i] [i = p] h_{k-1}[q]. So with v the row vector dL_t/dh_t J_t ... J_{k+1},
+  // term (t, k) = diag(D_k) v^T h_{k-1}^T, and
+  //   dL/dW = sum_t dL_t/dh_t [d+h_t/dW + J_t d+h_{t-1}/dW + J_t J_{t-1} d+h_{t-2}/dW]  (the terms with k >= 0),
+  // each product written out here with Eigen, summed over the batch.
+  Rng rng(9);
+  const Index I = 2, H = 4, B = 2, T = 3;
+  auto cell = elman(I, H, Activation::tanh, rng, 1.5);
+  const Mat<double> x = rng.normal_matrix<double>(I, T * B), h0 = rng.normal_matrix<double>(H, B);
+  const Mat<double> r = rng.normal_matrix<double>(H, T * B);
+  const auto terms = weight_hh_terms(cell, cell.forward(x, B, h0), r);
+  ASSERT_EQ(terms.size(), 6u);
+  const auto& p = cell.params;
+  const Mat<double>& W = p.weight_hh;
+  Mat<double> expected[3][3];
+  for (auto& row : expected)
+    for (auto& m : row) m = Mat<double>::Zero(H, H);
+  for (Index b = 0; b < B; ++b) {
+    Vec<double> h[T + 1], D[T];  // h[0] = h_{-1}, h[t + 1] = h_t
+    h[0] = h0.col(b);
+    for (Index t = 0; t < T; ++t) {
+      const Vec<double> a = p.weight_ih * x.col(t * B + b) + p.bias_ih + p.bias_hh + W * h[t];
+      h[t + 1] = a.array().tanh();
+      D[t] = 1 - h[t + 1].array().square();
+    }
+    auto J = [&](Index t) -> Mat<double> { return D[t].asDiagonal() * W; };
+    auto term = [&](Index k, const Vec<double>& v) -> Mat<double> {
+      return (D[k].array() * v.array()).matrix() * h[k].transpose();
+    };
+    const Vec<double> r0 = r.col(0 * B + b), r1 = r.col(1 * B + b), r2 = r.col(2 * B + b);
+    expected[0][0] += term(0, r0);
+    expected[1][1] += term(1, r1);
+    expected[1][0] += term(0, (r1.transpose() * J(1)).transpose());
+    expected[2][2] += term(2, r2);
+    expected[2][1] += term(1, (r2.transpose() * J(2)).transpose());
+    expected[2][0] += term(0, (r2.transpose() * J(2) * J(1)).transpose());
+  }
+  for (const auto& t : terms) {
+    const Mat<double>& want = expected[t.t][t.k];
+    EXPECT_LT((t.weight_hh - want).cwiseAbs().maxCoeff(), 1e-14 * want.cwiseAbs().maxCoeff())
+        << "(t, k) = (" << t.t << ", " << t.k << ")";
   }
 }
 

@@ -277,6 +277,72 @@ TEST(LSTM, CellPathIsTheForgetGate) {
     }
 }
 
+namespace {
+// The gates [i; f; g; o] (after their nonlinearities) of one step, from the parameters.
+Vec<double> reference_gates(const LSTM<double>::Params& p, const Vec<double>& x, const Vec<double>& h_prev) {
+  const Index H = p.weight_hh.cols();
+  Vec<double> z = p.weight_ih * x + p.weight_hh * h_prev;
+  if (p.bias_ih.size() > 0) z += p.bias_ih + p.bias_hh;
+  for (Index r = 0; r < 4 * H; ++r) z(r) = r >= 2 * H && r < 3 * H ? std::tanh(z(r)) : sigmoid(z(r));
+  return z;
+}
+}  // namespace
+
+TEST(LSTM, CellToCellJacobianMatchesFiniteDifferences) {
+  // dc_t/dc_{t-1} with h_{t-1} = o_{t-1} tanh(c_{t-1}) following c_{t-1} (o_{t-1} fixed), by central differences
+  // of c_t = f c_{t-1} + i g with the gates recomputed from the perturbed h_{t-1}.
+  Rng rng(12);
+  for (const Shape& s : {Shape{3, 5, 2, 4}, Shape{1, 1, 1, 3}, Shape{2, 3, 3, 3}})
+    for (bool bias : {true, false}) {
+      const auto cell = random_cell(s, rng, bias, 1.5);
+      const Index H = s.H, B = s.B;
+      const Mat<double> x = rng.normal_matrix<double>(s.I, s.T * B);
+      const Mat<double> s0 = rng.normal_matrix<double>(2 * H, B);
+      const auto c = cell.forward(x, B, s0);
+      for (Index t = 0; t < s.T; ++t)
+        for (Index b = 0; b < B; ++b) {
+          const Index k = t * B + b;
+          const Vec<double> c_prev = c.states.col(k).tail(H);
+          // o_{t-1} from step t - 1's own input and h_{t-2}; at t = 0 the initial h is given apart from c.
+          const bool through_h = t > 0;
+          const Vec<double> o_prev =
+              through_h ? Vec<double>(reference_gates(cell.params, x.col(k - B), c.states.col(k - B).head(H)).tail(H))
+                        : Vec<double>();
+          auto cell_next = [&](const Vec<double>& cp) {
+            const Vec<double> h_prev =
+                through_h ? Vec<double>(o_prev.array() * cp.array().tanh()) : Vec<double>(c.states.col(k).head(H));
+            const Vec<double> g = reference_gates(cell.params, x.col(k), h_prev);
+            return Vec<double>(g.segment(H, H).array() * cp.array() + g.head(H).array() * g.segment(2 * H, H).array());
+          };
+          Mat<double> numeric(H, H);
+          const double eps = 1e-6;
+          for (Index j = 0; j < H; ++j) {
+            Vec<double> up = c_prev, down = c_prev;
+            up(j) += eps;
+            down(j) -= eps;
+            numeric.col(j) = (cell_next(up) - cell_next(down)) / (2 * eps);
+          }
+          const Mat<double> J = cell.cell_to_cell_jacobian(c, t, b);
+          EXPECT_LT(relative_difference(J, numeric), 1e-8) << "H=" << H << " t=" << t << " b=" << b;
+          if (!through_h) {
+            EXPECT_EQ(J, Mat<double>(cell.cell_path_jacobian(c, t, b).asDiagonal()));
+          }
+        }
+    }
+}
+
+TEST(LSTM, CellToCellJacobianIsTheForgetGateWithoutRecurrentWeights) {
+  // With W_hh = 0 the gates do not read h_{t-1}: dc_t/dc_{t-1} = diag(f_t) exactly, at every step.
+  Rng rng(13);
+  const Shape s{3, 4, 2, 6};
+  auto cell = random_cell(s, rng);
+  cell.params.weight_hh.setZero();
+  const auto c = cell.forward(rng.normal_matrix<double>(s.I, s.T * s.B), s.B, rng.normal_matrix<double>(8, s.B));
+  for (Index t = 0; t < s.T; ++t)
+    for (Index b = 0; b < s.B; ++b)
+      EXPECT_EQ(cell.cell_to_cell_jacobian(c, t, b), Mat<double>(cell.cell_path_jacobian(c, t, b).asDiagonal()));
+}
+
 TEST(LSTM, CacheHoldsSevenHPlusIScalarsPerStepAndBatchElement) {
   // The figure stated in lstm.hpp, measured on the cache's tensors.
   Rng rng(12);

@@ -189,6 +189,63 @@ TEST(Studies, AnalyseModelGivesEveryLayer) {
   EXPECT_THROW(analyse_model(spec), InvalidInput);
 }
 
+TEST(Studies, AnalyseGivesTheLstmForgetGatesAlongTheTrajectory) {
+  // The mean forget gate per step equals sigmoid(z_f), z_f = W_if x_t + W_hf h_{t-1} + b_if + b_hf, with h and c
+  // run forward here; the other cells get no forget-gate trace.
+  ModelSpec ms;
+  ms.cell = CellKind::lstm;
+  ms.input_size = 3;
+  ms.hidden_size = 4;
+  Model<double> m = make_model<double>(ms);
+  Rng rng(21);
+  initialise_model(m, Init::pytorch, 1.0, 0.5, rng);
+  const Index T = 7, B = 3, H = 4;
+  AnalysisSpec spec{m, ms.cell, rng.normal_matrix<double>(3, T * B), B, {}, {}, ms};
+  spec.options.max_power = 2;
+  spec.options.max_batch = 2;
+  const auto layers = analyse_model(spec);
+  const auto& g = layers[0].forget;
+  ASSERT_EQ(g.step.size(), static_cast<size_t>(T));
+  const auto& p = std::get<Stack<LSTM<double>>>(m).layer(0).params;
+  std::vector<Vec<double>> h(B, Vec<double>::Zero(H)), c(B, Vec<double>::Zero(H));
+  auto sigmoid = [](double v) { return 1 / (1 + std::exp(-v)); };
+  for (Index t = 0; t < T; ++t) {
+    double sum = 0, lo = 1, hi = 0;
+    for (Index b = 0; b < B; ++b) {
+      Vec<double> z = p.weight_ih * spec.x.col(t * B + b) + p.weight_hh * h[b] + p.bias_ih + p.bias_hh;
+      Vec<double> i(H), f(H), gg(H), o(H);
+      for (Index u = 0; u < H; ++u) {
+        i(u) = sigmoid(z(u));
+        f(u) = sigmoid(z(H + u));
+        gg(u) = std::tanh(z(2 * H + u));
+        o(u) = sigmoid(z(3 * H + u));
+      }
+      c[b] = (f.array() * c[b].array() + i.array() * gg.array()).matrix();
+      h[b] = (o.array() * c[b].array().tanh()).matrix();
+      sum += f.sum();
+      lo = std::min(lo, f.minCoeff());
+      hi = std::max(hi, f.maxCoeff());
+    }
+    EXPECT_NEAR(g.mean[static_cast<size_t>(t)], sum / static_cast<double>(B * H), 1e-14) << t;
+    EXPECT_NEAR(g.min[static_cast<size_t>(t)], lo, 1e-14) << t;
+    EXPECT_NEAR(g.max[static_cast<size_t>(t)], hi, 1e-14) << t;
+    // At t = 0 the initial h is given apart from c: the cell-to-cell Jacobian is diag(f_0) exactly.
+    if (t == 0) {
+      EXPECT_EQ(g.relative_difference[0], 0.0);
+    }
+    EXPECT_LT(g.direct_log10[static_cast<size_t>(t)], 0.0);  // max f < 1
+    EXPECT_TRUE(std::isfinite(g.jacobian_log10[static_cast<size_t>(t)]));
+  }
+  EXPECT_GT(g.relative_difference.back(), 0.0);  // W_hh != 0: the path through h_{t-1} is there
+  ms.cell = CellKind::gru;
+  Model<double> gru = make_model<double>(ms);
+  initialise_model(gru, Init::pytorch, 1.0, 0.0, rng);
+  spec.model = gru;
+  spec.kind = ms.cell;
+  spec.model_spec = ms;
+  EXPECT_TRUE(analyse_model(spec)[0].forget.step.empty());
+}
+
 TEST(Studies, DeadReluTrajectoriesAreCountedApart) {
   // The identity-initialised relu network (IRNN) kills some trajectories outright within 100 steps: their
   // chains are exactly zero. They are counted in zero_share; the mean is over the others, each checked here

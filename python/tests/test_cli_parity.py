@@ -75,9 +75,11 @@ def test_grad_equals_the_command(cli, tmp_path, cell, layers, dtype):
         np.testing.assert_array_equal(result[name], a, err_msg=name)
 
 
-def test_analyze_equals_the_command(cli, tmp_path):
+@pytest.mark.parametrize("cell", ["rnn_tanh", "lstm"])
+def test_analyze_equals_the_command(cli, tmp_path, cell):
+    # The LSTM adds each layer's forget gates (layer<l>_forget).
     rng = np.random.default_rng(7)
-    model = rnnscope.Model.from_state_dict(random_state_dict(rng, "rnn_tanh", 3, 6, 2, scale=0.6), cell="rnn_tanh")
+    model = rnnscope.Model.from_state_dict(random_state_dict(rng, cell, 3, 6, 2, scale=0.6), cell=cell)
     x = rng.standard_normal((12, 3, 3))
     model.save(tmp_path / "model.safetensors")
     write_safetensors(tmp_path / "input.safetensors", {"input": x})

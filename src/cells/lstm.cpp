@@ -72,6 +72,18 @@ struct LstmStep {
 template <class Gate, class TanhCell, class CellPrev>
 LstmStep(Gate, Gate, Gate, Gate, TanhCell, CellPrev) -> LstmStep<Gate, TanhCell, CellPrev>;
 
+/// dc_t/dh_{t-1} = diag(g i(1-i)) W_hi + diag(c_{t-1} f(1-f)) W_hf + diag(i (1-g^2)) W_hg, into out (H, H).
+template <class Step, class W, class Out>
+void cell_from_previous_hidden(const Step& step, const W& w, Out&& out) {
+  using S = typename Step::S;
+  const Index H = w.cols();
+  const auto one = Eigen::Array<S, Eigen::Dynamic, 1>::Ones(H);
+  const Vec<S> di = step.input_gate(one), df = step.forget_gate(one), dg = step.cell_gate(one);
+  out.noalias() = di.asDiagonal() * w.topRows(H);
+  out.noalias() += df.asDiagonal() * w.middleRows(H, H);
+  out.noalias() += dg.asDiagonal() * w.middleRows(2 * H, H);
+}
+
 template <class S>
 auto lstm_step(const LSTMCache<S>& c, Index k, Index H) {
   const auto z = c.gates.col(k).array();
@@ -127,14 +139,11 @@ void step_jacobian_of(const LSTM<S>& cell, const LSTMCache<S>& c, Index t, Index
   const Index H = cell.output_size();
   const auto step = lstm_step(c, t * c.batch + b, H);
   const auto one = Eigen::Array<S, Eigen::Dynamic, 1>::Ones(H);
-  const Vec<S> di = step.input_gate(one), df = step.forget_gate(one), dg = step.cell_gate(one);
   const Vec<S> dout = step.output_gate(one);
   const Vec<S> dh_dc = step.cell_from_hidden(one);  // k_t
   J.setZero(2 * H, 2 * H);
   auto dc_dh = J.bottomLeftCorner(H, H);
-  dc_dh.noalias() = di.asDiagonal() * W.topRows(H);
-  dc_dh.noalias() += df.asDiagonal() * W.middleRows(H, H);
-  dc_dh.noalias() += dg.asDiagonal() * W.middleRows(2 * H, H);
+  cell_from_previous_hidden(step, W, dc_dh);
   J.bottomRightCorner(H, H).diagonal() = step.f.matrix();
   J.topLeftCorner(H, H).noalias() = dout.asDiagonal() * W.bottomRows(H);
   J.topLeftCorner(H, H).noalias() += dh_dc.asDiagonal() * dc_dh;
@@ -146,6 +155,23 @@ Vec<S> LSTM<S>::cell_path_jacobian(const LSTMCache<S>& c, Index t, Index b) cons
   require(0 <= t && t < c.steps && 0 <= b && b < c.batch, "cell_path_jacobian: step or batch out of range");
   const Index H = this->output_size();
   return c.gates.col(t * c.batch + b).segment(H, H);
+}
+
+template <Scalar S>
+Mat<S> LSTM<S>::cell_to_cell_jacobian(const LSTMCache<S>& c, Index t, Index b) const {
+  require(0 <= t && t < c.steps && 0 <= b && b < c.batch, "cell_to_cell_jacobian: step or batch out of range");
+  const Index H = this->output_size(), B = c.batch;
+  const auto step = lstm_step(c, t * B + b, H);
+  Mat<S> J = Mat<S>::Zero(H, H);
+  if (t > 0) {
+    // h_{t-1} = o_{t-1} tanh(c_{t-1}): dh_{t-1}/dc_{t-1} = diag(o_{t-1} (1 - tanh^2 c_{t-1})) (k_{t-1}).
+    const auto one = Eigen::Array<S, Eigen::Dynamic, 1>::Ones(H);
+    const Vec<S> k_prev = lstm_step(c, (t - 1) * B + b, H).cell_from_hidden(one);
+    cell_from_previous_hidden(step, this->params.weight_hh, J);
+    J = J * k_prev.asDiagonal();
+  }
+  J.diagonal() += step.f.matrix();
+  return J;
 }
 
 template class LSTM<float>;

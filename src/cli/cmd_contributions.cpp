@@ -10,9 +10,14 @@ void register_contributions(CLI::App& app) {
                                  "the BPTT gradient dL/dW_hh for a loss on every step, split by temporal distance "
                                  "t - k, relative to the whole gradient, mean and spread over seeds");
   add_network_options(cmd, *opts, "rnnscope-contributions", true, 5000);
-  cmd->callback([opts, cmd] {
+  auto terms = std::make_shared<bool>(false);
+  cmd->add_flag("--terms", *terms,
+                "also every term (t, k) of dL/dW_hh of the first seed's network, its norm and entries "
+                "(terms.csv, term_entries.csv) and their sum against BPTT (terms_check.csv); T <= 10, hidden <= 32");
+  cmd->callback([opts, cmd, terms] {
     ContributionSpec spec;
     static_cast<NetworkSpec&>(spec) = network_spec(*opts, cmd);
+    spec.terms = *terms;
     run_one_study<ContributionStudy>(*opts, spec, "BPTT contributions by distance", "rnnscope contributions",
                                      "BPTT contributions by temporal distance", {{"seed", spec.seed}},
                                      [&](OutputFolder& out, const ContributionResult& r) {

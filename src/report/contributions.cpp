@@ -6,6 +6,54 @@ namespace rnnscope {
 
 using namespace detail;
 
+namespace {
+
+// The terms (t, k) of one network's dL/dW_hh (ContributionSpec::terms): their norms (terms.csv), every entry
+// (term_entries.csv) and the entries of their sum beside BPTT's (terms_check.csv); a table on the screen.
+void terms_files(OutputFolder& out, Section& sec, const std::string& label, const ContributionTerms& r) {
+  const double total = r.bptt.norm();
+  CsvTable norms{{"t", "k", "distance", "frobenius_norm", "log10_relative"}, {}};
+  CsvTable entries{{"t", "k", "row", "col", "value"}, {}};
+  Mat<double> sum = Mat<double>::Zero(r.bptt.rows(), r.bptt.cols());
+  nlohmann::json rows = nlohmann::json::array();
+  sec.screen += fmt::format(
+      "\nthe terms (t, k) of dL/dW_hh = sum_t sum_(k<=t) (dL_t/ds_t)(ds_t/ds_k)(d+s_k/dW_hh), the first seed's "
+      "network:\n{:>4}{:>4}{:>6}{:>16}{:>14}\n",
+      "t", "k", "t-k", "||term||_F", "log10 rel");
+  for (const auto& term : r.terms) {
+    const double n = term.weight_hh.norm();
+    const double rel = n > 0 && total > 0 ? std::log10(n) - std::log10(total) : -std::numeric_limits<double>::infinity();
+    norms.add_row({std::to_string(term.t), std::to_string(term.k), std::to_string(term.t - term.k), format_number(n),
+                   format_number(rel)});
+    for (Index i = 0; i < term.weight_hh.rows(); ++i)
+      for (Index j = 0; j < term.weight_hh.cols(); ++j)
+        entries.add_row({std::to_string(term.t), std::to_string(term.k), std::to_string(i), std::to_string(j),
+                         format_number(term.weight_hh(i, j))});
+    sum += term.weight_hh;
+    rows.push_back({{"t", term.t}, {"k", term.k}, {"frobenius_norm", n}});
+    sec.screen += fmt::format("{:>4}{:>4}{:>6}{:>16.6e}{:>14}\n", term.t, term.k, term.t - term.k, n, fixed(rel));
+  }
+  CsvTable check{{"row", "col", "bptt", "sum_of_terms", "difference"}, {}};
+  for (Index i = 0; i < r.bptt.rows(); ++i)
+    for (Index j = 0; j < r.bptt.cols(); ++j)
+      check.add_row({std::to_string(i), std::to_string(j), format_number(r.bptt(i, j)), format_number(sum(i, j)),
+                     format_number(sum(i, j) - r.bptt(i, j))});
+  sec.screen += fmt::format(
+      "check: the {} terms add up to the BPTT dL/dW_hh ({} x {}, ||.||_F = {:.6e}) within {:.1e} (max abs "
+      "difference over the entries)\n",
+      r.terms.size(), r.bptt.rows(), r.bptt.cols(), total, r.max_abs_error);
+  out.table("terms.csv", norms);
+  out.table("term_entries.csv", entries);
+  out.table("terms_check.csv", check);
+  sec.html.tables.insert(sec.html.tables.end(), {"terms.csv", "term_entries.csv", "terms_check.csv"});
+  sec.summary[label]["terms"] = {{"seed_index", 0},
+                          {"bptt_frobenius_norm", total},
+                          {"max_abs_error", r.max_abs_error},
+                          {"terms", rows}};
+}
+
+}  // namespace
+
 Section contributions_section(OutputFolder& out, const std::vector<LabelledContributions>& specs) {
   CsvTable t{{"model", "distance", "mean_log10_relative", "std_log10_relative", "zero_share", "theory_log10"}, {}};
   Figure f;
@@ -62,13 +110,21 @@ Section contributions_section(OutputFolder& out, const std::vector<LabelledContr
   f.key_rows = static_cast<int>((f.series.size() + 1) / 2);
   add_figure(out, sec, f);
   out.table("contributions.csv", t);
+  // The terms (t, k) of one run (the files have no model column).
+  const LabelledContributions* with_terms = nullptr;
+  for (const auto& run : specs)
+    if (!run.result.terms.terms.empty()) {
+      require(with_terms == nullptr, "contributions_section: the terms (t, k) of one run only");
+      with_terms = &run;
+    }
+  if (with_terms) terms_files(out, sec, with_terms->label, with_terms->result.terms);
   out.json("contributions.json", sec.summary);
   sec.html.reading = fmt::format(
       "dL/dW_hh = sum over (t, k) of the terms carrying the loss at step t back to step k; grouped by distance t - "
       "k, they show how little of the gradient comes from far back{}. The groups add up to the BPTT gradient to "
       "{:.1e} relative.",
       reading.empty() ? "" : " (at distance 10: " + reading + ")", worst);
-  sec.html.tables = {"contributions.csv", "contributions.json"};
+  sec.html.tables.insert(sec.html.tables.begin(), {"contributions.csv", "contributions.json"});
   return sec;
 }
 

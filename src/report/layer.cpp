@@ -7,6 +7,77 @@ namespace rnnscope {
 
 using namespace detail;
 
+namespace {
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (const double x : v) s += x;
+  return v.empty() ? kNaN : s / static_cast<double>(v.size());
+}
+
+// An LSTM layer's forget gates and cell-to-cell Jacobians (ForgetGateTrace): layer<k>_forget.csv and its figure.
+void forget_files(OutputFolder& out, Section& sec, const LayerAnalysis& a, const std::string& prefix,
+                  const std::string& p) {
+  const ForgetGateTrace& g = a.forget;
+  CsvTable t{{"t", "mean_forget", "min_forget", "max_forget", "log10_norm_cell_jacobian", "log10_norm_diag_forget",
+              "relative_difference"},
+             {}};
+  for (size_t i = 0; i < g.step.size(); ++i)
+    t.add_row({std::to_string(g.step[i]), format_number(g.mean[i]), format_number(g.min[i]), format_number(g.max[i]),
+               format_number(g.jacobian_log10[i]), format_number(g.direct_log10[i]),
+               format_number(g.relative_difference[i])});
+  out.table(p + "_forget.csv", t);
+  const auto x = as_doubles(g.step);
+  Figure f;
+  f.name = p + "_forget";
+  f.title = prefix + "forget gates and the cell-to-cell Jacobian ∂c(t)/∂c(t−1)";
+  f.xlabel = "step t";
+  f.ylabel = "gate value, spectral norm, relative difference (dimensionless)";
+  Series m = line("mean forget gate fₜ over units and batch", x, g.mean);
+  m.y_low = g.min;
+  m.y_high = g.max;
+  m.band_label = "range of fₜ (min to max)";
+  f.series.push_back(std::move(m));
+  f.series.push_back(line("‖∂cₜ/∂cₜ₋₁‖₂ exact (through hₜ₋₁ too)", x, unlog(g.jacobian_log10)));
+  f.series.back().dash = 1;
+  f.series.push_back(line("‖diag(fₜ)‖₂ = max fₜ (the direct path)", x, unlog(g.direct_log10), Series::Style::dashed));
+  f.series.back().dash = 2;
+  f.series.push_back(line("‖∂cₜ/∂cₜ₋₁ − diag(fₜ)‖₂ / ‖∂cₜ/∂cₜ₋₁‖₂", x, g.relative_difference,
+                          Series::Style::dashed));
+  f.series.back().dash = 3;
+  f.caption = fmt::format(
+      "Layer {}'s forget gate f_t along the trajectory (mean over units and batch elements, band: range), and the "
+      "exact cell-to-cell Jacobian ∂c_t/∂c_(t−1), with h_(t−1) = o_(t−1) tanh(c_(t−1)) following c_(t−1) into the "
+      "gates, against its direct path diag(f_t) (spectral norms and their relative difference, mean over the batch "
+      "elements analysed).",
+      a.layer);
+  add_figure(out, sec, f);
+  sec.html.tables.push_back(p + "_forget.csv");
+}
+
+nlohmann::json forget_json(const ForgetGateTrace& g) {
+  return {{"mean_forget", json_array(g.mean)},
+          {"min_forget", json_array(g.min)},
+          {"max_forget", json_array(g.max)},
+          {"log10_norm_cell_jacobian", json_array(g.jacobian_log10)},
+          {"log10_norm_diag_forget", json_array(g.direct_log10)},
+          {"relative_difference", json_array(g.relative_difference)},
+          {"mean_forget_over_steps", json_number(mean_of(g.mean))},
+          {"mean_relative_difference", json_number(mean_of(g.relative_difference))}};
+}
+
+std::string forget_screen(const ForgetGateTrace& g) {
+  const auto worst = std::max_element(g.relative_difference.begin(), g.relative_difference.end());
+  const size_t at = static_cast<size_t>(worst - g.relative_difference.begin());
+  return fmt::format(
+      "  forget gate: mean {:.4f} over the steps (min {:.4f}, max {:.4f}); dc_t/dc_(t-1) against diag(f_t): mean "
+      "log10 norm {:.3f} against {:.3f}, relative difference {:.3f} on average, {:.3f} at most (t = {})\n",
+      mean_of(g.mean), *std::min_element(g.min.begin(), g.min.end()), *std::max_element(g.max.begin(), g.max.end()),
+      mean_of(g.jacobian_log10), mean_of(g.direct_log10), mean_of(g.relative_difference), *worst, g.step[at]);
+}
+
+}  // namespace
+
 Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::string& cell_name) {
   const std::string p = fmt::format("layer{}", a.layer);
   Section sec;
@@ -116,6 +187,8 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
   add_figure(out, sec, kf);
   sec.html.tables.push_back(p + "_contributions.csv");
 
+  if (!a.forget.step.empty()) forget_files(out, sec, a, prefix, p);
+
   const double at_t = a.chain_mean_log10.back();
   sec.summary = {{"chain_mean_log10", json_array(a.chain_mean_log10)},
                  {"chain_mean_log10_at_T", json_number(at_t)},
@@ -127,6 +200,7 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
                  {"lyapunov", json_array(a.lyapunov)},
                  {"contributions_log10_relative", json_array(a.contributions.mean_log10)},
                  {"contributions_sum_error", a.contributions.max_sum_error}};
+  if (!a.forget.step.empty()) sec.summary["forget"] = forget_json(a.forget);
   sec.screen = fmt::format("layer {}: log10 ||chain|| at L = {}: {}, bound {}, lambda_1 = {:.4f}, contributions add "
                            "up to {:.1e}\n",
                            a.layer, a.distance.back(), fixed(at_t),
@@ -139,6 +213,7 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
                                   a.distance.back(), fixed(a.theory_log10.back()))
                     : fmt::format("  mean-field: no prediction: {}\n",
                                   a.theory.reason.empty() ? a.theory.regime : a.theory.reason);
+  if (!a.forget.step.empty()) sec.screen += forget_screen(a.forget);
   sec.screen += spectrum_screen_header(a.spectra.front().powers.n.back()) + spec.screen;
   sec.html.reading = fmt::format(
       "The exact Jacobian chains of this layer on the given input fall to 1e{:.1f} over {} steps{}; the largest "

@@ -9,6 +9,7 @@
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/diagnostics/bounds.hpp"
 #include "rnnscope/diagnostics/jacobian_chain.hpp"
+#include "rnnscope/diagnostics/lanczos.hpp"
 #include "rnnscope/diagnostics/lyapunov.hpp"
 #include "rnnscope/studies/statistics.hpp"
 
@@ -27,6 +28,35 @@ void layer_theory(const Cell& cell, const typename Cell::Cache& cache, ModelSpec
   const double input_scale = std::sqrt(cache.input.squaredNorm() / static_cast<double>(cache.input.size()));
   a.theory = mean_field(layer, e.variances, input_scale, e.forget_bias, false);
   a.theory_log10 = predicted_lookback(a.theory, cache.steps);
+}
+
+// The forget gates of an LSTM layer and its exact cell-to-cell Jacobians against diag(f_t) (ForgetGateTrace).
+template <class S>
+ForgetGateTrace forget_gate_trace(const LSTM<S>& cell, const LSTMCache<S>& cache, Index nb) {
+  ForgetGateTrace r;
+  const Index T = cache.steps, B = cache.batch, H = cell.output_size();
+  for (Index t = 0; t < T; ++t) {
+    const auto f = cache.gates.middleCols(t * B, B).middleRows(H, H).template cast<double>();
+    r.step.push_back(t);
+    r.mean.push_back(f.mean());
+    r.min.push_back(f.minCoeff());
+    r.max.push_back(f.maxCoeff());
+    double jac = 0, direct = 0, diff = 0;
+    for (Index b = 0; b < nb; ++b) {
+      const Mat<double> j = cell.cell_to_cell_jacobian(cache, t, b).template cast<double>();
+      const Vec<double> fb = cell.cell_path_jacobian(cache, t, b).template cast<double>();
+      const double nj = spectral_norm(j);
+      Mat<double> d = j;
+      d.diagonal() -= fb;
+      jac += std::log10(nj);
+      direct += std::log10(fb.maxCoeff());  // ||diag(f)||_2 = max f (f > 0)
+      diff += d.isZero(0) ? 0.0 : spectral_norm(d) / nj;
+    }
+    r.jacobian_log10.push_back(jac / static_cast<double>(nb));
+    r.direct_log10.push_back(direct / static_cast<double>(nb));
+    r.relative_difference.push_back(diff / static_cast<double>(nb));
+  }
+  return r;
 }
 
 template <class Cell>
@@ -56,6 +86,8 @@ LayerAnalysis analyse_layer(const Cell& cell, const typename Cell::Cache& cache,
   a.contributions.mean_log10 = detail::contribution_curve(cell, cache, proj, a.contributions.max_sum_error);
   a.contributions.std_log10.assign(a.contributions.mean_log10.size(), 0.0);
   for (Index d = 0; d < T; ++d) a.contributions.distance.push_back(d);
+  if constexpr (requires { cell.cell_to_cell_jacobian(cache, Index{}, Index{}); })
+    a.forget = forget_gate_trace(cell, cache, nb);
   return a;
 }
 

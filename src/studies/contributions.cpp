@@ -12,6 +12,11 @@ namespace rnnscope {
 void ContributionSpec::validate() const {
   NetworkSpec::validate();
   require(steps <= 5000, fmt::format("T must be <= 5000 for the contributions (O(T^2) cost), got {}", steps));
+  require(!terms || steps <= 10,
+          fmt::format("--terms lists all T (T + 1) / 2 terms (t, k): T must be <= 10 with it, got {}", steps));
+  require(!terms || model.hidden_size <= 32,
+          fmt::format("--terms writes every entry of every term of dL/dW_hh: hidden must be <= 32 with it, got {}",
+                      model.hidden_size));
 }
 
 std::vector<SeedTask> ContributionStudy::tasks(const Spec& spec) {
@@ -25,6 +30,13 @@ ContributionStudy::Partial ContributionStudy::run(const Spec& spec, const Task& 
   with_seed_network(spec, task.task, [&](const auto& cell, const auto& cache, Rng& rng) {
     const Mat<double> proj = rng.normal_matrix<double>(cell.output_size(), spec.steps * spec.batch);
     p.curve = detail::contribution_curve(cell, cache, proj, p.sum_error);
+    if (spec.terms && task.task == 0) {
+      p.terms.terms = weight_hh_terms(cell, cache, proj);
+      p.terms.bptt = bptt(cell, cache, proj, Mat<double>()).params.weight_hh;
+      Mat<double> sum = Mat<double>::Zero(p.terms.bptt.rows(), p.terms.bptt.cols());
+      for (const auto& term : p.terms.terms) sum += term.weight_hh;
+      p.terms.max_abs_error = (sum - p.terms.bptt).cwiseAbs().maxCoeff();
+    }
   });
   return p;
 }
@@ -34,6 +46,7 @@ ContributionResult ContributionStudy::reduce(const Spec& spec, std::vector<Parti
   std::vector<std::vector<double>> curves;
   ContributionResult r;
   for (auto& p : parts) {
+    if (p.task == 0) r.terms = std::move(p.terms);
     curves.push_back(std::move(p.curve));
     r.max_sum_error = std::max(r.max_sum_error, p.sum_error);
   }

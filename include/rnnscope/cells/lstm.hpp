@@ -62,6 +62,13 @@ class LSTM : public RecurrentCellBase<LSTM<S>, S, LSTMCache<S>> {
   /// f_t * ... * f_{k+1} is the carousel alone, not dc_t/dc_k: c_{t-1} also reaches
   /// c_t through h_{t-1}.
   Vec<S> cell_path_jacobian(const LSTMCache<S>& c, Index t, Index b) const;
+
+  /// The cell-to-cell Jacobian dc_t/dc_{t-1} (H, H) with h_{t-1} = o_{t-1} tanh(c_{t-1}) following c_{t-1}
+  /// (o_{t-1} fixed): the direct path diag(f_t) plus the path through h_{t-1} into the gates i, f, g,
+  ///   dc_t/dc_{t-1} = diag(f_t) + (dc_t/dh_{t-1}) diag(o_{t-1} (1 - tanh^2 c_{t-1})),
+  /// with dc_t/dh_{t-1} the lower-left block of step_jacobian. At t = 0 the initial h and c are given apart, so
+  /// it is diag(f_0).
+  Mat<S> cell_to_cell_jacobian(const LSTMCache<S>& c, Index t, Index b) const;
 };
 
 extern template class LSTM<float>;

@@ -37,6 +37,16 @@ struct AnalysisSpec {
   void validate() const;
 };
 
+/// An LSTM layer's forget gates along the trajectory (seed 002, exercise 3), per step t = 0..T-1.
+struct ForgetGateTrace {
+  std::vector<Index> step;                // t
+  std::vector<double> mean, min, max;     // of f_t over the H units and every batch element
+  // Over the batch elements analysed (means): log10 of the spectral norms of the exact cell-to-cell Jacobian
+  // J_c = dc_t/dc_{t-1} (LSTM::cell_to_cell_jacobian) and of its direct path diag(f_t), and the relative
+  // difference ||J_c - diag(f_t)||_2 / ||J_c||_2 (0 where the path through h_{t-1} is absent: t = 0, W_hh = 0).
+  std::vector<double> jacobian_log10, direct_log10, relative_difference;
+};
+
 /// The diagnostics of one layer.
 struct LayerAnalysis {
   Index layer = 0;
@@ -52,6 +62,7 @@ struct LayerAnalysis {
   std::vector<BlockSpectrum> spectra;
   std::vector<double> lyapunov;     // mean over the batch elements analysed, largest first
   ContributionResult contributions;  // loss sum_t <r_t, h_t> on this layer's outputs, r drawn from seed
+  ForgetGateTrace forget;            // LSTM layers only; empty for the other cells
 };
 
 struct AnalysisStudy {

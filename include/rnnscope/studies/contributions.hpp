@@ -4,6 +4,7 @@
 // statistics over seeds. Task: one seed (network, sequences, projection).
 #pragma once
 
+#include "rnnscope/diagnostics/contributions.hpp"
 #include "rnnscope/diagnostics/mean_field.hpp"
 
 #include <vector>
@@ -13,8 +14,20 @@
 namespace rnnscope {
 
 struct ContributionSpec : NetworkSpec {
-  /// NetworkSpec's limits, and T <= 5000: the decomposition costs O(T^2) single-step backward passes.
+  // Also every term (t, k) of dL/dW_hh, of the first seed's network (ContributionResult::terms): for small
+  // networks only, T <= 10 and hidden <= 32, so that the T (T + 1) / 2 matrices can be read.
+  bool terms = false;
+  /// NetworkSpec's limits, and T <= 5000: the decomposition costs O(T^2) single-step backward passes;
+  /// with terms, T <= 10 and hidden <= 32.
   void validate() const;
+};
+
+/// The terms (t, k) of dL/dW_hh = sum_t sum_{k<=t} (dL_t/ds_t)(ds_t/ds_k)(d+s_k/dW_hh) of one network, t and k
+/// ascending, with the exact BPTT gradient they add up to.
+struct ContributionTerms {
+  std::vector<WeightHhTerm> terms;
+  Mat<double> bptt;             // dL/dW_hh by BPTT (sequence/bptt.hpp)
+  double max_abs_error = 0;     // max |sum of the terms - bptt| over the entries
 };
 
 struct ContributionResult {
@@ -27,6 +40,8 @@ struct ContributionResult {
   // where the theory has no number, contributions of the LSTM paths or a zero d = 0 term).
   MeanField theory;
   std::vector<double> theory_log10;
+  // With ContributionSpec::terms: the terms of the first seed's network (seed index 0); else empty.
+  ContributionTerms terms;
 };
 
 struct ContributionStudy {
@@ -35,6 +50,7 @@ struct ContributionStudy {
   struct Partial : TaskIndex {
     std::vector<double> curve;  // log10 relative contribution by distance (-inf: exactly zero)
     double sum_error = 0;
+    ContributionTerms terms;  // seed index 0 with spec.terms
   };
   using Result = ContributionResult;
   static std::vector<Task> tasks(const Spec& spec);
