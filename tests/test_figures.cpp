@@ -298,7 +298,8 @@ TEST(Figures, PanelsAndMarksDrawIntoOneImage) {
   // One multiplot per terminal, each panel from gnuplot's defaults, the second 380 pixels under the first.
   EXPECT_NE(gp.find("set terminal pngcairo size 900,980"), std::string::npos) << gp;
   size_t multiplots = 0;
-  for (size_t at = gp.find("set multiplot"); at != std::string::npos; at = gp.find("set multiplot", at + 1)) ++multiplots;
+  for (size_t at = gp.find("\nset multiplot"); at != std::string::npos; at = gp.find("\nset multiplot", at + 1))
+    ++multiplots;
   EXPECT_EQ(multiplots, 2u);
   EXPECT_NE(gp.find("set title 'Ratio panel'"), std::string::npos);
   EXPECT_NE(gp.find("set label 'leaves at L = 5' at first 5, first 0.001"), std::string::npos) << gp;
