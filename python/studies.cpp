@@ -424,6 +424,7 @@ py::dict lstm_paths(RNNSCOPE_NETWORK_ARGS) {
   s["total_log10_at_T"] = last(r.total_log10);
   s["cell_path_log10"] = numbers(r.cell_log10);
   s["hidden_path_log10"] = numbers(r.hidden_log10);
+  s["total_log10"] = numbers(r.total_log10);
   return py::dict("lstm_paths"_a = table, "summary"_a = s);
 }
 

@@ -282,6 +282,43 @@ TEST(Figures, BadInputThrows) {
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
 
+TEST(Figures, PanelsAndMarksDrawIntoOneImage) {
+  TempDir dir;
+  Figure f = log_figure("two_panels");
+  f.marks.push_back({5, 1e-3, "leaves at L = 5", 1, 7});
+  Figure below;
+  below.title = "Ratio panel";
+  below.series.push_back({});
+  below.series.back().label = "ratio";
+  below.series.back().x = {1, 2, 3};
+  below.series.back().y = {1.0, 1.5, 2.25};
+  f.panels.push_back(below);
+  const FigureResult r = write_figure(f, dir.path());
+  const std::string gp = read_all(r.script);
+  // One multiplot per terminal, each panel from gnuplot's defaults, the second 380 pixels under the first.
+  EXPECT_NE(gp.find("set terminal pngcairo size 900,980"), std::string::npos) << gp;
+  size_t multiplots = 0;
+  for (size_t at = gp.find("\nset multiplot"); at != std::string::npos; at = gp.find("\nset multiplot", at + 1))
+    ++multiplots;
+  EXPECT_EQ(multiplots, 2u);
+  EXPECT_NE(gp.find("set title 'Ratio panel'"), std::string::npos);
+  EXPECT_NE(gp.find("set label 'leaves at L = 5' at first 5, first 0.001"), std::string::npos) << gp;
+  // The panel's points are a block of the one data file.
+  EXPECT_NE(read_all(r.data).find("series 0 'ratio'"), std::string::npos);
+  // A mark off a log axis and a panel holding panels are refused.
+  Figure bad = log_figure("bad_mark");
+  bad.marks.push_back({1, -1, "below zero"});
+  EXPECT_THROW(write_figure(bad, dir.path()), InvalidInput);
+  Figure nested = log_figure("nested");
+  nested.panels.push_back(f);
+  EXPECT_THROW(write_figure(nested, dir.path()), InvalidInput);
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not on PATH: images not checked";
+  ASSERT_TRUE(r.drawn) << r.message;
+  const std::string svg = read_all(r.svg);
+  EXPECT_NE(svg.find("Ratio panel"), std::string::npos);
+  EXPECT_NE(svg.find("leaves at L = 5"), std::string::npos);
+}
+
 TEST(Figures, HeatmapDataHoldsEveryCellRowByRow) {
   TempDir dir;
   FigureResult r;

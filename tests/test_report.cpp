@@ -4,7 +4,15 @@
 #include <gtest/gtest.h>
 #include <fmt/format.h>
 
+#include <map>
+#include <set>
+
+#include <cmath>
+#include <sstream>
+
 #include "cli_testing.hpp"
+#include "rnnscope/cells/lstm.hpp"
+#include "rnnscope/studies/network.hpp"
 
 using namespace cli_testing;
 using nlohmann::json;
@@ -12,6 +20,34 @@ using nlohmann::json;
 namespace {
 
 json summary_of(const fs::path& dir) { return json::parse(read(dir / "summary.json")); }
+
+/// A CSV file as rows of named cells.
+std::vector<std::map<std::string, std::string>> csv_rows(const fs::path& file) {
+  std::istringstream in(read(file));
+  std::string line;
+  std::vector<std::string> header;
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream cols(line);
+    std::string cell;
+    while (std::getline(cols, cell, ',')) cells.push_back(cell);
+    if (header.empty()) {
+      header = cells;
+      continue;
+    }
+    std::map<std::string, std::string> row;
+    for (size_t i = 0; i < header.size(); ++i) row[header[i]] = i < cells.size() ? cells[i] : "";
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::set<std::string> models_in(const fs::path& file) {
+  std::set<std::string> m;
+  for (const auto& row : csv_rows(file)) m.insert(row.at("model"));
+  return m;
+}
 
 }  // namespace
 
@@ -132,7 +168,11 @@ TEST(Report, BadOptionsExitTwoWithOneLine) {
         "report --T abc", "report --bogus", "spectrum --cell lstmx", "spectrum --max-power 0",
         "lyapunov --T -1", "lyapunov --top -1", "lyapunov --hidden 4 --top 5", "contributions --cell nope",
         "contributions --init weird", "lookback --dt 0", "activations --T 0", "report --T 20000",
-        "report --hidden 5000", "lookback --hidden 100000", "contributions --T 6000", "lyapunov --T 1000000"}) {
+        "report --hidden 5000", "lookback --hidden 100000", "contributions --T 6000", "lyapunov --T 1000000",
+        "report --cells lstm,nope", "report --cells lstm,lstm", "report --cells conv1d,conv1d", "report --cells ,",
+        "report --init weird", "report --init critical", "report --scale 2", "report --init pytorch --scale 2",
+        "report --cells conv1d --init pytorch", "report --cells conv1d --hidden 4", "report --eps nan",
+        "report --eps inf", "report --order -1", "report --order x"}) {
     const auto r = run(args + " --quiet --out " + dir.string());
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
     EXPECT_NE(r.out.find("error"), std::string::npos) << args << "\n" << r.out;
@@ -228,5 +268,185 @@ TEST(Report, WroteCountsOnlyFilesThatExist) {
   EXPECT_FALSE(fs::exists(dir / "lookback.png"));
   EXPECT_NE(out.find(fmt::format("wrote {} files", files)), std::string::npos) << out;
   EXPECT_NE(out.find("figure not drawn"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
+TEST(Report, CellsChooseTheNetworksAndTheirSections) {
+  const auto dir = fresh_dir("cells");
+  const auto r = run("report --quick --quiet --cells lstm,gru --T 8 --hidden 4 --seeds 1 --batch 1 --out " +
+                     dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::set<std::string> both = {"LSTM", "GRU"};
+  EXPECT_EQ(models_in(dir / "lookback.csv"), both);
+  EXPECT_EQ(models_in(dir / "lyapunov.csv"), both);
+  EXPECT_EQ(models_in(dir / "contributions.csv"), both);
+  EXPECT_TRUE(fs::exists(dir / "lstm_paths.csv"));
+  // The spectrum and the phase diagram are the Elman tanh cell's, the Conv1D stacks their own: left out.
+  for (const char* gone : {"spectrum_eigenvalues.csv", "phase_theory.csv", "conv_distance.csv", "lookback_elman_tanh.png"})
+    EXPECT_FALSE(fs::exists(dir / gone)) << gone;
+  const json s = summary_of(dir);
+  EXPECT_EQ(s["run"]["cells"], json({"lstm", "gru"}));
+  for (const char* section : {"spectrum", "conv1d", "phase"}) EXPECT_FALSE(s.contains(section)) << section;
+  EXPECT_TRUE(s["lookback"].contains("LSTM"));
+  fs::remove_all(dir);
+
+  // The Conv1D stacks alone: no RNN beside them, and no recurrent section.
+  const auto conv = fresh_dir("cells_conv");
+  ASSERT_EQ(run("report --quick --quiet --cells conv1d --T 8 --out " + conv.string()).code, 0);
+  EXPECT_EQ(models_in(conv / "conv_distance.csv"),
+            (std::set<std::string>{"Conv1D K=3 dilation 1-2-4", "Conv1D K=2 dilation 1-16"}));
+  for (const char* gone : {"lookback.csv", "lyapunov.csv", "lstm_paths.csv"}) EXPECT_FALSE(fs::exists(conv / gone));
+  fs::remove_all(conv);
+}
+
+TEST(Report, InitChangesTheNumbersAndEveryLabelAndMatchesTheCommand) {
+  const std::string sizes = " --cells rnn_sigmoid --T 10 --hidden 4 --seeds 2 --batch 2 --quiet --out ";
+  const auto x = fresh_dir("init_x"), p = fresh_dir("init_p"), c = fresh_dir("init_c");
+  const auto rx = run("report --quick" + sizes + x.string());
+  const auto rp = run("report --quick --init pytorch" + sizes + p.string());
+  ASSERT_EQ(rx.code, 0) << rx.out;
+  ASSERT_EQ(rp.code, 0) << rp.out;
+  EXPECT_NE(read(x / "lookback.csv"), read(p / "lookback.csv"));
+  EXPECT_EQ(summary_of(x)["run"]["init"], "xavier");
+  EXPECT_EQ(summary_of(p)["run"]["init"], "pytorch");
+  // Every table on the screen and every figure title says which initialisation its numbers are of.
+  for (const char* table : {"look-back study, pytorch initialisation", "Lyapunov spectra, pytorch initialisation",
+                            "BPTT contributions by distance d, pytorch initialisation"})
+    EXPECT_NE(rp.out.find(table), std::string::npos) << table << "\n" << rp.out;
+  EXPECT_EQ(rp.out.find("xavier initialisation"), std::string::npos) << rp.out;
+  EXPECT_NE(rx.out.find("look-back study, xavier initialisation"), std::string::npos) << rx.out;
+  for (const char* figure : {"lookback.gp", "lyapunov.gp", "contributions.gp"})
+    EXPECT_NE(read(p / figure).find("pytorch initialisation"), std::string::npos) << figure;
+  // The same study from its own command with the same initialisation gives the same numbers.
+  ASSERT_EQ(run("lookback --cell rnn_sigmoid --init pytorch --T 10 --hidden 4 --input-size 4 --seeds 2 --batch 2 "
+                "--quiet --out " + c.string())
+                .code,
+            0);
+  EXPECT_EQ(read(c / "lookback.csv"), read(p / "lookback.csv"));
+  for (const auto& d : {x, p, c}) fs::remove_all(d);
+}
+
+TEST(Report, EpsAndOrderReachTheActivationStudy) {
+  const auto dir = fresh_dir("eps_order");
+  ASSERT_EQ(run("report --quick --quiet --cells conv1d --T 8 --eps 0.3 --order 2 --out " + dir.string()).code, 0);
+  const json a = json::parse(read(dir / "activations.json"));
+  EXPECT_EQ(a["eps"].get<double>(), 0.3);
+  EXPECT_EQ(a["order"].get<int>(), 2);
+  // exact/approximate from the closed forms: rho = cosh^2(eps) / (4 cosh^2(eps/2)); at order 2 sigmoid' ~ 1/4 -
+  // x^2/16 and tanh' ~ 1 - x^2.
+  const double eps = 0.3, rho = std::pow(std::cosh(eps), 2) / (4 * std::pow(std::cosh(eps / 2), 2));
+  const double rho2 = (0.25 - eps * eps / 16) / (1 - eps * eps);
+  const auto rows = csv_rows(dir / "activations.csv");
+  ASSERT_EQ(rows.size(), 20u);
+  for (const auto& row : rows) {
+    const int T = std::stoi(row.at("T"));
+    EXPECT_NEAR(std::stod(row.at("ratio_T")), std::pow(rho / rho2, T), 1e-12 * std::pow(rho / rho2, T)) << T;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Report, RatioPanelHoldsExactOverApproximateWherePowersUnderflow) {
+  // At T = 600 rho^T (about 10^-361) and its approximation underflow a double; their ratio does not.
+  const auto dir = fresh_dir("ratio");
+  ASSERT_EQ(run("activations --T 600 --quiet --out " + dir.string()).code, 0);
+  const double eps = 0.05, four_rho = std::pow(std::cosh(eps), 2) / std::pow(std::cosh(eps / 2), 2);  // rho / (1/4)
+  const auto rows = csv_rows(dir / "activations.csv");
+  ASSERT_EQ(rows.size(), 600u);
+  for (const auto& row : rows) {
+    const int T = std::stoi(row.at("T"));
+    const double expected = std::pow(four_rho, T);
+    EXPECT_NEAR(std::stod(row.at("ratio_T")), expected, 1e-12 * expected) << T;
+    EXPECT_NEAR(std::stod(row.at("ratio_log10_T")), T * std::log10(four_rho), 1e-12 * T) << T;
+  }
+  // The ratio panel below rho^T: one image, two panels.
+  const std::string gp = read(dir / "activation_rho_power.gp");
+  EXPECT_NE(gp.find("set multiplot"), std::string::npos);
+  EXPECT_NE(gp.find("exact / order 1"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "activation_rho_power.png"));
+  EXPECT_TRUE(fs::exists(dir / "activation_rho_power.svg"));
+  fs::remove_all(dir);
+}
+
+TEST(Report, LstmTotalPathIsTheExactChainOfTheWholeState) {
+  // seeds 1 x batch 1: the table's total is one trajectory's, recomputed here by central differences of a
+  // forward pass written out (PyTorch's gate order i, f, g, o) on the network the report draws.
+  using rnnscope::Index;
+  const Index H = 3, T = 6;
+  const auto dir = fresh_dir("lstm_total");
+  ASSERT_EQ(run("report --quick --quiet --cells lstm --T 6 --hidden 3 --seeds 1 --batch 1 --out " + dir.string()).code,
+            0);
+  rnnscope::NetworkSpec spec;
+  spec.model.cell = rnnscope::CellKind::lstm;
+  spec.model.input_size = 4;
+  spec.model.hidden_size = H;
+  spec.init = rnnscope::Init::xavier;
+  spec.steps = T;
+  spec.batch = 1;
+  spec.seeds = 1;
+  spec.seed = 1;
+  rnnscope::Rng rng = rnnscope::seed_rng(spec, 0);
+  const rnnscope::DrawnNetwork d = rnnscope::draw_network(spec, rng);
+  const auto& p = std::get<rnnscope::Stack<rnnscope::LSTM<double>>>(d.model).layer(0).params;
+  const rnnscope::Vec<double> u_h = rng.normal_matrix<double>(H, 1), u_c = rng.normal_matrix<double>(H, 1);
+  using V = Eigen::VectorXd;
+  const auto sigmoid = [](const V& a) { return V((1.0 + (-a.array()).exp()).inverse()); };
+  const auto step = [&](const V& s, Index t) {  // s = [h; c] -> the next
+    const V a = p.weight_ih * d.x.col(t) + p.bias_ih + p.weight_hh * s.head(H) + p.bias_hh;
+    const V i = sigmoid(a.segment(0, H)), f = sigmoid(a.segment(H, H)), o = sigmoid(a.segment(3 * H, H));
+    const V g = a.segment(2 * H, H).array().tanh();
+    V next(2 * H);
+    next.tail(H) = f.cwiseProduct(s.tail(H)) + i.cwiseProduct(g);
+    next.head(H) = o.cwiseProduct(V(next.tail(H).array().tanh()));
+    return next;
+  };
+  std::vector<V> states = {V::Zero(2 * H)};  // s_{-1}, s_0, ..., s_{T-1}
+  for (Index t = 0; t < T; ++t) states.push_back(step(states.back(), t));
+  V u(2 * H);
+  u << u_h.normalized(), u_c.normalized();
+  std::map<Index, double> total;
+  for (const auto& row : csv_rows(dir / "lstm_paths.csv"))
+    if (row.at("model") == "forget bias 0") total[std::stoi(row.at("L"))] = std::stod(row.at("total_log10"));
+  ASSERT_EQ(total.size(), static_cast<size_t>(T + 1));
+  EXPECT_EQ(total[0], 0.0);
+  for (Index L = 1; L <= T; ++L) {
+    // ds_{T-1} / ds_{T-1-L} column by column.
+    Eigen::MatrixXd M(2 * H, 2 * H);
+    const double h = 1e-6;
+    for (Index j = 0; j < 2 * H; ++j) {
+      V plus = states[static_cast<size_t>(T - L)], minus = plus;
+      plus[j] += h;
+      minus[j] -= h;
+      for (Index t = T - L; t < T; ++t) plus = step(plus, t), minus = step(minus, t);
+      M.col(j) = (plus - minus) / (2 * h);
+    }
+    EXPECT_NEAR(total[L], std::log10((M.transpose() * u).norm() / std::sqrt(2.0)), 1e-7) << L;
+  }
+  // The figure draws the total beside the two single paths.
+  EXPECT_NE(read(dir / "lstm_paths.gp").find("total (h, c), forget bias 0"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "lstm_paths.png"));
+  fs::remove_all(dir);
+}
+
+TEST(Report, LookbackBoundsLeavingThePlotAreMarkedWhereTheyLeave) {
+  const auto dir = fresh_dir("marks");
+  ASSERT_EQ(run("lookback --cell rnn_tanh --init xavier --T 40 --hidden 8 --seeds 1 --batch 1 --quiet --out " +
+                dir.string())
+                .code,
+            0);
+  const json j = json::parse(read(dir / "lookback.json"));
+  const auto bound = j["Elman tanh"]["bound_log10"];
+  ASSERT_GT(bound[40].get<double>(), 1.0);  // (gamma ||W||)^L grows: it leaves a plot that ends near 10^0
+  const std::string gp = read(dir / "lookback_elman_tanh.gp");
+  const auto at = gp.find("leaves at L = ");
+  ASSERT_NE(at, std::string::npos) << gp;
+  // The mark names the first L whose bound is above the plot's top.
+  const auto yrange = gp.find("set yrange [");
+  ASSERT_NE(yrange, std::string::npos);
+  const double top = std::stod(gp.substr(gp.find(':', yrange) + 1));
+  const int L = std::stoi(gp.substr(at + 14));
+  EXPECT_GT(bound[L].get<double>(), top);
+  EXPECT_LE(bound[L - 1].get<double>(), top);
+  EXPECT_NE(read(dir / "lookback.gp").find("Elman tanh: (γ ‖Wₕₕ‖₂)ᴸ leaves at L = " + std::to_string(L)),
+            std::string::npos);
   fs::remove_all(dir);
 }

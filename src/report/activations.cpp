@@ -39,15 +39,24 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
   const double eps = s.eps;
   const int order = s.order;
   const auto sign = [&](double base, size_t i) { return power_sign(base, s.steps[i]); };
+  // The ratio rho^T / rho_n^T: from the doubles where both hold their powers, else from the log10s, where it
+  // stays finite (as a double it is 0 or inf only where the ratio itself leaves a double's range).
+  const auto ratio_sign = [&](size_t i) { return sign(s.rho, i) * sign(s.rho_approx, i); };
+  const auto ratio = [&](size_t i) {
+    const bool both = representable(s.rho_pow[i], s.rho_log10_pow[i]) &&
+                      representable(s.rho_approx_pow[i], s.rho_approx_log10_pow[i]);
+    return both ? s.rho_pow[i] / s.rho_approx_pow[i] : ratio_sign(i) * std::pow(10.0, s.ratio_log10[i]);
+  };
   CsvTable rho{{"T", "rho_exact_pow_T", "rho_approx_pow_T", "rho_first_order_pow_T", "rho_exact_log10_pow_T",
-                "rho_approx_log10_pow_T", "rho_first_order_log10_pow_T", "ratio_log10_T"},
+                "rho_approx_log10_pow_T", "rho_first_order_log10_pow_T", "ratio_log10_T", "ratio_T"},
                {}};
   for (size_t i = 0; i < s.steps.size(); ++i)
     rho.add_row({std::to_string(s.steps[i]), power_cell(s.rho_pow[i], s.rho_log10_pow[i], sign(s.rho, i)),
                  power_cell(s.rho_approx_pow[i], s.rho_approx_log10_pow[i], sign(s.rho_approx, i)),
                  power_cell(s.rho_first_pow[i], s.rho_first_log10_pow[i], sign(s.rho_first, i)),
                  format_number(s.rho_log10_pow[i]), format_number(s.rho_approx_log10_pow[i]),
-                 format_number(s.rho_first_log10_pow[i]), format_number(s.ratio_log10[i])});
+                 format_number(s.rho_first_log10_pow[i]), format_number(s.ratio_log10[i]),
+                 power_cell(ratio(i), s.ratio_log10[i], ratio_sign(i))});
   out.table("activations.csv", rho);
   const size_t last = s.steps.size() - 1;
   const auto held = [&](double v, double l) { return representable(v, l) ? json_number(v) : nlohmann::json(); };
@@ -170,6 +179,41 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
   r.series.push_back(line(fmt::format("order-{} approximation (circles)", order), as_doubles(s.steps),
                           all_held ? s.rho_approx_pow : s.rho_approx_log10_pow, Series::Style::points));
   r.series.back().point = 6;
+  // Below: their ratio, which the log axis above hides (the two curves look alike there). As a double where
+  // every ratio is one (on a log axis when it spans more than a decade), else as its log10.
+  Figure panel;
+  panel.title = fmt::format("Ratio ρ(ε)ᵀ exact / ρ(ε)ᵀ order {}", order);
+  panel.xlabel = r.xlabel;
+  panel.ylabel = "exact / approximate (dimensionless)";
+  std::vector<double> ratios;
+  bool finite = true, positive = true;
+  for (size_t i = 0; i < s.steps.size(); ++i) {
+    ratios.push_back(ratio(i));
+    finite = finite && representable(ratios.back(), s.ratio_log10[i]);
+    positive = positive && ratios.back() > 0;
+  }
+  const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+  if (!finite) {
+    ratios = s.ratio_log10;
+    panel.log10_y = true;
+    panel.ylabel = "exact / approximate, drawn from its log₁₀ (dimensionless)";
+  } else if (positive && *hi > 10 * *lo) {
+    panel.logy = true;
+  }
+  panel.series.push_back(line(fmt::format("exact / order {}", order), as_doubles(s.steps), ratios));
+  Series one = line("1: the two agree", {1.0, static_cast<double>(s.steps.back())},
+                    panel.log10_y ? std::vector<double>{0.0, 0.0} : std::vector<double>{1.0, 1.0});
+  one.colour = Series::grey;
+  one.dash = 3;
+  panel.series.push_back(one);
+  r.panels.push_back(panel);
+  const double q_last = ratio(last);
+  r.caption += fmt::format(
+      " Below: their ratio, {} at T = {}: on the log axis above the two curves look alike, but the exact powers "
+      "fall {} than the approximated ones.",
+      std::isfinite(q_last) ? fmt::format("{:.6g}", q_last) : fmt::format("10^{:.1f}", s.ratio_log10[last]),
+      s.steps.back(),
+      s.ratio_log10[last] > 0 ? "more slowly" : s.ratio_log10[last] < 0 ? "faster" : "no differently");
   add_figure(out, sec, r);
 
   sec.html.id = "activations";
@@ -231,15 +275,11 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
   o += fmt::format("{:>5}{:>16}{:>16}{:>14}", "T", "rho^T exact", fmt::format("rho^T order {}", order), "ratio");
   o += first ? fmt::format("{:>16}\n", "rho^T order 1") : std::string("\n");
   for (const size_t i : screen_rows(s.steps.size(), 20)) {
-    // The ratio from the doubles where both hold their powers, else from the log10s, where it stays finite.
-    const bool both = representable(s.rho_pow[i], s.rho_log10_pow[i]) &&
-                      representable(s.rho_approx_pow[i], s.rho_approx_log10_pow[i]);
-    const double ratio = both ? s.rho_pow[i] / s.rho_approx_pow[i]
-                              : sign(s.rho, i) * sign(s.rho_approx, i) * std::pow(10.0, s.ratio_log10[i]);
-    o +=
-        fmt::format("{:>5}{:>16}{:>16}{:>14}", s.steps[i], power_text(s.rho_pow[i], s.rho_log10_pow[i], sign(s.rho, i)),
-                    power_text(s.rho_approx_pow[i], s.rho_approx_log10_pow[i], sign(s.rho_approx, i)),
-                    std::isfinite(ratio) ? fmt::format("{:.6g}", ratio) : fmt::format("1e{:.1f}", s.ratio_log10[i]));
+    const double q = ratio(i);
+    o += fmt::format("{:>5}{:>16}{:>16}{:>14}", s.steps[i],
+                     power_text(s.rho_pow[i], s.rho_log10_pow[i], sign(s.rho, i)),
+                     power_text(s.rho_approx_pow[i], s.rho_approx_log10_pow[i], sign(s.rho_approx, i)),
+                     std::isfinite(q) ? fmt::format("{:.6g}", q) : fmt::format("1e{:.1f}", s.ratio_log10[i]));
     o += first ? fmt::format("{:>16}\n", power_text(s.rho_first_pow[i], s.rho_first_log10_pow[i], sign(s.rho_first, i)))
                : std::string("\n");
   }

@@ -58,7 +58,8 @@ Section contributions_section(OutputFolder& out, const std::vector<LabelledContr
   CsvTable t{{"model", "distance", "mean_log10_relative", "std_log10_relative", "zero_share", "theory_log10"}, {}};
   Figure f;
   f.name = "contributions";
-  f.title = "Contribution of each temporal distance to ∂L/∂Wₕₕ (mean over seeds)";
+  const std::string init = init_text(specs);
+  f.title = fmt::format("Contribution of each temporal distance to ∂L/∂Wₕₕ ({}; mean over seeds)", init);
   f.xlabel = "temporal distance t − k (steps)";
   f.ylabel = "‖contribution‖ / ‖∂L/∂Wₕₕ‖ (dimensionless)";
   f.log10_y = true;
@@ -70,7 +71,10 @@ Section contributions_section(OutputFolder& out, const std::vector<LabelledContr
   sec.html.id = "contributions";
   sec.html.title = "BPTT contributions by temporal distance";
   sec.summary = nlohmann::json::object();
-  sec.screen = fmt::format("{:<22}{:>12}{:>12}{:>12}{:>14}\n", "model", "d = 1", "d = 10", "d = T-1", "sum check");
+  sec.screen = fmt::format("BPTT contributions by distance d, {}: log10 ||contribution_d|| / ||dL/dW_hh||, mean over "
+                           "seeds\n\n",
+                           init);
+  sec.screen += fmt::format("{:<22}{:>12}{:>12}{:>12}{:>14}\n", "model", "d = 1", "d = 10", "d = T-1", "sum check");
   auto at = [](const std::vector<double>& v, size_t i) { return i < v.size() ? fixed(v[i]) : std::string("-"); };
   double worst = 0;
   std::string reading, theory_lines;
@@ -120,10 +124,10 @@ Section contributions_section(OutputFolder& out, const std::vector<LabelledContr
   if (with_terms) terms_files(out, sec, with_terms->label, with_terms->result.terms);
   out.json("contributions.json", sec.summary);
   sec.html.reading = fmt::format(
-      "dL/dW_hh = sum over (t, k) of the terms carrying the loss at step t back to step k; grouped by distance t - "
+      "{}. dL/dW_hh = sum over (t, k) of the terms carrying the loss at step t back to step k; grouped by distance t - "
       "k, they show how little of the gradient comes from far back{}. The groups add up to the BPTT gradient to "
       "{:.1e} relative.",
-      reading.empty() ? "" : " (at distance 10: " + reading + ")", worst);
+      capitalised(init), reading.empty() ? "" : " (at distance 10: " + reading + ")", worst);
   sec.html.tables.insert(sec.html.tables.begin(), {"contributions.csv", "contributions.json"});
   return sec;
 }

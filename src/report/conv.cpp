@@ -6,11 +6,12 @@ namespace rnnscope {
 
 using namespace detail;
 
-Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, const LabelledLookback& rnn) {
+Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, const LabelledLookback* rnn) {
   CsvTable t{{"model", "distance", "gradient_norm", "relative_to_distance_0"}, {}};
   Figure f;
   f.name = "conv_distance";
-  f.title = "Conv1D stacks beside an RNN: gradient reaching the input d steps back";
+  f.title = rnn ? "Conv1D stacks beside an RNN: gradient reaching the input d steps back"
+                : "Conv1D stacks: gradient reaching the input d steps back";
   f.xlabel = "distance d (steps)";
   f.ylabel = "gradient norm relative to d = 0 (dimensionless)";
   f.logy = true;
@@ -20,12 +21,13 @@ Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, 
   sec.summary = nlohmann::json::object();
   sec.screen = fmt::format("{:<34}{:>10}{:>16}{:>18}\n", "model", "field", "zero past it", "largest past it");
 
-  const LookbackResult& rnn_r = rnn.result;
+  const LookbackResult rnn_r = rnn ? rnn->result : LookbackResult{};
   // The x axis ends at twice the largest receptive field (when the sequences are longer than three times it), so
   // the stacks' nonzero part is not squeezed against the axis; the RNN's curve continues past it.
   Index widest = 0;
   for (const auto& c : convs) widest = std::max(widest, c.result.receptive_field);
-  const Index longest = rnn_r.distance.empty() ? 0 : rnn_r.distance.back();
+  Index longest = rnn_r.distance.empty() ? 0 : rnn_r.distance.back();
+  for (const auto& c : convs) longest = std::max(longest, c.result.distance.empty() ? 0 : c.result.distance.back());
   const double shown = longest > 3 * widest ? static_cast<double>(2 * widest) : INFINITY;
   if (std::isfinite(shown)) {
     f.xmin = 0;
@@ -92,30 +94,39 @@ Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, 
                               largest_past);
     reading += fmt::format("{}{} beyond d = {}", reading.empty() ? "" : ", ", label, r.receptive_field - 1);
   }
-  Series rnn_curve = line(rnn.label + " RNN, look-back", as_doubles(rnn_r.distance), unlog(rnn_r.mean_log10));
-  rnn_curve.colour = 6;
-  rnn_curve.dash = 1;
-  f.series.push_back(rnn_curve);
+  if (rnn) {
+    Series rnn_curve = line(fmt::format("{} RNN ({}), look-back", rnn->label, init_label(rnn->spec)),
+                            as_doubles(rnn_r.distance), unlog(rnn_r.mean_log10));
+    rnn_curve.colour = 6;
+    rnn_curve.dash = 1;
+    f.series.push_back(rnn_curve);
+  }
   f.key_rows = 3;
   // Room below the lowest floor line, so its marks do not sit on the axis.
   f.ymin = std::pow(10.0, floor_exp - static_cast<double>(convs.size()) + 0.5);
-  f.caption = fmt::format(
-      "The input gradient of each causal Conv1D stack d steps back, relative to d = 0: exactly zero from the "
-      "receptive field (dashed) on, drawn as marks on a floor line, beside the {} RNN's look-back ratio, which "
-      "decays smoothly{}.",
-      rnn.label,
-      std::isfinite(shown) && !is_zero_log10(rnn_r.mean_log10.back())
-          ? fmt::format(" and is still {} at d = {}, past the figure's end", about(rnn_r.mean_log10.back()), longest)
-          : std::string(" and never reaches zero"));
-  sec.summary[rnn.label] = {{"spec", spec_json(rnn.spec)}, {"mean_log10_ratio", json_array(rnn_r.mean_log10)}};
+  f.caption = "The input gradient of each causal Conv1D stack d steps back, relative to d = 0: exactly zero from the "
+              "receptive field (dashed) on, drawn as marks on a floor line";
+  if (rnn) {
+    f.caption += fmt::format(
+        ", beside the {} RNN's look-back ratio ({} initialisation), which decays smoothly{}", rnn->label,
+        init_label(rnn->spec),
+        std::isfinite(shown) && !is_zero_log10(rnn_r.mean_log10.back())
+            ? fmt::format(" and is still {} at d = {}, past the figure's end", about(rnn_r.mean_log10.back()),
+                          rnn_r.distance.back())
+            : std::string(" and never reaches zero"));
+    sec.summary[rnn->label] = {{"spec", spec_json(rnn->spec)}, {"mean_log10_ratio", json_array(rnn_r.mean_log10)}};
+  }
+  f.caption += ".";
   add_figure(out, sec, f);
   out.table("conv_distance.csv", t);
   out.json("conv_distance.json", sec.summary);
   sec.html.reading = fmt::format(
       "A causal convolution stack sees only its receptive field: the gradient is exactly zero ({}), drawn as marks on "
-      "the floor line because zero has no place on a log axis. The {} gradient instead decays smoothly and never "
-      "reaches zero.{}",
-      reading, rnn.label,
+      "the floor line because zero has no place on a log axis.{}{}",
+      reading,
+      rnn ? fmt::format(" The {} RNN's gradient ({} initialisation) instead decays smoothly and never reaches zero.",
+                        rnn->label, init_label(rnn->spec))
+          : std::string(),
       std::isfinite(shown) ? fmt::format(" The figure ends at d = {:g}, twice the largest receptive field.", shown)
                            : std::string());
   sec.html.tables = {"conv_distance.csv", "conv_distance.json"};

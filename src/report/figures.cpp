@@ -36,6 +36,7 @@ constexpr std::array<int, 5> kDashes = {1, 2, 3, 4, 5};  // solid, dash, dot, da
 constexpr std::array<int, 8> kPoints = {7, 5, 9, 13, 6, 4, 8, 12};  // filled then open shapes
 
 constexpr int kWidth = 900, kHeight = 600;
+constexpr int kPanelHeight = 380;  // each of Figure::panels below the first
 constexpr const char* kFont = "Sans,13";
 constexpr auto kGnuplotTimeout = std::chrono::seconds(120);
 
@@ -157,6 +158,22 @@ void check_figure(const Figure& f) {
     check_range("colour", h.zmin, h.zmax, false);
   }
   require(f.key_rows >= 0, fmt::format("figure '{}': key_rows must be >= 0, got {}", f.name, f.key_rows));
+  for (size_t i = 0; i < f.marks.size(); ++i) {
+    const Mark& m = f.marks[i];
+    const auto who = fmt::format("figure '{}', mark {} '{}'", f.name, i, one_line(m.text));
+    require(std::isfinite(m.x) && std::isfinite(m.y) && (!f.logx || m.x > 0) && (!f.logy || m.y > 0),
+            fmt::format("{}: ({}, {}) is not a point of the axes", who, m.x, m.y));
+    require(m.colour >= -1 && m.colour <= Series::grey,
+            fmt::format("{}: colour {} is not a palette index (0..{}) or -1", who, m.colour, Series::grey));
+    require(m.point >= 1 && m.point <= 15, fmt::format("{}: point type {} is not 1..15", who, m.point));
+    require(std::isfinite(m.dx) && std::isfinite(m.dy), fmt::format("{}: the text offset is not finite", who));
+  }
+  for (const Figure& p : f.panels) {
+    require(p.panels.empty(), fmt::format("figure '{}': a panel holds no panels of its own", f.name));
+    Figure named = p;
+    named.name = f.name;  // a panel is drawn into its figure's files
+    check_figure(named);
+  }
 }
 
 // The data file is built block by block; a block is one plot element's points,
@@ -166,7 +183,11 @@ void check_figure(const Figure& f) {
 // index); its comment lines are still written.
 class DataFile {
  public:
-  explicit DataFile(bool logx, bool logy) : logx_(logx), logy_(logy) {}
+  // The axes of the panel whose blocks follow (which values a log axis cannot draw).
+  void axes(bool logx, bool logy) {
+    logx_ = logx;
+    logy_ = logy;
+  }
 
   bool drawable_x(double x) const { return std::isfinite(x) && (!logx_ || x > 0); }
   bool drawable_y(double y) const { return std::isfinite(y) && (!logy_ || y > 0); }
@@ -211,7 +232,7 @@ class DataFile {
   const std::string& text() const { return text_; }
 
  private:
-  bool logx_, logy_;
+  bool logx_ = false, logy_ = false;
   std::string text_, comment_, block_;
   int blocks_ = 0;
   bool in_segment_ = false;
@@ -368,8 +389,15 @@ struct Script {
   std::string gnuplot;
 };
 
-Script build_script(const Figure& f) {
-  DataFile data(f.logx, f.logy);
+// The settings and the plot command of one panel (the whole figure, or one of
+// Figure::panels); its data blocks are appended to `data`.
+struct PanelScript {
+  std::string settings, plot;
+  std::string both() const { return settings + plot; }
+};
+
+PanelScript panel_script(const Figure& f, DataFile& data) {
+  data.axes(f.logx, f.logy);
   std::vector<PlotElement> elements;
   Span xs, ys;
   bool any_drawn = false;
@@ -563,26 +591,7 @@ Script build_script(const Figure& f) {
   // The heatmap beneath everything.
   if (!heatmap_spec.empty()) elements.insert(elements.begin(), {heatmap_spec, false});
 
-  data.header(fmt::format(
-      "# rnnscope figure '{}': {}\n"
-      "# Data drawn by {}.gp. Blocks are separated by two blank lines (gnuplot 'index'),\n"
-      "# segments within a block by one blank line (the line breaks there).\n"
-      "# Values that cannot be drawn (NaN, inf, <= 0 on a log axis) are kept as '# not drawn:' lines.\n{}",
-      f.name, one_line(f.title), f.name,
-      f.heatmap ? "# Heatmap: one line per cell, x y z x_low x_high y_low y_high (centre, value, cell edges),\n"
-                  "# in rows of increasing y, x increasing within a row; a blank line ends each row, and\n"
-                  "# a blank cell (NaN, inf) is kept as '# not drawn: x y z' after a blank line.\n"
-                : ""));
-
   std::string g;
-  g += fmt::format(
-      "# rnnscope figure '{}'. Run: gnuplot {}.gp (in this folder) to redraw {}.png and {}.svg\n"
-      "# from {}.dat.\n",
-      f.name, f.name, f.name, f.name, f.name);
-  if (!f.caption.empty()) g += fmt::format("# {}\n", one_line(f.caption));
-  g += "if (!exists('rnnscope_suffix')) rnnscope_suffix = ''\n";
-  g += "set encoding utf8\n";
-  g += fmt::format("datafile = {}\n", gp_quote(f.name + ".dat"));
   // Caller text is drawn as written; only the tic labels use enhanced text (10^k).
   // Widths in characters that fit the 900x600 canvas at the fonts used.
   g += fmt::format("set title {} noenhanced font ',15'\n", gp_wrapped(f.title, 75));
@@ -694,22 +703,81 @@ Script build_script(const Figure& f) {
   for (size_t i = key_entries; key_rows > 0 && key_entries > key_rows && i % key_rows != 0; ++i)
     elements.push_back({"NaN with lines linecolor rgb '#ffffff' title ' '", false});
 
+  // Marks: a point and its text on a white box, in front of the curves; the text runs towards the middle.
+  if (!f.marks.empty()) g += "set style textbox opaque fillcolor rgb 'white' noborder margins 1, 1\n";
+  for (const Mark& m : f.marks) {
+    const std::string colour = colour_of(m.colour >= 0 ? m.colour : Series::grey);
+    const bool right_half = f.logx ? m.x > std::sqrt(x_lo * x_hi) : m.x > 0.5 * (x_lo + x_hi);
+    g += fmt::format(
+        "set label {} at first {}, first {} {} point pointtype {} pointsize 1.4 linecolor rgb '{}' offset {}, {} "
+        "textcolor rgb '{}' font ',11' noenhanced boxed front\n",
+        gp_quote(m.text), format_number(m.x), format_number(m.y), right_half ? "right" : "left", m.point, colour,
+        format_number(right_half ? -m.dx : m.dx), format_number(m.dy), colour);
+  }
   std::string plot = "plot ";
   for (size_t i = 0; i < elements.size(); ++i) plot += (i ? ", \\\n     " : "") + elements[i].spec;
+  return {g, plot + "\n"};
+}
+
+Script build_script(const Figure& f) {
+  DataFile data;
+  const PanelScript first = panel_script(f, data);
+  // Further panels below the first, each drawn from the same data file with its own settings.
+  std::vector<PanelScript> below;
+  for (const Figure& p : f.panels) below.push_back(panel_script(p, data));
+  bool heatmap = f.heatmap.has_value();
+  for (const Figure& p : f.panels) heatmap = heatmap || p.heatmap.has_value();
+  data.header(fmt::format(
+      "# rnnscope figure '{}': {}\n"
+      "# Data drawn by {}.gp. Blocks are separated by two blank lines (gnuplot 'index'),\n"
+      "# segments within a block by one blank line (the line breaks there).\n"
+      "# Values that cannot be drawn (NaN, inf, <= 0 on a log axis) are kept as '# not drawn:' lines.\n{}",
+      f.name, one_line(f.title), f.name,
+      heatmap ? "# Heatmap: one line per cell, x y z x_low x_high y_low y_high (centre, value, cell edges),\n"
+                "# in rows of increasing y, x increasing within a row; a blank line ends each row, and\n"
+                "# a blank cell (NaN, inf) is kept as '# not drawn: x y z' after a blank line.\n"
+              : ""));
+
+  std::string g;
+  g += fmt::format(
+      "# rnnscope figure '{}'. Run: gnuplot {}.gp (in this folder) to redraw {}.png and {}.svg\n"
+      "# from {}.dat.\n",
+      f.name, f.name, f.name, f.name, f.name);
+  if (!f.caption.empty()) g += fmt::format("# {}\n", one_line(f.caption));
+  g += "if (!exists('rnnscope_suffix')) rnnscope_suffix = ''\n";
+  g += "set encoding utf8\n";
+  g += fmt::format("datafile = {}\n", gp_quote(f.name + ".dat"));
   // The svg terminal draws text smaller and points larger than pngcairo at the
   // same settings; these factors make the two images look alike.
-  g += "point_scale = 1.0\n";
-  g += fmt::format(
-      "set terminal pngcairo size {},{} enhanced font '{}' linewidth 1 rounded background rgb 'white'\n",
-      kWidth, kHeight, kFont);
-  g += fmt::format("set output {}.rnnscope_suffix\n", gp_quote(f.name + ".png"));
-  g += plot + "\n";
-  g += "point_scale = 0.8\n";
-  g += fmt::format(
-      "set terminal svg size {},{} fixed enhanced font '{}' fontscale 1.33 linewidth 1 rounded background rgb 'white'\n",
-      kWidth, kHeight, kFont);
-  g += fmt::format("set output {}.rnnscope_suffix\n", gp_quote(f.name + ".svg"));
-  g += "replot\n";
+  const int height = kHeight + kPanelHeight * static_cast<int>(f.panels.size());
+  const std::string png = fmt::format(
+      "point_scale = 1.0\n"
+      "set terminal pngcairo size {},{} enhanced font '{}' linewidth 1 rounded background rgb 'white'\n"
+      "set output {}.rnnscope_suffix\n",
+      kWidth, height, kFont, gp_quote(f.name + ".png"));
+  const std::string svg = fmt::format(
+      "point_scale = 0.8\n"
+      "set terminal svg size {},{} fixed enhanced font '{}' fontscale 1.33 linewidth 1 rounded background rgb "
+      "'white'\n"
+      "set output {}.rnnscope_suffix\n",
+      kWidth, height, kFont, gp_quote(f.name + ".svg"));
+  if (f.panels.empty()) {
+    g += first.settings + png + first.plot + svg + "replot\n";
+  } else {
+    // One panel under the other (multiplot), the first 600 pixels high and each further one kPanelHeight; a
+    // panel starts from gnuplot's defaults (reset keeps the terminal and the output). Drawn once per terminal.
+    std::string panels = "set multiplot\n";
+    const auto place = [&](double top, double pixels) {
+      return fmt::format("set origin 0, {:.4f}\nset size 1, {:.4f}\n", 1.0 - (top + pixels) / height,
+                         pixels / height);
+    };
+    const std::string fresh = "reset\nset encoding utf8\n";
+    panels += fresh + place(0, kHeight) + first.both();
+    for (size_t i = 0; i < below.size(); ++i)
+      panels += fresh + place(kHeight + kPanelHeight * static_cast<double>(i), kPanelHeight) + below[i].both();
+    panels += "unset multiplot\n";
+    g += png + panels + svg + panels;
+  }
   g += "unset output\n";
   return {data.text(), g};
 }

@@ -59,7 +59,8 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
     for (const double z : s.result.zero_share) zeros = zeros || z > 0;
   Figure all;
   all.name = "lookback";
-  all.title = "Gradient reaching the state L steps back (mean over seeds and sequences)";
+  const std::string init = init_text(specs);
+  all.title = fmt::format("Gradient reaching the state L steps back ({}; mean over seeds and sequences)", init);
   all.xlabel = "look-back distance L (steps)";
   all.ylabel = "‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖ (dimensionless)";
   all.log10_y = true;
@@ -67,7 +68,8 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
   sec.html.id = "lookback";
   sec.html.title = "The look-back window";
   sec.summary = nlohmann::json::object();
-  sec.screen = fmt::format("look-back study: log10 ||dL/dh_(T-L)|| / ||dL/dh_T||, mean over seeds x sequences\n\n");
+  sec.screen = fmt::format("look-back study, {}: log10 ||dL/dh_(T-L)|| / ||dL/dh_T||, mean over seeds x sequences\n\n",
+                           init);
   sec.screen += fmt::format("{:<22}{:>6}{:>14}{:>10}{:>12}{:>14}{:>14}{}\n", "model", "L", "mean log10", "std",
                             "mean-field", "bound log10", "Lyapunov max",
                             zeros ? fmt::format("{:>12}", "zero share") : "");
@@ -76,6 +78,7 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
   std::string reading;
   std::vector<Series> bounds;  // drawn after every measured curve
   std::string last_bound;      // the formula of the last bound, for a legend with one
+  std::vector<std::pair<std::string, std::string>> bound_names;  // each bound's cell and formula
   std::vector<std::vector<double>> measured;
   std::vector<std::string> per_cell;
   for (const auto& [label, spec, r] : specs) {
@@ -109,6 +112,7 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
       b.colour = colour;
       b.dash = 2;
       bounds.push_back(b);
+      bound_names.push_back({label, bound_name});
     }
 
     Figure one;
@@ -137,6 +141,10 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
       one.series.push_back(line("bound " + bound_name + bound_note(L, b, one.ymax), L, b, Series::Style::dashed));
       one.series.back().dash = 2;
       one.series.back().colour = 1;
+      // Clipped at the plot's edge: a mark there says at which L it leaves.
+      if (const auto leaving = leaves_range(L, b, one.ymin, one.ymax))
+        one.marks.push_back({leaving->x, leaving->y,
+                             fmt::format("{} leaves at L = {:g}", bound_name, L[leaving->index]), 1});
     }
     one.caption = fmt::format(
         "The share of the final gradient that reaches the state L steps back in the {} network, mean (line) and "
@@ -206,8 +214,34 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
     for (const auto& c : measured) curves.push_back(&c);
     fit_log10_y(all, curves);
     all.series.insert(all.series.end(), bounds.begin(), bounds.end());
+    // Each bound labelled by a mark in its colour: where it leaves the plot (clipped at the edge), or at its
+    // last point. Bounds with the same values (the CT-RNN with dt 1 and the Elman tanh cell) share one.
+    // Marks on the same edge are stacked a line apart, so their texts do not overlap.
+    int stacked = 0;
+    for (size_t k = 0; k < bounds.size(); ++k) {
+      bool repeated = false;
+      for (size_t j = 0; j < k; ++j) repeated = repeated || same_values(bounds[j].y, bounds[k].y);
+      if (repeated) continue;
+      std::string cells = bound_names[k].first;
+      for (size_t j = k + 1; j < bounds.size(); ++j)
+        if (same_values(bounds[j].y, bounds[k].y)) cells += ", " + bound_names[j].first;
+      const Series& b = bounds[k];
+      Mark m;
+      m.colour = b.colour;
+      if (const auto leaving = leaves_range(b.x, b.y, all.ymin, all.ymax)) {
+        m.x = leaving->x;
+        m.y = leaving->y;
+        m.text = fmt::format("{}: {} leaves at L = {:g}", cells, bound_names[k].second, b.x[leaving->index]);
+        m.dy = leaving->y == all.ymax ? -0.9 - 1.3 * stacked++ : 0.9;
+      } else {
+        m.x = b.x.back();
+        m.y = b.y.back();
+        m.text = fmt::format("{}: {}", cells, bound_names[k].second);
+      }
+      all.marks.push_back(m);
+    }
     Series key;
-    key.label = bounds.size() == 1 ? "dashed: bound " + last_bound : "dashed: bounds, in the cell's colour";
+    key.label = bounds.size() == 1 ? "dashed: bound " + last_bound : "dashed: bounds (marks: where each leaves)";
     key.key_only = true;
     key.colour = Series::grey;
     key.dash = 2;
@@ -216,7 +250,7 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
   if (!theories.empty()) {
     all.series.insert(all.series.end(), theories.begin(), theories.end());
     Series key;
-    key.label = "dotted: mean-field prediction, in the cell's colour";
+    key.label = "dotted: mean-field predictions";
     key.key_only = true;
     key.colour = Series::grey;
     key.dash = 3;
@@ -253,13 +287,13 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
                               bound_cells(result.bound));
   }
   sec.html.reading = fmt::format(
-      "The share of the final gradient that survives L steps back, measured exactly through the cells' step "
+      "{}. The share of the final gradient that survives L steps back, measured exactly through the cells' step "
       "Jacobians (mean over seeds; in the per-cell figures the band is the range). After L = {} steps: {}. Dashed: "
       "the bound where the cell has one: {}. A bound above 1 guarantees nothing (the residual, skip and "
       "antisymmetric cells' bounds are at least 1 by construction, as their identity paths are), and the plots end "
-      "a little above the measured values, so such a bound leaves them at the top. Dotted: the mean-field "
+      "a little above the measured values, so such a bound leaves them at the top, where a mark says at which L. Dotted: the mean-field "
       "prediction of the typical rate (docs/theory.md), log10 per step{}.{}",
-      T, reading, bound_list.empty() ? std::string("none") : bound_list,
+      capitalised(init), T, reading, bound_list.empty() ? std::string("none") : bound_list,
       theory_reading.empty() ? std::string(": none of these cells has one") : ": " + theory_reading, coincide);
   sec.html.tables = {"lookback.csv", "lookback.json"};
   return sec;

@@ -72,13 +72,15 @@ std::string lyapunov_label(const std::string& label, CellKind cell, size_t expon
 
 Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>& specs) {
   CsvTable t{{"model", "index", "mean", "std", "theory"}, {}};
-  Figure f = lyapunov_figure("lyapunov", "Lyapunov spectra (mean over seeds and sequences)");
+  const std::string init = init_text(specs);
+  Figure f = lyapunov_figure("lyapunov", fmt::format("Lyapunov spectra ({}; mean over seeds and sequences)", init));
   Section sec;
   sec.html.id = "lyapunov";
   sec.html.title = "Lyapunov spectra";
   sec.summary = nlohmann::json::object();
-  sec.screen = fmt::format("{:<22}{:>12}{:>12}{:>12}{:>14}\n", "model", "lambda_1", "lambda_2", "lambda_last",
-                           "mean-field");
+  sec.screen = fmt::format("Lyapunov spectra, {}, mean over seeds x sequences (1/step)\n\n", init);
+  sec.screen += fmt::format("{:<22}{:>12}{:>12}{:>12}{:>14}\n", "model", "lambda_1", "lambda_2", "lambda_last",
+                            "mean-field");
   std::string reading, notes;
   for (const auto& [label, spec, r] : specs) {
     const MeanField& theory = r.theory;
@@ -141,11 +143,11 @@ Section lyapunov_section(OutputFolder& out, const std::vector<LabelledLyapunov>&
   out.table("lyapunov.csv", t);
   out.json("lyapunov.json", sec.summary);
   sec.html.reading = fmt::format(
-      "The exponents are the average per-step log growth of the directions the step Jacobians stretch (QR "
+      "{}. The exponents are the average per-step log growth of the directions the step Jacobians stretch (QR "
       "re-orthonormalisation). The largest, lambda_1 = {}, is the rate at which the longest-lived gradient decays "
       "(negative) or explodes (positive): exp(lambda_1) per step. In brackets, the mean-field prediction "
       "lambda_MF of a wide random network with the same initialisation (docs/theory.md).{}",
-      reading, notes.empty() ? std::string() : " No prediction for " + notes + ".");
+      capitalised(init), reading, notes.empty() ? std::string() : " No prediction for " + notes + ".");
   sec.html.tables = {"lyapunov.csv", "lyapunov.json"};
   return sec;
 }

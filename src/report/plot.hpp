@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -83,6 +84,32 @@ inline nlohmann::json spec_json(const NetworkSpec& s) {
           {"seeds", s.seeds},
           {"batch", s.batch},
           {"seed", s.seed}};
+}
+
+/// A network's initialisation as tables and legends name it: "xavier", "pytorch", "scaled 1.2", "orthogonal"
+/// ("orthogonal 0.9" with a scale other than 1), "critical".
+inline std::string init_label(const NetworkSpec& s) {
+  const bool with_scale = s.init == Init::scaled ||
+                          ((s.init == Init::orthogonal || s.init == Init::identity) && s.scale != 1.0);
+  return with_scale ? fmt::format("{} {:g}", to_string(s.init), s.scale) : std::string(to_string(s.init));
+}
+
+/// The initialisation of a section's networks, so that no number is read as another initialisation's:
+/// "xavier initialisation" when they share one, else each model's ("initialisation pytorch (LSTM), xavier (GRU)").
+template <class Spec, class Result>
+std::string init_text(const std::vector<Labelled<Spec, Result>>& runs) {
+  bool shared = true;
+  for (const auto& r : runs) shared = shared && init_label(r.spec) == init_label(runs.front().spec);
+  if (runs.empty() || shared) return runs.empty() ? std::string() : init_label(runs.front().spec) + " initialisation";
+  std::string each;
+  for (const auto& r : runs) each += fmt::format("{}{} ({})", each.empty() ? "" : ", ", init_label(r.spec), r.label);
+  return "initialisation " + each;
+}
+
+/// The text with its first letter upper case (a sentence's start).
+inline std::string capitalised(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
 }
 
 /// Rows at most `shown`, evenly spaced, always the first and the last.
@@ -198,6 +225,26 @@ inline std::string bound_note(const std::vector<double>& L, const std::vector<do
   return "";
 }
 
+/// Where a curve first leaves the y range [ymin, ymax] of a figure (values in the axis' units): the index of
+/// the first point outside, and x where the line between it and the point before crosses the edge (that point's
+/// x when it is the first). Nothing when every finite point lies inside.
+struct Leaving {
+  size_t index = 0;
+  double x = 0, y = 0;  // the crossing, on the edge
+};
+inline std::optional<Leaving> leaves_range(const std::vector<double>& x, const std::vector<double>& y, double ymin,
+                                           double ymax) {
+  if (std::isnan(ymin) || std::isnan(ymax)) return std::nullopt;  // a range from the data holds every point
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (!std::isfinite(y[i]) || (y[i] <= ymax && y[i] >= ymin)) continue;
+    const double edge = y[i] > ymax ? ymax : ymin;
+    Leaving l{i, x[i], edge};
+    if (i > 0 && std::isfinite(y[i - 1]) && y[i - 1] != y[i])
+      l.x = x[i - 1] + (edge - y[i - 1]) / (y[i] - y[i - 1]) * (x[i] - x[i - 1]);
+    return l;
+  }
+  return std::nullopt;
+}
 
 /// Eigenvalue and power figures and tables of labelled matrices, files named stem_* (spectrum.cpp).
 void spectrum_files(OutputFolder& out, const std::vector<LabelledSpectrum>& blocks, const std::string& stem,

@@ -6,7 +6,7 @@
 //             naming each block;
 //   NAME.gp   the gnuplot script that reads NAME.dat; `gnuplot NAME.gp` run in
 //             the folder redraws the figure;
-//   NAME.png  900x600 raster (pngcairo) and NAME.svg vector image.
+//   NAME.png  900x600 raster (pngcairo; 380 pixels taller per further panel) and NAME.svg vector image.
 // The data and the script are always written; the images only when gnuplot is
 // on PATH and succeeds. gnuplot runs as a child process (no shell), reads the
 // script file, writes each image to a temporary name that is renamed into place
@@ -64,6 +64,16 @@ struct Heatmap {
   double zmin = std::numeric_limits<double>::quiet_NaN(), zmax = std::numeric_limits<double>::quiet_NaN();
 };
 
+/// A point marked on a plot with a text beside it (where a curve clipped at the
+/// plot's edge leaves it, say), drawn in front of the curves.
+struct Mark {
+  double x = 0, y = 0;  ///< in the axes' values (log10 of the quantity with Figure::log10_y)
+  std::string text;     ///< drawn literally, to the right of the point (to its left in the plot's right half)
+  int colour = -1;      ///< palette index 0..6 or Series::grey; -1: grey
+  int point = 7;        ///< gnuplot point type 1..15
+  double dx = 0.8, dy = -0.9;  ///< the text's offset from the point, in character widths and heights
+};
+
 /// A 2-D plot. The heatmap, if any, is drawn first; series are drawn over it
 /// in order, each band beneath all curves.
 struct Figure {
@@ -88,6 +98,11 @@ struct Figure {
   /// Coloured cells beneath the series (linear axes only). The axes then end
   /// at the outer cell edges unless a range end is fixed.
   std::optional<Heatmap> heatmap;
+  std::vector<Mark> marks;
+  /// Further panels drawn below this one in the same image (gnuplot multiplot), each with its own
+  /// title, axes, series, marks and legend; 380 pixels high each, the first panel keeping its 600.
+  /// A panel's name and caption are not used, and it holds no panels itself.
+  std::vector<Figure> panels;
 };
 
 /// What write_figure produced. The data file and script are always written.

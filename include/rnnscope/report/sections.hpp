@@ -71,8 +71,8 @@ nlohmann::json theory_json(const MeanField& m);
 Section phase_section(OutputFolder& out, const PhaseSpec& spec, const PhaseResult& result, const std::string& label);
 /// The gradient of W_hh by temporal distance for each run.
 Section contributions_section(OutputFolder& out, const std::vector<LabelledContributions>& runs);
-/// Conv1D stacks' input gradient against distance, beside an RNN's look-back curve.
-Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, const LabelledLookback& rnn);
+/// Conv1D stacks' input gradient against distance, beside an RNN's look-back curve (none: nullptr).
+Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, const LabelledLookback* rnn);
 /// Every diagnostic of one layer of a given model (rnnscope analyze).
 Section layer_section(OutputFolder& out, const LayerAnalysis& layer, const std::string& cell_name);
 

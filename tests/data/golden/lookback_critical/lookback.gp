@@ -4,10 +4,10 @@
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'lookback.dat'
-set title 'Gradient reaching the state L steps back (mean over seeds and sequences)' noenhanced font ',15'
+set title 'Gradient reaching the state L steps back (critical initialisation; mean'."\n".'over seeds and sequences)' noenhanced font ',15'
 set xlabel 'look-back distance L (steps)' noenhanced
 set ylabel '‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖'."\n".'(dimensionless)' noenhanced
-set key outside below center vertical maxrows 3 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
+set key outside below center vertical maxrows 2 Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1
 set border 3 linecolor rgb '#404040'
 set tics nomirror out scale 0.75 textcolor rgb '#202020'
 set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
@@ -18,6 +18,8 @@ set offsets graph 0.02, graph 0.02, 0, 0
 unset mytics
 set ytics ('0.001' -3, '0.002' -2.698970004, '0.005' -2.301029996, '0.01' -2, '0.02' -1.698970004, '0.05' -1.301029996, '0.1' -1, '0.2' -0.6989700043, '0.5' -0.3010299957, '1' 0, '2' 0.3010299957, '5' 0.6989700043, '10' 1, '20' 1.301029996, '50' 1.698970004, '100' 2, '200' 2.301029996, '500' 2.698970004)
 set yrange [-1.8180076893307189:0.10000000000000001]
+set style textbox opaque fillcolor rgb 'white' noborder margins 1, 1
+set label 'Elman tanh: (γ ‖Wₕₕ‖₂)ᴸ leaves at L = 1' at first 0.2187416256993818, first 0.10000000000000001 left point pointtype 7 pointsize 1.4 linecolor rgb '#0072B2' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#0072B2' font ',11' noenhanced boxed front
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback.png'.rnnscope_suffix
@@ -27,7 +29,8 @@ plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 d
      datafile index 1 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 2 notitle, \
      NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 2 title 'dashed: bound (γ ‖Wₕₕ‖₂)ᴸ', \
      datafile index 2 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 3 notitle, \
-     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field prediction, in the cell''s colour'
+     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field predictions', \
+     NaN with lines linecolor rgb '#ffffff' title ' '
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lookback.svg'.rnnscope_suffix

@@ -4,10 +4,10 @@
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'lookback.dat'
-set title 'Gradient reaching the state L steps back (mean over seeds and sequences)' noenhanced font ',15'
+set title 'Gradient reaching the state L steps back (orthogonal initialisation; mean'."\n".'over seeds and sequences)' noenhanced font ',15'
 set xlabel 'look-back distance L (steps)' noenhanced
 set ylabel '‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖'."\n".'(dimensionless)' noenhanced
-set key outside below center vertical maxrows 2 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
+set key outside below center vertical maxrows 1 Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1
 set border 3 linecolor rgb '#404040'
 set tics nomirror out scale 0.75 textcolor rgb '#202020'
 set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
@@ -25,7 +25,7 @@ plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 d
      datafile index 0 every 11::0 using 1:2 with points linecolor rgb '#0072B2' pointtype 7 pointsize 1.1*point_scale notitle, \
      NaN with linespoints linecolor rgb '#0072B2' linewidth 2 dashtype 1 pointtype 7 pointsize 1.1*point_scale title 'LSTM', \
      datafile index 1 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 3 notitle, \
-     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field prediction, in the cell''s colour'
+     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field predictions'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lookback.svg'.rnnscope_suffix

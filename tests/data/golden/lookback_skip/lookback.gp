@@ -4,7 +4,7 @@
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'lookback.dat'
-set title 'Gradient reaching the state L steps back (mean over seeds and sequences)' noenhanced font ',15'
+set title 'Gradient reaching the state L steps back (pytorch initialisation; mean over'."\n".'seeds and sequences)' noenhanced font ',15'
 set xlabel 'look-back distance L (steps)' noenhanced
 set ylabel '‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖'."\n".'(dimensionless)' noenhanced
 set key outside below center vertical maxrows 2 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
@@ -19,6 +19,8 @@ unset mytics
 set ytics 1
 set format y '10^{%g}'
 set yrange [-4.4614448741557382:0.21244975591217805]
+set style textbox opaque fillcolor rgb 'white' noborder margins 1, 1
+set label 'skip K 4: (1 + γ² (‖Wₕₕ‖₂² + ‖W_skip‖₂²))^(L/2) leaves at L = 1' at first 0.80033346148756446, first 0.21244975591217805 left point pointtype 7 pointsize 1.4 linecolor rgb '#0072B2' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#0072B2' font ',11' noenhanced boxed front
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback.png'.rnnscope_suffix

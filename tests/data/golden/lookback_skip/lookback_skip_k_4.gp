@@ -18,6 +18,8 @@ unset mytics
 set ytics 1
 set format y '10^{%g}'
 set yrange [-5.8033390874515192:0.27634948035483425]
+set style textbox opaque fillcolor rgb 'white' noborder margins 1, 1
+set label '(1 + γ² (‖Wₕₕ‖₂² + ‖W_skip‖₂²))^(L/2) leaves at L = 2' at first 1.0410543200816931, first 0.27634948035483425 left point pointtype 7 pointsize 1.4 linecolor rgb '#D55E00' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#D55E00' font ',11' noenhanced boxed front
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_skip_k_4.png'.rnnscope_suffix

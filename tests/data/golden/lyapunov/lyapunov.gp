@@ -4,7 +4,7 @@
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'lyapunov.dat'
-set title 'Lyapunov spectra (mean over seeds and sequences)' noenhanced font ',15'
+set title 'Lyapunov spectra (pytorch initialisation; mean over seeds and sequences)' noenhanced font ',15'
 set xlabel 'exponent index i (largest first)' noenhanced
 set ylabel 'exponent λᵢ (1/step, natural log)' noenhanced
 set key outside below center vertical maxrows 2 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1

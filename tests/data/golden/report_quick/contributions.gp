@@ -4,7 +4,7 @@
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'contributions.dat'
-set title 'Contribution of each temporal distance to ∂L/∂Wₕₕ (mean over seeds)' noenhanced font ',15'
+set title 'Contribution of each temporal distance to ∂L/∂Wₕₕ (xavier initialisation;'."\n".'mean over seeds)' noenhanced font ',15'
 set xlabel 'temporal distance t − k (steps)' noenhanced
 set ylabel '‖contribution‖ / ‖∂L/∂Wₕₕ‖'."\n".'(dimensionless)' noenhanced
 set key outside below center vertical maxrows 7 Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1

@@ -1,13 +1,13 @@
 # rnnscope figure 'conv_distance'. Run: gnuplot conv_distance.gp (in this folder) to redraw conv_distance.png and conv_distance.svg
 # from conv_distance.dat.
-# The input gradient of each causal Conv1D stack d steps back, relative to d = 0: exactly zero from the receptive field (dashed) on, drawn as marks on a floor line, beside the Elman tanh RNN's look-back ratio, which decays smoothly and never reaches zero.
+# The input gradient of each causal Conv1D stack d steps back, relative to d = 0: exactly zero from the receptive field (dashed) on, drawn as marks on a floor line, beside the Elman tanh RNN's look-back ratio (xavier initialisation), which decays smoothly and never reaches zero.
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'conv_distance.dat'
 set title 'Conv1D stacks beside an RNN: gradient reaching the input d steps back' noenhanced font ',15'
 set xlabel 'distance d (steps)' noenhanced
 set ylabel 'gradient norm relative to d = 0'."\n".'(dimensionless)' noenhanced
-set key outside below center vertical maxrows 3 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
+set key outside below center vertical maxrows 4 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
 set border 3 linecolor rgb '#404040'
 set tics nomirror out scale 0.75 textcolor rgb '#202020'
 set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
@@ -32,8 +32,7 @@ plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 d
      NaN with linespoints linecolor rgb '#D55E00' linewidth 2 dashtype 1 pointtype 5 pointsize 1.1*point_scale title 'Conv1D K=2 dilation 1-16', \
      datafile index 4 every 2::1 using 1:2 with points linecolor rgb '#D55E00' pointtype 4 pointsize 1.1*point_scale title 'exactly 0, drawn at 10⁻⁸', \
      datafile index 5 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 title 'receptive field d = 32', \
-     datafile index 6 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 1 title 'Elman tanh RNN, look-back', \
-     NaN with lines linecolor rgb '#ffffff' title ' ', \
+     datafile index 6 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 1 title 'Elman tanh RNN (xavier), look-back', \
      NaN with lines linecolor rgb '#ffffff' title ' '
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'

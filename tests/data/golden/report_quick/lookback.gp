@@ -4,10 +4,10 @@
 if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
 set encoding utf8
 datafile = 'lookback.dat'
-set title 'Gradient reaching the state L steps back (mean over seeds and sequences)' noenhanced font ',15'
+set title 'Gradient reaching the state L steps back (xavier initialisation; mean over'."\n".'seeds and sequences)' noenhanced font ',15'
 set xlabel 'look-back distance L (steps)' noenhanced
 set ylabel '‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖'."\n".'(dimensionless)' noenhanced
-set key outside below center vertical maxrows 12 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
+set key outside below center vertical maxrows 6 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
 set border 3 linecolor rgb '#404040'
 set tics nomirror out scale 0.75 textcolor rgb '#202020'
 set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
@@ -19,6 +19,13 @@ unset mytics
 set ytics 5
 set format y '10^{%g}'
 set yrange [-21.994682089879372:2.5876747105665299]
+set style textbox opaque fillcolor rgb 'white' noborder margins 1, 1
+set label 'Elman sigmoid: (γ ‖Wₕₕ‖₂)ᴸ' at first 30, first -9.857689548033175 right point pointtype 7 pointsize 1.4 linecolor rgb '#0072B2' offset -0.80000000000000004, -0.90000000000000002 textcolor rgb '#0072B2' font ',11' noenhanced boxed front
+set label 'Elman tanh, Elman relu, CT-RNN dt 1: (γ ‖Wₕₕ‖₂)ᴸ leaves at L = 10' at first 9.4623596590076726, first 2.5876747105665299 left point pointtype 7 pointsize 1.4 linecolor rgb '#D55E00' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#D55E00' font ',11' noenhanced boxed front
+set label 'CT-RNN dt 0.1: (|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ' at first 30, first 1.0960101428734146 right point pointtype 7 pointsize 1.4 linecolor rgb '#56B4E9' offset -0.80000000000000004, -0.90000000000000002 textcolor rgb '#56B4E9' font ',11' noenhanced boxed front
+set label 'residual tanh: (1 + γ ‖Wₕₕ‖₂)ᴸ leaves at L = 6' at first 5.6378672659535249, first 2.5876747105665299 left point pointtype 7 pointsize 1.4 linecolor rgb '#0072B2' offset 0.80000000000000004, -2.2000000000000002 textcolor rgb '#0072B2' font ',11' noenhanced boxed front
+set label 'skip K 10: (1 + γ² (‖Wₕₕ‖₂² + ‖W_skip‖₂²))^(L/2) leaves at L = 6' at first 5.8361508276360698, first 2.5876747105665299 left point pointtype 7 pointsize 1.4 linecolor rgb '#D55E00' offset 0.80000000000000004, -3.5 textcolor rgb '#D55E00' font ',11' noenhanced boxed front
+set label 'antisymmetric eps 0.1: (1 + ε ‖W − Wᵀ − γI‖₂)ᴸ leaves at L = 30' at first 29.290772759061593, first 2.5876747105665299 right point pointtype 7 pointsize 1.4 linecolor rgb '#009E73' offset -0.80000000000000004, -4.7999999999999998 textcolor rgb '#009E73' font ',11' noenhanced boxed front
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback.png'.rnnscope_suffix
@@ -58,7 +65,7 @@ plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 d
      datafile index 15 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 2 notitle, \
      datafile index 16 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 notitle, \
      datafile index 17 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 2 notitle, \
-     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 2 title 'dashed: bounds, in the cell''s colour', \
+     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 2 title 'dashed: bounds (marks: where each leaves)', \
      datafile index 18 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 3 notitle, \
      datafile index 19 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 3 notitle, \
      datafile index 20 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 notitle, \
@@ -66,7 +73,7 @@ plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 d
      datafile index 22 using 1:2 with lines linecolor rgb '#E69F00' linewidth 2 dashtype 3 notitle, \
      datafile index 23 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 3 notitle, \
      datafile index 24 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 3 notitle, \
-     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field prediction, in the cell''s colour'
+     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field predictions'
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lookback.svg'.rnnscope_suffix

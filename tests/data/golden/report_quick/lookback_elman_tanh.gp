@@ -18,6 +18,8 @@ unset mytics
 set ytics 1
 set format y '10^{%g}'
 set yrange [-6.7162924538415805:0.31982345018293246]
+set style textbox opaque fillcolor rgb 'white' noborder margins 1, 1
+set label '(γ ‖Wₕₕ‖₂)ᴸ leaves at L = 2' at first 1.1694995899824956, first 0.31982345018293246 left point pointtype 7 pointsize 1.4 linecolor rgb '#D55E00' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#D55E00' font ',11' noenhanced boxed front
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_elman_tanh.png'.rnnscope_suffix

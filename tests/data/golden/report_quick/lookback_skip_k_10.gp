@@ -17,6 +17,8 @@ set autoscale xfix
 unset mytics
 set ytics ('0.01' -2, '0.02' -1.698970004, '0.03' -1.522878745, '0.05' -1.301029996, '0.1' -1, '0.2' -0.6989700043, '0.3' -0.5228787453, '0.5' -0.3010299957, '1' 0, '2' 0.3010299957, '3' 0.4771212547, '5' 0.6989700043, '10' 1, '20' 1.301029996, '30' 1.477121255, '50' 1.698970004, '100' 2, '200' 2.301029996, '300' 2.477121255, '500' 2.698970004)
 set yrange [-0.68226968029344659:0.12347017154873027]
+set style textbox opaque fillcolor rgb 'white' noborder margins 1, 1
+set label '(1 + γ² (‖Wₕₕ‖₂² + ‖W_skip‖₂²))^(L/2) leaves at L = 1' at first 0.27847029649052296, first 0.12347017154873027 left point pointtype 7 pointsize 1.4 linecolor rgb '#D55E00' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#D55E00' font ',11' noenhanced boxed front
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_skip_k_10.png'.rnnscope_suffix
