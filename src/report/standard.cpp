@@ -129,7 +129,13 @@ StandardResults run_standard_studies(const StandardReportSpec& o, const Executio
                                               {{"activations", ActivationSpec{0.05, 20, 1}}}, execution)
                       .front()
                       .result;
-  r.lookback = run_stage<LookbackStudy>("look-back window", labelled_cells<LookbackSpec>(o, true), execution);
+  // Every cell, then a two-layer LSTM stack: its first layer's ratio beside the others, and the end-to-end
+  // measure through the whole stack.
+  auto lookbacks = labelled_cells<LookbackSpec>(o, true);
+  LookbackSpec stack = base_spec(o, CellKind::lstm);
+  stack.model.num_layers = 2;
+  lookbacks.emplace_back("LSTM, 2 layers", stack);
+  r.lookback = run_stage<LookbackStudy>("look-back window", lookbacks, execution);
 
   std::vector<std::pair<std::string, SpectrumSpec>> spectra;
   for (const auto& [init, scale] : std::vector<std::pair<Init, double>>{
