@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "cli_testing.hpp"
 #include "rnnscope/diagnostics/end_to_end.hpp"
 #include "rnnscope/io/model_file.hpp"
 #include "rnnscope/io/safetensors.hpp"
@@ -130,4 +131,34 @@ TEST(EndToEnd, HalfLifeNeverWithinT) {
   EXPECT_EQ(r.curve(EndToEndLoss::last, -1).final_log10, 0.0);
   EXPECT_EQ(r.curve(EndToEndLoss::every, 0).half_life, 4);  // the mean at L = 4 is (0 - 6.5) / 2
   EXPECT_DOUBLE_EQ(r.curve(EndToEndLoss::every, 0).final_log10, -3.25);
+}
+
+// lookback --layers: 1..8, the end-to-end measure for a stack only.
+TEST(EndToEnd, LookbackLayersOption) {
+  using namespace cli_testing;
+  for (const std::string bad : {"0", "9"}) {
+    const auto out = fresh_dir("e2e_bad");
+    const auto r = run("lookback --quiet --layers " + bad + " --out " + out.string());
+    EXPECT_EQ(r.code, 2) << bad << r.out;
+    EXPECT_NE(r.out.find("layers must be in 1..8, got " + bad), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(out)) << bad;
+  }
+  const auto one = fresh_dir("e2e_one");
+  const auto r1 = run("lookback --quiet --cell lstm --hidden 4 --T 20 --seeds 1 --batch 2 --out " + one.string());
+  ASSERT_EQ(r1.code, 0) << r1.out;
+  EXPECT_EQ(r1.out.find("end to end"), std::string::npos) << r1.out;
+  EXPECT_FALSE(fs::exists(one / "lookback_end_to_end_lstm.csv"));
+  const auto two = fresh_dir("e2e_two");
+  const auto r2 =
+      run("lookback --quiet --cell lstm --layers 2 --hidden 4 --T 20 --seeds 2 --batch 2 --out " + two.string());
+  ASSERT_EQ(r2.code, 0) << r2.out;
+  EXPECT_NE(r2.out.find("end to end through the 2-layer stack (LSTM, 2 layers)"), std::string::npos) << r2.out;
+  EXPECT_NE(r2.out.find("verdict, loss on every step: the input 19 steps back"), std::string::npos) << r2.out;
+  check_folder(two);
+  const std::string csv = read(two / "lookback_end_to_end_lstm_2_layers.csv");
+  EXPECT_EQ(csv.rfind("loss,quantity,L,mean_log10_ratio,", 0), 0u) << csv.substr(0, 200);
+  EXPECT_NE(csv.find("\nevery,h1,19,"), std::string::npos);
+  EXPECT_TRUE(fs::exists(two / "lookback_end_to_end_lstm_2_layers.png"));
+  fs::remove_all(one);
+  fs::remove_all(two);
 }

@@ -166,6 +166,7 @@ std::vector<Section> write_analysis_report(OutputFolder& out, const AnalysisSpec
   for (const auto& layer : layers)
     chains.emplace_back(fmt::format("layer {}'s own chain", layer.layer), layer.chain_mean_log10);
   add_end_to_end(out, stack, "stack_end_to_end", name, end_to_end, chains);
+  stack.summary = nlohmann::json(stack.summary["end_to_end"]);  // summary.json's "end_to_end"
   stack.screen.erase(0, stack.screen.find_first_not_of('\n'));
   stack.screen.pop_back();
   sections.push_back(std::move(stack));
