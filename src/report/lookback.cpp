@@ -195,10 +195,14 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
   }
   sec.screen += "\nmean-field theory (docs/theory.md), log10 ratio per step:\n" + theory_lines;
   // The stacks' end-to-end measures, beside their first layer's ratio (the look-back ratio above).
-  for (const auto& [label, spec, r] : specs)
-    if (!r.end_to_end.empty())
+  for (const auto& [label, spec, r] : specs) {
+    if (!r.end_to_end.empty()) {
       add_end_to_end(out, sec, "lookback_end_to_end_" + slug(label), label, r.end_to_end,
                      {{"layer 0's own look-back ratio", r.mean_log10}});
+      sec.summary[label]["end_to_end"] = sec.summary["end_to_end"];  // with its model, as every number here
+      sec.summary.erase("end_to_end");
+    }
+  }
   if (zeros)
     sec.screen +=
         "\nzero share: the trajectories whose gradient is exactly zero at L (counted apart; mean, std and the "
