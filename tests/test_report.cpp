@@ -38,7 +38,7 @@ TEST(Report, QuickReportWritesEveryFileWellFormed) {
   const double tanh = s["lookback"]["Elman tanh"]["mean_log10_ratio_at_T"].get<double>();
   EXPECT_LT(sig, tanh - 3);
   // The two-layer LSTM stack: its end-to-end measure, the input's ratio at L = 0 exactly 1.
-  const auto& stack = s["lookback"]["LSTM, 2 layers"]["end_to_end"];
+  const auto& stack = s["lookback"]["LSTM 2 layers"]["end_to_end"];
   EXPECT_EQ(stack["layers"].get<int>(), 2);
   EXPECT_DOUBLE_EQ(stack["last"]["input"]["mean_log10_ratio"][0].get<double>(), 0.0);
   EXPECT_TRUE(stack["every"]["h1"]["log10_ratio_at_longest_L"].is_number());

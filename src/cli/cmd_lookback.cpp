@@ -26,7 +26,7 @@ void register_lookback(CLI::App& app) {
     spec.model.num_layers = opts->layers;
     spec.validate();
     const std::string label =
-        cell_label(spec.model) + (opts->layers > 1 ? fmt::format(", {} layers", opts->layers) : std::string());
+        cell_label(spec.model) + (opts->layers > 1 ? fmt::format(" {} layers", opts->layers) : std::string());
     run_one_study<LookbackStudy>(*opts, spec, "look-back window", "rnnscope lookback",
                                  "The look-back window of one cell", {{"seed", spec.seed}},
                                  [&](OutputFolder& out, const LookbackResult& r) {

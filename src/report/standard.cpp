@@ -134,7 +134,7 @@ StandardResults run_standard_studies(const StandardReportSpec& o, const Executio
   auto lookbacks = labelled_cells<LookbackSpec>(o, true);
   LookbackSpec stack = base_spec(o, CellKind::lstm);
   stack.model.num_layers = 2;
-  lookbacks.emplace_back("LSTM, 2 layers", stack);
+  lookbacks.emplace_back("LSTM 2 layers", stack);
   r.lookback = run_stage<LookbackStudy>("look-back window", lookbacks, execution);
 
   std::vector<std::pair<std::string, SpectrumSpec>> spectra;
