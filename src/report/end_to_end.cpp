@@ -20,12 +20,11 @@ std::string half_life_text(const EndToEndCurve& c) {
 std::string end_to_end_verdict(const EndToEndResult& r, EndToEndLoss loss) {
   const EndToEndCurve& c = r.curve(loss, -1);
   const Index longest = r.distance.empty() ? 0 : r.distance.back();
-  return fmt::format(
-      "verdict, loss on {}: the input {} steps back receives 10^{} of the last step's gradient; it falls below 1e-3 "
-      "{}",
-      loss == EndToEndLoss::last ? "the last step" : "every step", longest, fixed(c.final_log10, 2),
-      c.half_life >= 0 ? fmt::format("at L = {} (the half-life: {} steps)", c.half_life, c.half_life)
-                       : std::string("never within T"));
+  return fmt::format("verdict, loss on {}: the input {} steps back receives 10^{} of the last step's gradient; it {}",
+                     loss == EndToEndLoss::last ? "the last step" : "every step", longest, fixed(c.final_log10, 2),
+                     c.half_life >= 0
+                         ? fmt::format("falls below 1e-3 at L = {} (the half-life: {} steps)", c.half_life, c.half_life)
+                         : std::string("does not fall below 1e-3 within T"));
 }
 
 void add_end_to_end(OutputFolder& out, Section& sec, const std::string& stem, const std::string& label,

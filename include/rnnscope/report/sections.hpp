@@ -50,7 +50,7 @@ using LabelledConv = Labelled<ConvSpec, ConvResult>;
 void add_end_to_end(OutputFolder& out, Section& sec, const std::string& stem, const std::string& label,
                     const EndToEndResult& r, const std::vector<std::pair<std::string, std::vector<double>>>& chains);
 /// "verdict, loss on the last step: the input 499 steps back receives 10^-3.70 of the last step's gradient; it
-/// falls below 1e-3 at L = 312 (the half-life: 312 steps)", or "... never within T".
+/// falls below 1e-3 at L = 312 (the half-life: 312 steps)", or "... it does not fall below 1e-3 within T".
 std::string end_to_end_verdict(const EndToEndResult& r, EndToEndLoss loss);
 
 /// "Elman tanh", "LSTM", "CT-RNN dt 0.1", ...
