@@ -161,9 +161,10 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
   }
   const AnalysisSpec spec = analysis_spec(pm.file(), in, {max_batch, max_power, top, seed});
   const auto layers = run<AnalysisStudy>(spec, threads);
+  const EndToEndResult end_to_end = analyse_end_to_end(spec);
   if (out) {
     OutputFolder folder(*out, force);
-    write_analysis_report(folder, spec, pm.spec, layers, "(Python)", "(Python)");
+    write_analysis_report(folder, spec, pm.spec, layers, end_to_end, "(Python)", "(Python)");
   }
   py::dict result, summary;
   for (const LayerAnalysis& a : layers) {
@@ -225,6 +226,34 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
     }
     summary[py::str(p)] = s;
   }
+  // The end-to-end measure through the stack: the columns of stack_end_to_end.csv, and each curve's verdict.
+  py::dict e2e, verdicts;
+  std::vector<std::string> loss, quantity;
+  std::vector<Index> distance;
+  std::vector<double> mean, median, zero_share;
+  for (const EndToEndCurve& c : end_to_end.curves) {
+    const std::string q = c.layer < 0 ? std::string("input") : fmt::format("h{}", c.layer);
+    for (size_t i = 0; i < end_to_end.distance.size(); ++i) {
+      loss.emplace_back(to_string(c.loss));
+      quantity.push_back(q);
+      distance.push_back(end_to_end.distance[i]);
+      mean.push_back(c.mean_log10[i]);
+      median.push_back(c.median_log10[i]);
+      zero_share.push_back(c.zero_share[i]);
+    }
+    py::dict v;
+    v["log10_ratio_at_longest_L"] = number(c.final_log10);
+    v["half_life"] = c.half_life >= 0 ? py::object(py::int_(c.half_life)) : py::object(py::none());
+    verdicts[py::str(fmt::format("{}_{}", to_string(c.loss), q))] = v;
+  }
+  e2e["loss"] = strings(loss);
+  e2e["quantity"] = strings(quantity);
+  e2e["L"] = integers(distance);
+  e2e["mean_log10_ratio"] = numbers(mean);
+  e2e["median_log10_ratio"] = numbers(median);
+  e2e["zero_share"] = numbers(zero_share);
+  result["end_to_end"] = e2e;
+  summary["end_to_end"] = verdicts;
   result["summary"] = summary;
   return result;
 }

@@ -47,6 +47,16 @@ TEST(Analyze, ReferenceModelsGiveEveryLayer) {
     const std::string kernel = s["run"]["matrix_kernel"].get<std::string>();
     EXPECT_TRUE(kernel.rfind("OpenBLAS", 0) == 0 || kernel.rfind("Eigen", 0) == 0) << kernel;
     EXPECT_EQ(layers, stem.find("_l2_") != std::string::npos ? 2 : 1) << stem;
+    // End to end through the whole stack, one layer or more: the input and every layer, both losses.
+    EXPECT_TRUE(names.count("stack_end_to_end.csv") && names.count("stack_end_to_end.png")) << stem;
+    EXPECT_NE(r.out.find("verdict, loss on the last step: the input"), std::string::npos) << stem << r.out;
+    const auto& e2e = s["end_to_end"];
+    EXPECT_EQ(e2e["layers"].get<int>(), layers) << stem;
+    for (const std::string loss : {"last", "every"}) {
+      EXPECT_EQ(e2e[loss].size(), static_cast<size_t>(layers + 1)) << stem;
+      EXPECT_DOUBLE_EQ(e2e[loss]["input"]["mean_log10_ratio"][0].get<double>(), 0.0) << stem;  // L = 0
+      EXPECT_TRUE(e2e[loss]["h" + std::to_string(layers - 1)]["log10_ratio_at_longest_L"].is_number()) << stem;
+    }
     for (int l = 0; l < layers; ++l) {
       const std::string p = "layer" + std::to_string(l);
       for (const std::string f : {"_chains", "_spectrum_eigenvalues", "_spectrum_powers", "_lyapunov", "_contributions"}) {

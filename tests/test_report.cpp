@@ -60,7 +60,7 @@ TEST(Report, QuickReportWritesEveryFileWellFormed) {
        {"activation_derivatives", "activation_rho_power", "lookback", "lookback_elman_sigmoid",
         "lookback_elman_tanh", "lookback_elman_relu", "lookback_lstm", "lookback_gru", "lookback_ct-rnn_dt_0.1",
         "lookback_ct-rnn_dt_1", "spectrum_eigenvalues", "spectrum_powers", "lstm_paths", "lyapunov",
-        "contributions", "conv_distance"})
+        "contributions", "conv_distance", "lookback_end_to_end_lstm_2_layers"})
     for (const std::string ext : {".png", ".svg", ".dat", ".gp"})
       EXPECT_TRUE(names.count(stem + ext)) << stem + ext;
   for (const std::string table :
@@ -73,6 +73,11 @@ TEST(Report, QuickReportWritesEveryFileWellFormed) {
   const double sig = s["lookback"]["Elman sigmoid"]["mean_log10_ratio_at_T"].get<double>();
   const double tanh = s["lookback"]["Elman tanh"]["mean_log10_ratio_at_T"].get<double>();
   EXPECT_LT(sig, tanh - 3);
+  // The two-layer LSTM stack: its end-to-end measure, the input's ratio at L = 0 exactly 1.
+  const auto& stack = s["lookback"]["LSTM 2 layers"]["end_to_end"];
+  EXPECT_EQ(stack["layers"].get<int>(), 2);
+  EXPECT_DOUBLE_EQ(stack["last"]["input"]["mean_log10_ratio"][0].get<double>(), 0.0);
+  EXPECT_TRUE(stack["every"]["h1"]["log10_ratio_at_longest_L"].is_number());
   // The bound holds where the cell has one.
   for (const char* cell : {"Elman sigmoid", "Elman tanh", "CT-RNN dt 0.1"}) {
     const auto& c = s["lookback"][cell];

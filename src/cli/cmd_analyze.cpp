@@ -19,7 +19,8 @@ void register_analyze(CLI::App& app) {
   auto* cmd = app.add_subcommand("analyze",
                                  "the diagnostics of a model (safetensors state_dict) on an input, layer by layer: "
                                  "Jacobian-chain norms with the bound, spectra of W_hh, Lyapunov spectrum, "
-                                 "contributions by distance; JSON, CSV, figures and index.html");
+                                 "contributions by distance; and end to end through the whole stack: the gradient "
+                                 "reaching the input and every layer L steps back; JSON, CSV, figures and index.html");
   cmd->add_option("--model", opts->model, "model file: state_dict + __metadata__ cell")->required();
   cmd->add_option("--input", opts->input, "input file: input (T, B, I); optional h0, c0 (L, B, H)")->required();
   cmd->add_option("--max-batch", opts->max_batch, "batch elements analysed (the first ones)")->capture_default_str();
@@ -41,7 +42,8 @@ void register_analyze(CLI::App& app) {
                    static_cast<int>(model.num_layers));
     const auto layers = analyse_model(spec, e);
     progress.end();
-    print_sections(write_analysis_report(out, spec, model, layers, o.model, o.input), out);
+    const EndToEndResult end_to_end = analyse_end_to_end(spec);
+    print_sections(write_analysis_report(out, spec, model, layers, end_to_end, o.model, o.input), out);
   });
 }
 

@@ -227,12 +227,24 @@ Section layer_section(OutputFolder& out, const LayerAnalysis& a, const std::stri
 }
 
 std::vector<Section> write_analysis_report(OutputFolder& out, const AnalysisSpec& spec, const ModelSpec& model,
-                                           const std::vector<LayerAnalysis>& layers, const std::string& model_name,
-                                           const std::string& input_name) {
+                                           const std::vector<LayerAnalysis>& layers, const EndToEndResult& end_to_end,
+                                           const std::string& model_name, const std::string& input_name) {
   const Index B = spec.batch, T = spec.x.cols() / B;
   std::vector<Section> sections;
   const std::string name = cell_label(model);
   for (const auto& layer : layers) sections.push_back(layer_section(out, layer, name));
+  Section stack;
+  stack.html.id = "end_to_end";
+  stack.html.title = "End to end through the stack";
+  stack.summary = nlohmann::json::object();
+  std::vector<std::pair<std::string, std::vector<double>>> chains;
+  for (const auto& layer : layers)
+    chains.emplace_back(fmt::format("layer {}'s own chain", layer.layer), layer.chain_mean_log10);
+  add_end_to_end(out, stack, "stack_end_to_end", name, end_to_end, chains);
+  stack.summary = nlohmann::json(stack.summary["end_to_end"]);  // summary.json's "end_to_end"
+  stack.screen.erase(0, stack.screen.find_first_not_of('\n'));
+  stack.screen.pop_back();
+  sections.push_back(std::move(stack));
   const nlohmann::json facts = {{"model", model_name},
                                 {"input", input_name},
                                 {"cell", std::string(to_string(model.cell))},

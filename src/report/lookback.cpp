@@ -1,5 +1,7 @@
 // The look-back section: the gradient reaching L steps back, with its bound (studies/lookback.hpp).
 
+#include <utility>
+
 #include "plot.hpp"
 
 namespace rnnscope {
@@ -264,6 +266,16 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
   sec.html.figures.push_back(all.name);
   sec.html.captions[all.name] = plain(all.caption);
   sec.html.figures.insert(sec.html.figures.end(), per_cell.begin(), per_cell.end());
+  // The stacks' end-to-end measures, beside their first layer's ratio (the look-back ratio above).
+  for (const auto& [label, spec, r] : specs) {
+    if (!r.end_to_end.empty()) {
+      add_end_to_end(out, sec, "lookback_end_to_end_" + slug(label), label, r.end_to_end,
+                     {{"layer 0's own look-back ratio", r.mean_log10}});
+      sec.summary[label]["end_to_end"] = sec.summary["end_to_end"];  // with its model, as every number here
+      sec.summary.erase("end_to_end");
+    }
+  }
+  const std::string stack_reading = std::exchange(sec.html.reading, std::string());
   out.table("lookback.csv", t);
   out.json("lookback.json", sec.summary);
   const Index T = specs.front().spec.steps;
@@ -295,7 +307,8 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
       "prediction of the typical rate (docs/theory.md), log10 per step{}.{}",
       capitalised(init), T, reading, bound_list.empty() ? std::string("none") : bound_list,
       theory_reading.empty() ? std::string(": none of these cells has one") : ": " + theory_reading, coincide);
-  sec.html.tables = {"lookback.csv", "lookback.json"};
+  if (!stack_reading.empty()) sec.html.reading += " " + stack_reading;
+  sec.html.tables.insert(sec.html.tables.begin(), {"lookback.csv", "lookback.json"});
   return sec;
 }
 

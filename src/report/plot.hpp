@@ -73,17 +73,19 @@ inline nlohmann::json json_array(const std::vector<double>& v) {
 }
 
 inline nlohmann::json spec_json(const NetworkSpec& s) {
-  return {{"cell", std::string(to_string(s.model.cell))},
-          {"hidden", s.model.hidden_size},
-          {"input_size", s.model.input_size},
-          {"dt", s.model.dt},
-          {"T", s.steps},
-          {"init", std::string(to_string(s.init))},
-          {"scale", s.scale},
-          {"forget_bias", s.forget_bias},
-          {"seeds", s.seeds},
-          {"batch", s.batch},
-          {"seed", s.seed}};
+  nlohmann::json j = {{"cell", std::string(to_string(s.model.cell))},
+                      {"hidden", s.model.hidden_size},
+                      {"input_size", s.model.input_size},
+                      {"dt", s.model.dt},
+                      {"T", s.steps},
+                      {"init", std::string(to_string(s.init))},
+                      {"scale", s.scale},
+                      {"forget_bias", s.forget_bias},
+                      {"seeds", s.seeds},
+                      {"batch", s.batch},
+                      {"seed", s.seed}};
+  if (s.model.num_layers > 1) j["layers"] = s.model.num_layers;  // a stack (the look-back study's)
+  return j;
 }
 
 /// A network's initialisation as tables and legends name it: "xavier", "pytorch", "scaled 1.2", "orthogonal"

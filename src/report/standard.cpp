@@ -187,8 +187,17 @@ StandardResults run_standard_studies(const StandardReportSpec& o, const Executio
                                               {{"activations", ActivationSpec{o.eps, 20, o.order}}}, execution)
                       .front()
                       .result;
-  if (recurrent)
-    r.lookback = run_stage<LookbackStudy>("look-back window", labelled_cells<LookbackSpec>(o, true), execution);
+  if (recurrent) {
+    // Every chosen cell, then (with the LSTM) a two-layer LSTM stack: its first layer's ratio beside the
+    // others, and the end-to-end measure through the whole stack.
+    auto lookbacks = labelled_cells<LookbackSpec>(o, true);
+    if (lstm) {
+      LookbackSpec stack = base_spec(o, CellKind::lstm);
+      stack.model.num_layers = 2;
+      lookbacks.emplace_back("LSTM 2 layers", stack);
+    }
+    r.lookback = run_stage<LookbackStudy>("look-back window", lookbacks, execution);
+  }
 
   if (tanh) {
     // The report's initialisation first, then the three references it is not.

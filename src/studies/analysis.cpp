@@ -135,6 +135,12 @@ AnalysisStudy::Partial AnalysisStudy::run(const Spec& spec, const Task& task) {
   return p;
 }
 
+EndToEndResult analyse_end_to_end(const AnalysisSpec& spec) {
+  spec.validate();
+  return model_end_to_end(spec.model, spec.x, spec.batch, spec.state0, std::min(spec.batch, spec.options.max_batch),
+                          spec.options.seed);
+}
+
 std::vector<LayerAnalysis> AnalysisStudy::reduce(const Spec& spec, std::vector<Partial> parts) {
   order_by_task(parts, static_cast<std::size_t>(layers_of(spec.model)));
   std::vector<LayerAnalysis> out;

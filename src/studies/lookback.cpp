@@ -16,15 +16,23 @@ std::vector<SeedTask> LookbackStudy::tasks(const Spec& spec) {
 LookbackStudy::Partial LookbackStudy::run(const Spec& spec, const Task& task) {
   Partial p;
   p.task = task.task;
-  with_seed_network(spec, task.task, [&](const auto& cell, const auto& cache, Rng& rng) {
-    for (Index b = 0; b < spec.batch; ++b) {
-      Vec<double> g = Vec<double>::Zero(cell.state_size());
-      g.head(cell.output_size()) = rng.normal_matrix<double>(cell.output_size(), 1);
-      p.curves.push_back(lookback_log10_ratios(cell, cache, b, g));
-    }
-    if (const auto c = step_bound(cell)) p.bound_factor.push_back(*c);
-    p.lyapunov_top = lyapunov_spectrum(cell, cache, 0, 1)[0];
-  });
+  Rng rng = seed_rng(spec, task.task);
+  const DrawnNetwork d = draw_network(spec, rng);
+  std::visit(
+      [&](const auto& stack) {
+        const auto stack_cache = stack.forward(d.x, spec.batch);
+        const auto& cell = stack.layer(0);
+        const auto& cache = stack.layer_cache(stack_cache, 0);
+        for (Index b = 0; b < spec.batch; ++b) {
+          Vec<double> g = Vec<double>::Zero(cell.state_size());
+          g.head(cell.output_size()) = rng.normal_matrix<double>(cell.output_size(), 1);
+          p.curves.push_back(lookback_log10_ratios(cell, cache, b, g));
+        }
+        if (const auto c = step_bound(cell)) p.bound_factor.push_back(*c);
+        p.lyapunov_top = lyapunov_spectrum(cell, cache, 0, 1)[0];
+        if (stack.num_layers() > 1) p.end_to_end = end_to_end_samples(stack, stack_cache, rng, spec.batch);
+      },
+      d.model);
   return p;
 }
 
@@ -32,13 +40,16 @@ LookbackResult LookbackStudy::reduce(const Spec& spec, std::vector<Partial> part
   order_by_task(parts, static_cast<std::size_t>(spec.seeds));
   std::vector<std::vector<double>> curves;  // one per (seed, batch element)
   std::vector<double> bound_factors;
+  std::vector<EndToEndSamples> end_to_end;
   LookbackResult r;
   r.bound = bound_kind(spec.model.cell);
   for (auto& p : parts) {
     for (auto& c : p.curves) curves.push_back(std::move(c));
     bound_factors.insert(bound_factors.end(), p.bound_factor.begin(), p.bound_factor.end());
     r.lyapunov_top.push_back(p.lyapunov_top);
+    if (!p.end_to_end.curves.empty()) end_to_end.push_back(std::move(p.end_to_end));
   }
+  if (!end_to_end.empty()) r.end_to_end = reduce_end_to_end(end_to_end);
   CurveStatistics s = curve_statistics(curves);
   r.mean_log10 = std::move(s.mean);
   r.std_log10 = std::move(s.std);

@@ -14,6 +14,8 @@ void NetworkSpec::validate() const {
           fmt::format("hidden must be in 1..1024, got {}", model.hidden_size));
   require(model.input_size >= 1 && model.input_size <= 65536,
           fmt::format("input-size must be in 1..65536, got {}", model.input_size));
+  require(model.num_layers >= 1 && model.num_layers <= 8,
+          fmt::format("layers must be in 1..8, got {}", model.num_layers));
   require(steps >= 1 && steps <= 100000, fmt::format("T must be in 1..100000, got {}", steps));
   require(seeds >= 1 && seeds <= 1000, fmt::format("seeds must be in 1..1000, got {}", seeds));
   require(batch >= 1 && batch <= 1000, fmt::format("batch must be in 1..1000, got {}", batch));
@@ -52,8 +54,7 @@ Rng seed_rng(const NetworkSpec& spec, std::size_t s) {
 }
 
 DrawnNetwork draw_network(const NetworkSpec& spec, Rng& rng) {
-  ModelSpec ms = spec.model;
-  ms.num_layers = 1;
+  const ModelSpec& ms = spec.model;
   DrawnNetwork d{make_model<double>(ms), {}};
   const double scale = resolve_scale(spec.init, spec.scale, ms, spec.input_scale, spec.forget_bias);
   initialise_model(d.model, spec.init, scale, spec.forget_bias, rng);

@@ -44,6 +44,15 @@ using LabelledContributions = Labelled<ContributionSpec, ContributionResult>;
 using LabelledLstmPaths = Labelled<LstmPathSpec, LstmPathResult>;
 using LabelledConv = Labelled<ConvSpec, ConvResult>;
 
+/// The end-to-end measure of a stack (studies/end_to_end.hpp) added to a section: STEM.csv (loss, quantity, L
+/// and the statistics), the figure STEM beside the layers' own chains (name, log10 by L), summary["end_to_end"],
+/// a table and the verdict lines on the screen, a sentence in the reading.
+void add_end_to_end(OutputFolder& out, Section& sec, const std::string& stem, const std::string& label,
+                    const EndToEndResult& r, const std::vector<std::pair<std::string, std::vector<double>>>& chains);
+/// "verdict, loss on the last step: the input 499 steps back receives 10^-3.70 of the last step's gradient; it
+/// falls below 1e-3 at L = 312 (the half-life: 312 steps)", or "... it does not fall below 1e-3 within T".
+std::string end_to_end_verdict(const EndToEndResult& r, EndToEndLoss loss);
+
 /// "Elman tanh", "LSTM", "CT-RNN dt 0.1", ...
 std::string cell_label(const ModelSpec& m);
 
@@ -76,11 +85,12 @@ Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, 
 /// Every diagnostic of one layer of a given model (rnnscope analyze).
 Section layer_section(OutputFolder& out, const LayerAnalysis& layer, const std::string& cell_name);
 
-/// The report of rnnscope analyze: a section per layer, summary.json and
-/// index.html, with the model's and the input's names among the run's facts.
+/// The report of rnnscope analyze: a section per layer, the section of the
+/// end-to-end measure through the whole stack (stack_end_to_end.csv), summary.json
+/// and index.html, with the model's and the input's names among the run's facts.
 std::vector<Section> write_analysis_report(OutputFolder& out, const AnalysisSpec& spec, const ModelSpec& model,
-                                           const std::vector<LayerAnalysis>& layers, const std::string& model_name,
-                                           const std::string& input_name);
+                                           const std::vector<LayerAnalysis>& layers, const EndToEndResult& end_to_end,
+                                           const std::string& model_name, const std::string& input_name);
 
 /// "wrote N files to DIR/ (open index.html)" and a line per figure gnuplot could not draw.
 std::string files_written(const OutputFolder& out);

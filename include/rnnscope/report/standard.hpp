@@ -54,7 +54,7 @@ struct StandardReportSpec {
 /// The results of every study of the report.
 struct StandardResults {
   ActivationResult activations;
-  std::vector<LabelledLookback> lookback;         // every recurrent cell
+  std::vector<LabelledLookback> lookback;         // every recurrent cell, then a 2-layer LSTM stack
   std::vector<LabelledSpectrum> spectra;          // Elman tanh's W_hh under four initialisations
   std::vector<LabelledLstmPaths> lstm_paths;      // forget bias 0 and 1
   std::vector<LabelledLyapunov> lyapunov;         // every recurrent cell

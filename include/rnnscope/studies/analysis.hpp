@@ -13,6 +13,7 @@
 #include "rnnscope/diagnostics/recurrent_blocks.hpp"
 #include "rnnscope/sequence/model.hpp"
 #include "rnnscope/studies/contributions.hpp"
+#include "rnnscope/studies/end_to_end.hpp"
 #include "rnnscope/studies/study.hpp"
 
 namespace rnnscope {
@@ -78,6 +79,10 @@ struct AnalysisStudy {
   static Partial run(const Spec& spec, const Task& task);
   static Result reduce(const Spec& spec, std::vector<Partial> parts);
 };
+
+/// The end-to-end measure through the whole stack (studies/end_to_end.hpp) on the spec's input, over its
+/// first max_batch sequences, the two losses' cotangents drawn from Rng(seed).
+EndToEndResult analyse_end_to_end(const AnalysisSpec& spec);
 
 inline std::vector<LayerAnalysis> analyse_model(const AnalysisSpec& spec, const Execution& execution = {}) {
   return run_study<AnalysisStudy>(spec, execution);

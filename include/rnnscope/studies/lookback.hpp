@@ -8,11 +8,17 @@
 // for the LSTM the state is (h, c) and the norm is over both. Statistics are
 // taken over seeds x batch elements in log10 (the ratios span decades).
 // Task: one seed (network, B sequences, B cotangents).
+//
+// With spec.model.num_layers = N > 1 each seed draws an N-layer stack: the
+// ratio above is that of its first layer (the one reading the input), and the
+// study adds the end-to-end measure of the whole stack (studies/end_to_end.hpp),
+// its two losses' cotangents drawn after the first layer's.
 #pragma once
 
 #include <vector>
 
 #include "rnnscope/diagnostics/bounds.hpp"
+#include "rnnscope/studies/end_to_end.hpp"
 #include "rnnscope/studies/network.hpp"
 
 namespace rnnscope {
@@ -30,6 +36,7 @@ struct LookbackResult {
   double lyapunov_top_mean = 0;          // their mean
   MeanField theory;                      // the mean-field prediction for these networks
   std::vector<double> theory_log10;      // L * theory.slope_log10; empty where there is none
+  EndToEndResult end_to_end;             // the whole stack's, over seeds x sequences; empty for one layer
 };
 
 struct LookbackStudy {
@@ -39,6 +46,7 @@ struct LookbackStudy {
     std::vector<std::vector<double>> curves;  // log10 ratio(L) per batch element
     std::vector<double> bound_factor;         // c, where the cell has a bound
     double lyapunov_top = 0;
+    EndToEndSamples end_to_end;  // with more than one layer
   };
   using Result = LookbackResult;
   static std::vector<Task> tasks(const Spec& spec);

@@ -22,7 +22,7 @@ namespace rnnscope {
 
 /// What the studies over random single-layer networks share.
 struct NetworkSpec {
-  ModelSpec model;              // num_layers is taken as 1
+  ModelSpec model;              // num_layers 1..8: the look-back study's stack; the other studies use layer 0
   Init init = Init::pytorch;
   double scale = 1.0;           // of the recurrent initialisation
   double forget_bias = 0.0;     // LSTM: added to the forget-gate bias
@@ -34,8 +34,8 @@ struct NetworkSpec {
 
   /// Throws InvalidInput naming the first field out of range. The upper limits
   /// keep a study within minutes and memory: hidden 1..1024, input_size
-  /// 1..65536, T 1..100000, seeds and batch 1..1000; scale, forget bias and
-  /// input scale finite; dt > 0.
+  /// 1..65536, layers 1..8, T 1..100000, seeds and batch 1..1000; scale,
+  /// forget bias and input scale finite; dt > 0.
   void validate() const;
 };
 
@@ -52,8 +52,8 @@ std::vector<SeedTask> seed_tasks(const NetworkSpec& spec);
 /// Seed s's generator: Rng(seed + s * 0x9E3779B97F4A7C15).
 Rng seed_rng(const NetworkSpec& spec, std::size_t s);
 
-/// Seed s's single-layer model, initialised, and its input (I, T*B), drawn
-/// from rng (seed_rng(spec, s)) in that order.
+/// Seed s's model (spec.model.num_layers layers, layer 0 first), initialised,
+/// and its input (I, T*B), drawn from rng (seed_rng(spec, s)) in that order.
 struct DrawnNetwork {
   Model<double> model;
   Mat<double> x;
@@ -61,8 +61,8 @@ struct DrawnNetwork {
 DrawnNetwork draw_network(const NetworkSpec& spec, Rng& rng);
 
 /// Seed s's network run forward over its input: calls f(cell, cache, rng) with
-/// the single layer (any cell type), its forward cache and seed s's generator,
-/// ready for the study's next draws.
+/// its first layer (any cell type), that layer's forward cache and seed s's
+/// generator, ready for the study's next draws.
 template <class F>
 void with_seed_network(const NetworkSpec& spec, std::size_t s, F&& f) {
   Rng rng = seed_rng(spec, s);
