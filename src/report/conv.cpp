@@ -1,4 +1,4 @@
-// The Conv1D section: causal convolution stacks beside an RNN (studies/conv.hpp).
+// The Conv1D section: causal convolution stacks, in the report beside an RNN (studies/conv.hpp).
 
 #include "plot.hpp"
 
@@ -6,26 +6,31 @@ namespace rnnscope {
 
 using namespace detail;
 
-Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, const LabelledLookback& rnn) {
+Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, const LabelledLookback* rnn) {
   CsvTable t{{"model", "distance", "gradient_norm", "relative_to_distance_0"}, {}};
   Figure f;
   f.name = "conv_distance";
-  f.title = "Conv1D stacks beside an RNN: gradient reaching the input d steps back";
+  f.title = rnn ? "Conv1D stacks beside an RNN: gradient reaching the input d steps back"
+                : "Conv1D stack: gradient reaching the input d steps back";
   f.xlabel = "distance d (steps)";
   f.ylabel = "gradient norm relative to d = 0 (dimensionless)";
   f.logy = true;
   Section sec;
   sec.html.id = "conv1d";
-  sec.html.title = "Conv1D stacks beside the RNNs";
+  sec.html.title = rnn ? "Conv1D stacks beside the RNNs" : "The receptive field of a causal Conv1D stack";
   sec.summary = nlohmann::json::object();
   sec.screen = fmt::format("{:<34}{:>10}{:>16}{:>18}\n", "model", "field", "zero past it", "largest past it");
 
-  const LookbackResult& rnn_r = rnn.result;
+  static const LookbackResult no_rnn;
+  const LookbackResult& rnn_r = rnn ? rnn->result : no_rnn;
   // The x axis ends at twice the largest receptive field (when the sequences are longer than three times it), so
   // the stacks' nonzero part is not squeezed against the axis; the RNN's curve continues past it.
-  Index widest = 0;
-  for (const auto& c : convs) widest = std::max(widest, c.result.receptive_field);
-  const Index longest = rnn_r.distance.empty() ? 0 : rnn_r.distance.back();
+  Index widest = 0, longest = 0;
+  for (const auto& c : convs) {
+    widest = std::max(widest, c.result.receptive_field);
+    if (!rnn && !c.result.distance.empty()) longest = std::max(longest, c.result.distance.back());
+  }
+  if (rnn && !rnn_r.distance.empty()) longest = rnn_r.distance.back();
   const double shown = longest > 3 * widest ? static_cast<double>(2 * widest) : INFINITY;
   if (std::isfinite(shown)) {
     f.xmin = 0;
@@ -88,36 +93,78 @@ Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, 
                           {"zero_past_receptive_field", zero_past},
                           {"largest_norm_past_receptive_field", largest_past},
                           {"gradient_norm", json_array(r.norm)}};
-    sec.screen += fmt::format("{:<34}{:>10}{:>16}{:>18.3g}\n", label, r.receptive_field, zero_past ? "yes" : "NO",
-                              largest_past);
+    // "-" where the sequence is no longer than the field, so no distance lies past it.
+    const bool any_past = static_cast<Index>(r.distance.size()) > r.receptive_field;
+    sec.screen += fmt::format("{:<34}{:>10}{:>16}{:>18.3g}\n", label, r.receptive_field,
+                              !any_past ? "-" : zero_past ? "yes" : "NO", largest_past);
     reading += fmt::format("{}{} beyond d = {}", reading.empty() ? "" : ", ", label, r.receptive_field - 1);
   }
-  Series rnn_curve = line(rnn.label + " RNN, look-back", as_doubles(rnn_r.distance), unlog(rnn_r.mean_log10));
-  rnn_curve.colour = 6;
-  rnn_curve.dash = 1;
-  f.series.push_back(rnn_curve);
+  if (!rnn) {
+    // On its own, each stack's field from its spec in closed form, and the gradient at the distances around it.
+    for (const auto& [label, spec, r] : convs) {
+      std::string spans;
+      Index field = 1;
+      for (const Index d : spec.dilations) {
+        spans += fmt::format("{}{}", spans.empty() ? "" : " + ", d);
+        field += (spec.kernel_size - 1) * d;
+      }
+      sec.screen += fmt::format("\n{}: receptive field 1 + (K-1)(sum of dilations) = 1 + {} x ({}) = {}\n", label,
+                                spec.kernel_size - 1, spans, field);
+      sec.screen += fmt::format("{:>10}{:>16}{:>16}\n", "distance d", "||dy/dx_d||", "relative to 0");
+      const Index F = r.receptive_field, T = static_cast<Index>(r.distance.size());
+      std::vector<Index> shown_at{0, 1, F / 2, F - 2, F - 1, F, F + 1, 2 * F, T - 1};
+      std::sort(shown_at.begin(), shown_at.end());
+      shown_at.erase(std::unique(shown_at.begin(), shown_at.end()), shown_at.end());
+      for (const Index d : shown_at) {
+        if (d < 0 || d >= T) continue;
+        sec.screen += fmt::format("{:>10}{:>16.6g}{:>16.6g}{}\n", d, r.norm[d], r.relative[d],
+                                  d == F ? "   <- the field" : "");
+      }
+    }
+  }
+  if (rnn) {
+    Series rnn_curve = line(rnn->label + " RNN, look-back", as_doubles(rnn_r.distance), unlog(rnn_r.mean_log10));
+    rnn_curve.colour = 6;
+    rnn_curve.dash = 1;
+    f.series.push_back(rnn_curve);
+  }
   f.key_rows = 3;
   // Room below the lowest floor line, so its marks do not sit on the axis.
   f.ymin = std::pow(10.0, floor_exp - static_cast<double>(convs.size()) + 0.5);
-  f.caption = fmt::format(
-      "The input gradient of each causal Conv1D stack d steps back, relative to d = 0: exactly zero from the "
-      "receptive field (dashed) on, drawn as marks on a floor line, beside the {} RNN's look-back ratio, which "
-      "decays smoothly{}.",
-      rnn.label,
-      std::isfinite(shown) && !is_zero_log10(rnn_r.mean_log10.back())
-          ? fmt::format(" and is still {} at d = {}, past the figure's end", about(rnn_r.mean_log10.back()), longest)
-          : std::string(" and never reaches zero"));
-  sec.summary[rnn.label] = {{"spec", spec_json(rnn.spec)}, {"mean_log10_ratio", json_array(rnn_r.mean_log10)}};
+  const std::string ends =
+      std::isfinite(shown) ? fmt::format(" The figure ends at d = {:g}, twice the largest receptive field.", shown)
+                           : std::string();
+  if (rnn) {
+    f.caption = fmt::format(
+        "The input gradient of each causal Conv1D stack d steps back, relative to d = 0: exactly zero from the "
+        "receptive field (dashed) on, drawn as marks on a floor line, beside the {} RNN's look-back ratio, which "
+        "decays smoothly{}.",
+        rnn->label,
+        std::isfinite(shown) && !is_zero_log10(rnn_r.mean_log10.back())
+            ? fmt::format(" and is still {} at d = {}, past the figure's end", about(rnn_r.mean_log10.back()),
+                          longest)
+            : std::string(" and never reaches zero"));
+    sec.summary[rnn->label] = {{"spec", spec_json(rnn->spec)}, {"mean_log10_ratio", json_array(rnn_r.mean_log10)}};
+  } else {
+    f.caption =
+        "The input gradient of the causal Conv1D stack d steps back, relative to d = 0: exactly zero from the "
+        "receptive field 1 + Σ (K−1) dilation (dashed) on, drawn as marks on a floor line.";
+  }
   add_figure(out, sec, f);
   out.table("conv_distance.csv", t);
   out.json("conv_distance.json", sec.summary);
-  sec.html.reading = fmt::format(
-      "A causal convolution stack sees only its receptive field: the gradient is exactly zero ({}), drawn as marks on "
-      "the floor line because zero has no place on a log axis. The {} gradient instead decays smoothly and never "
-      "reaches zero.{}",
-      reading, rnn.label,
-      std::isfinite(shown) ? fmt::format(" The figure ends at d = {:g}, twice the largest receptive field.", shown)
-                           : std::string());
+  if (rnn)
+    sec.html.reading = fmt::format(
+        "A causal convolution stack sees only its receptive field: the gradient is exactly zero ({}), drawn as marks "
+        "on the floor line because zero has no place on a log axis. The {} gradient instead decays smoothly and "
+        "never reaches zero.{}",
+        reading, rnn->label, ends);
+  else
+    sec.html.reading = fmt::format(
+        "A causal convolution stack sees only its receptive field, 1 + sum over layers of (K - 1) dilation input "
+        "steps: the gradient of its last output step is exactly zero ({}), drawn as marks on the floor line because "
+        "zero has no place on a log axis.{}",
+        reading, ends);
   sec.html.tables = {"conv_distance.csv", "conv_distance.json"};
   return sec;
 }

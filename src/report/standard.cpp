@@ -200,7 +200,7 @@ std::vector<Section> write_standard_report(OutputFolder& out, const StandardRepo
   sections.push_back(lstm_paths_section(out, r.lstm_paths));
   sections.push_back(lyapunov_section(out, r.lyapunov));
   sections.push_back(contributions_section(out, r.contributions));
-  sections.push_back(conv_section(out, r.convs, r.lookback[1]));
+  sections.push_back(conv_section(out, r.convs, &r.lookback[1]));
   sections.push_back(phase_section(out, phase_grid(o.seed), r.phase, "Elman tanh"));
   const std::string full_study = "rnnscope learnability --out learnability_out";
   if (r.learnability) {
