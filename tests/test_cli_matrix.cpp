@@ -177,7 +177,7 @@ TEST(CliMatrix, BadFilesAndOptionsAreRefusedWithTheirReason) {
     return (f.dir / name).string();
   };
   std::string wide;
-  for (int j = 0; j < 2049; ++j) wide += j == 0 ? "1" : ",1";
+  for (int j = 0; j < 1025; ++j) wide += j == 0 ? "1" : ",1";
   TensorFile two, vec, ints, rect, nan;
   two.tensors = {{"a", DType::f64, {1, 1}, {1}}, {"b", DType::f64, {1, 1}, {2}}};
   vec.tensors = {{"v", DType::f64, {4}, {1, 2, 3, 4}}};
@@ -198,7 +198,7 @@ TEST(CliMatrix, BadFilesAndOptionsAreRefusedWithTheirReason) {
       {"--matrix " + csv("hole.csv", "1,,2\n1,2,3\n1,2,3\n"), "row 1 (line 1), column 2: empty cell"},
       {"--matrix " + csv("empty.csv", ""), "no rows of numbers (the matrix is empty)"},
       {"--matrix " + csv("comments.csv", "# nothing\n\n"), "no rows of numbers"},
-      {"--matrix " + csv("wide.csv", wide + "\n"), "more than 2048 columns"},
+      {"--matrix " + csv("wide.csv", wide + "\n"), "more than 1024 columns"},
       {"--matrix " + (f.dir / "missing.csv").string(), "is not a readable file"},
       {"--matrix " + st("two.safetensors", two), "holds 2 tensors ('a', 'b'); name one with --tensor"},
       {"--matrix " + st("two2.safetensors", two) + " --tensor c", "no tensor 'c' (it holds 'a', 'b')"},

@@ -212,7 +212,7 @@ Section matrix_spectrum_section(OutputFolder& out, const LabelledSpectrum& matri
       "regime of W^n: {} (rho = {:.6g}{}){}", to_string(regime), b.spectrum.spectral_radius,
       regime == PowerRegime::vanishing   ? " < 1: every component shrinks like |lambda|^n"
       : regime == PowerRegime::exploding ? " > 1: the components along |lambda| > 1 grow like |lambda|^n"
-                                         : " = 1 within a relative 1e-9: the components along |lambda| = 1 persist",
+                                         : ", within a relative 1e-9 of 1: the components along |lambda| = 1 persist",
       regime == PowerRegime::edge && !b.spectrum.diagonalisable
           ? "; W is not diagonalisable, so W^n still grows like a polynomial in n along its Jordan chains"
           : "");

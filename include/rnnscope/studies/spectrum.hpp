@@ -12,8 +12,9 @@
 
 namespace rnnscope {
 
-/// The largest user matrix: its eigendecomposition, SVD and the SVD of every power take O(n^3) each.
-inline constexpr Index kMaxSpectrumMatrix = 2048;
+/// The largest user matrix, as --hidden for a cell: its eigendecompositions and SVDs take O(n^3) each
+/// (docs/diagnostics.md gives the time at 512).
+inline constexpr Index kMaxSpectrumMatrix = 1024;
 
 struct SpectrumSpec : NetworkSpec {
   int max_power = 50;
