@@ -34,5 +34,6 @@ void register_init(CLI::App& app);
 void register_train(CLI::App& app);
 void register_learnability(CLI::App& app);
 void register_phase(CLI::App& app);
+void register_receptive_field(CLI::App& app);
 
 }  // namespace rnnscope::cli

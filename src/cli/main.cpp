@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   register_spectrum(app);
   register_lyapunov(app);
   register_phase(app);
+  register_receptive_field(app);
   register_contributions(app);
   register_report(app);
   register_analyze(app);

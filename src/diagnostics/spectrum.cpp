@@ -89,4 +89,19 @@ PascanuConditions pascanu_conditions(const Mat<double>& w, double gamma) {
   return c;
 }
 
+PowerRegime power_regime(double modulus) {
+  if (modulus < 1 - kPascanuTolerance) return PowerRegime::vanishing;
+  if (modulus > 1 + kPascanuTolerance) return PowerRegime::exploding;
+  return PowerRegime::edge;
+}
+
+const char* to_string(PowerRegime r) {
+  switch (r) {
+    case PowerRegime::vanishing: return "vanishing";
+    case PowerRegime::edge: return "at the edge";
+    case PowerRegime::exploding: return "exploding";
+  }
+  return "?";
+}
+
 }  // namespace rnnscope

@@ -1,4 +1,4 @@
-// The Conv1D section: causal convolution stacks beside an RNN (studies/conv.hpp).
+// The Conv1D section: causal convolution stacks, in the report beside an RNN (studies/conv.hpp).
 
 #include "plot.hpp"
 
@@ -17,17 +17,20 @@ Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, 
   f.logy = true;
   Section sec;
   sec.html.id = "conv1d";
-  sec.html.title = "Conv1D stacks beside the RNNs";
+  sec.html.title = rnn ? "Conv1D stacks beside the RNNs" : "The receptive field of a causal Conv1D stack";
   sec.summary = nlohmann::json::object();
   sec.screen = fmt::format("{:<34}{:>10}{:>16}{:>18}\n", "model", "field", "zero past it", "largest past it");
 
-  const LookbackResult rnn_r = rnn ? rnn->result : LookbackResult{};
+  static const LookbackResult no_rnn;
+  const LookbackResult& rnn_r = rnn ? rnn->result : no_rnn;
   // The x axis ends at twice the largest receptive field (when the sequences are longer than three times it), so
   // the stacks' nonzero part is not squeezed against the axis; the RNN's curve continues past it.
-  Index widest = 0;
-  for (const auto& c : convs) widest = std::max(widest, c.result.receptive_field);
-  Index longest = rnn_r.distance.empty() ? 0 : rnn_r.distance.back();
-  for (const auto& c : convs) longest = std::max(longest, c.result.distance.empty() ? 0 : c.result.distance.back());
+  Index widest = 0, longest = 0;
+  for (const auto& c : convs) {
+    widest = std::max(widest, c.result.receptive_field);
+    if (!rnn && !c.result.distance.empty()) longest = std::max(longest, c.result.distance.back());
+  }
+  if (rnn && !rnn_r.distance.empty()) longest = rnn_r.distance.back();
   const double shown = longest > 3 * widest ? static_cast<double>(2 * widest) : INFINITY;
   if (std::isfinite(shown)) {
     f.xmin = 0;
@@ -90,9 +93,34 @@ Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, 
                           {"zero_past_receptive_field", zero_past},
                           {"largest_norm_past_receptive_field", largest_past},
                           {"gradient_norm", json_array(r.norm)}};
-    sec.screen += fmt::format("{:<34}{:>10}{:>16}{:>18.3g}\n", label, r.receptive_field, zero_past ? "yes" : "NO",
-                              largest_past);
+    // "-" where the sequence is no longer than the field, so no distance lies past it.
+    const bool any_past = static_cast<Index>(r.distance.size()) > r.receptive_field;
+    sec.screen += fmt::format("{:<34}{:>10}{:>16}{:>18.3g}\n", label, r.receptive_field,
+                              !any_past ? "-" : zero_past ? "yes" : "NO", largest_past);
     reading += fmt::format("{}{} beyond d = {}", reading.empty() ? "" : ", ", label, r.receptive_field - 1);
+  }
+  if (!rnn) {
+    // On its own, each stack's field from its spec in closed form, and the gradient at the distances around it.
+    for (const auto& [label, spec, r] : convs) {
+      std::string spans;
+      Index field = 1;
+      for (const Index d : spec.dilations) {
+        spans += fmt::format("{}{}", spans.empty() ? "" : " + ", d);
+        field += (spec.kernel_size - 1) * d;
+      }
+      sec.screen += fmt::format("\n{}: receptive field 1 + (K-1)(sum of dilations) = 1 + {} x ({}) = {}\n", label,
+                                spec.kernel_size - 1, spans, field);
+      sec.screen += fmt::format("{:>10}{:>16}{:>16}\n", "distance d", "||dy/dx_d||", "relative to 0");
+      const Index F = r.receptive_field, T = static_cast<Index>(r.distance.size());
+      std::vector<Index> shown_at{0, 1, F / 2, F - 2, F - 1, F, F + 1, 2 * F, T - 1};
+      std::sort(shown_at.begin(), shown_at.end());
+      shown_at.erase(std::unique(shown_at.begin(), shown_at.end()), shown_at.end());
+      for (const Index d : shown_at) {
+        if (d < 0 || d >= T) continue;
+        sec.screen += fmt::format("{:>10}{:>16.6g}{:>16.6g}{}\n", d, r.norm[d], r.relative[d],
+                                  d == F ? "   <- the field" : "");
+      }
+    }
   }
   if (rnn) {
     Series rnn_curve = line(fmt::format("{} RNN ({}), look-back", rnn->label, init_label(rnn->spec)),

@@ -117,16 +117,17 @@ std::string spectrum_screen_header(int max_n) {
 
 }  // namespace detail
 
-Section spectrum_section(OutputFolder& out, const std::vector<LabelledSpectrum>& blocks, const std::string& stem,
-                         const std::string& what) {
+namespace {
+
+// The section of spectrum_section but its JSON file, which the caller writes once its summary is complete.
+Section spectrum_section_without_json(OutputFolder& out, const std::vector<LabelledSpectrum>& blocks,
+                                      const std::string& stem, const std::string& what) {
   Section sec;
   sec.html.id = stem;
   sec.html.title = "Spectra of " + what;
   sec.summary = nlohmann::json::object();
   sec.screen = spectrum_screen_header(blocks.front().block.powers.n.back());
   spectrum_files(out, blocks, stem, what, sec);
-  out.json(stem + ".json", sec.summary);
-  sec.html.tables.push_back(stem + ".json");
   std::string radii, conditions;
   for (const auto& [label, b] : blocks) {
     radii += fmt::format("{}{} {:.3f}", radii.empty() ? "" : ", ", label, b.spectrum.spectral_radius);
@@ -145,6 +146,84 @@ Section spectrum_section(OutputFolder& out, const std::vector<LabelledSpectrum>&
                         "vanishing, rho(W) > 1/gamma makes exploding possible; within a relative {:g} of 1/gamma "
                         "neither holds): {}.",
                         first.gamma, first.threshold, first.tolerance, conditions));
+  return sec;
+}
+
+std::string complex_text(std::complex<double> z) {
+  if (z.imag() == 0) return fmt::format("{:.6g}", z.real());
+  return fmt::format("{:.6g} {} {:.6g}i", z.real(), z.imag() < 0 ? '-' : '+', std::abs(z.imag()));
+}
+
+}  // namespace
+
+Section spectrum_section(OutputFolder& out, const std::vector<LabelledSpectrum>& blocks, const std::string& stem,
+                         const std::string& what) {
+  Section sec = spectrum_section_without_json(out, blocks, stem, what);
+  out.json(stem + ".json", sec.summary);
+  sec.html.tables.push_back(stem + ".json");
+  return sec;
+}
+
+Section matrix_spectrum_section(OutputFolder& out, const LabelledSpectrum& matrix, const std::string& what) {
+  const std::string stem = "spectrum";
+  Section sec = spectrum_section_without_json(out, {matrix}, stem, what);
+  const auto& [label, b] = matrix;
+  const auto& p = b.powers;
+  const int max_n = p.n.back();
+  // Each eigenvalue's fate under W^n (the seed's three cases), and W^n both ways at a few powers.
+  CsvTable t{{"matrix", "index", "real", "imag", "modulus", fmt::format("log10_modulus_to_n_{}", max_n), "regime"},
+             {}};
+  sec.screen += fmt::format("\neigenvalues by modulus, and |lambda|^n at n = {}:\n", max_n);
+  sec.screen += fmt::format("{:>6}{:>34}{:>14}{:>18}  {}\n", "index", "lambda", "|lambda|",
+                            fmt::format("log10|lambda|^{}", max_n), "regime");
+  nlohmann::json counts = {{"vanishing", 0}, {"at the edge", 0}, {"exploding", 0}};
+  const size_t shown = 12;
+  for (size_t i = 0; i < b.spectrum.eigenvalues.size(); ++i) {
+    const auto z = b.spectrum.eigenvalues[i];
+    const double modulus = std::abs(z);
+    const double log10_n = modulus > 0 ? max_n * std::log10(modulus) : -INFINITY;
+    const char* regime = to_string(power_regime(modulus));
+    counts[regime] = counts[regime].get<int>() + 1;
+    t.add_row({label, std::to_string(i), format_number(z.real()), format_number(z.imag()), format_number(modulus),
+               format_number(log10_n), regime});
+    if (i < shown)
+      sec.screen += fmt::format("{:>6}{:>34}{:>14.6g}{:>18}  {}\n", i, complex_text(z), modulus,
+                                modulus > 0 ? fixed(log10_n) : std::string("zero"), regime);
+  }
+  if (b.spectrum.eigenvalues.size() > shown)
+    sec.screen += fmt::format("{:>6} (all {} in {}_regimes.csv)\n", "...", b.spectrum.eigenvalues.size(), stem);
+  sec.screen += fmt::format("\n||W^n||_2 by repeated multiplication and by Q Lambda^n Q^-1:\n{:>8}{:>18}{:>18}{:>16}\n",
+                            "n", "log10 by power", "log10 by eigen", "rel. diff.");
+  std::vector<int> rows;
+  for (const int n : {1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000})
+    if (n < max_n) rows.push_back(n);
+  rows.push_back(max_n);
+  const bool eigen = !p.log10_norm_eigen.empty();
+  for (const int n : rows) {
+    const size_t i = static_cast<size_t>(n - 1);
+    sec.screen += fmt::format("{:>8}{:>18}{:>18}{:>16}\n", n, fixed(p.log10_norm_power[i], 4),
+                              eigen ? fixed(p.log10_norm_eigen[i], 4) : std::string("withheld"),
+                              eigen ? fmt::format("{:.1e}", p.relative_difference[i]) : std::string("-"));
+  }
+  const std::string note = b.spectrum.note;
+  if (!note.empty()) sec.screen += note + "\n";
+  const PowerRegime regime = power_regime(b.spectrum.spectral_radius);
+  const std::string verdict = fmt::format(
+      "regime of W^n: {} (rho = {:.6g}{}){}", to_string(regime), b.spectrum.spectral_radius,
+      regime == PowerRegime::vanishing   ? " < 1: every component shrinks like |lambda|^n"
+      : regime == PowerRegime::exploding ? " > 1: the components along |lambda| > 1 grow like |lambda|^n"
+                                         : ", within a relative 1e-9 of 1: the components along |lambda| = 1 persist",
+      regime == PowerRegime::edge && !b.spectrum.diagonalisable
+          ? "; W is not diagonalisable, so W^n still grows like a polynomial in n along its Jordan chains"
+          : "");
+  sec.screen += verdict + "\n";
+  sec.summary[label]["regime"] = to_string(regime);
+  sec.summary[label]["eigenvalue_regimes"] = counts;
+  sec.html.reading += " " + verdict + ".";
+  out.table(stem + "_regimes.csv", t);
+  sec.html.tables.push_back(stem + "_regimes.csv");
+  out.json(stem + ".json", sec.summary);
+  sec.html.tables.push_back(stem + ".json");
   return sec;
 }
 

@@ -11,7 +11,22 @@ namespace rnnscope {
 
 void ConvSpec::validate() const {
   require(steps >= 1 && steps <= 100000, fmt::format("conv study: T must be in 1..100000, got {}", steps));
-  require(!dilations.empty(), "conv study: needs at least one layer (dilation)");
+  require(!dilations.empty() && dilations.size() <= 32,
+          fmt::format("conv study: needs 1..32 layers (one per dilation), got {}", dilations.size()));
+  require(input_size >= 1 && input_size <= 1024,
+          fmt::format("conv study: input channels must be in 1..1024, got {}", input_size));
+  require(channels >= 1 && channels <= 1024, fmt::format("conv study: channels must be in 1..1024, got {}", channels));
+  require(kernel_size >= 1 && kernel_size <= 1024,
+          fmt::format("conv study: kernel size must be in 1..1024, got {}", kernel_size));
+  double work = 0;  // multiply-adds of the forward pass, the backward's cost within a factor 2
+  for (const Index d : dilations) {
+    require(d >= 1 && d <= 100000, fmt::format("conv study: dilations must be in 1..100000, got {}", d));
+    work += static_cast<double>(kernel_size) * static_cast<double>(channels) *
+            static_cast<double>(std::max(channels, input_size)) * static_cast<double>(steps);
+  }
+  require(work <= 2e10, fmt::format("conv study: layers x K x channels x max(channels, input channels) x T is {:.3g}, "
+                                    "above the limit 2e10 (about a minute); use fewer channels or a shorter T",
+                                    work));
 }
 
 std::vector<ConvStudy::Task> ConvStudy::tasks(const Spec& spec) {

@@ -197,6 +197,8 @@ class ConvStack {
   template <class F> void for_each(F&& f) {
     for_each_layer_param(layers, [](auto& layer) -> auto& { return layer.params; }, f);
   }
+  /// The same, under the name the generic visitor for_each_param (cell.hpp) looks for.
+  template <class F> void for_each_param(F&& f) { for_each(f); }
 
   std::vector<Conv1d<S>> layers;
 

@@ -55,4 +55,12 @@ struct PascanuConditions {
 };
 PascanuConditions pascanu_conditions(const Mat<double>& w, double gamma);
 
+/// What W^n does as n grows, from a modulus (an eigenvalue's, or the spectral radius): |lambda|^n vanishes
+/// below 1, explodes above it, and persists at the edge, within the relative tolerance kPascanuTolerance of 1.
+/// (A non-diagonalisable W with rho = 1 still grows like a polynomial in n along its Jordan chains.)
+enum class PowerRegime { vanishing, edge, exploding };
+PowerRegime power_regime(double modulus);
+/// "vanishing", "at the edge" or "exploding".
+const char* to_string(PowerRegime r);
+
 }  // namespace rnnscope

@@ -69,6 +69,10 @@ struct LabelledSpectrum {
 /// `stem` prefixes the files ("spectrum" gives spectrum_eigenvalues.png, ...).
 Section spectrum_section(OutputFolder& out, const std::vector<LabelledSpectrum>& blocks, const std::string& stem,
                          const std::string& what);
+/// The same for one matrix a user gave (rnnscope spectrum --matrix), files named spectrum_*, with each
+/// eigenvalue's regime under W^n (spectrum_regimes.csv), W^n both ways at a few powers on screen, and the regime
+/// of W^n from the spectral radius: vanishing, at the edge or exploding.
+Section matrix_spectrum_section(OutputFolder& out, const LabelledSpectrum& matrix, const std::string& what);
 /// The LSTM's cell path against its hidden path, for each run (LSTMs with different forget biases).
 Section lstm_paths_section(OutputFolder& out, const std::vector<LabelledLstmPaths>& runs);
 /// The Lyapunov spectrum of each run.
@@ -80,7 +84,8 @@ nlohmann::json theory_json(const MeanField& m);
 Section phase_section(OutputFolder& out, const PhaseSpec& spec, const PhaseResult& result, const std::string& label);
 /// The gradient of W_hh by temporal distance for each run.
 Section contributions_section(OutputFolder& out, const std::vector<LabelledContributions>& runs);
-/// Conv1D stacks' input gradient against distance, beside an RNN's look-back curve (none: nullptr).
+/// Conv1D stacks' input gradient against distance, beside an RNN's look-back curve (the report), or on their own
+/// with their receptive field in closed form and the gradient around it (rnn nullptr: rnnscope receptive-field).
 Section conv_section(OutputFolder& out, const std::vector<LabelledConv>& convs, const LabelledLookback* rnn);
 /// Every diagnostic of one layer of a given model (rnnscope analyze).
 Section layer_section(OutputFolder& out, const LayerAnalysis& layer, const std::string& cell_name);

@@ -47,6 +47,29 @@ struct GradientCheckReport {
 GradientCheckReport check_gradients(const std::function<double()>& loss,
                                     const std::vector<CheckedTensor>& tensors, double step = 1e-5);
 
+/// Visits a gradient struct's parameter tensors as f(name, tensor), in the
+/// model's parameter order: its `params` member, or the struct itself where it
+/// is the per-layer parameters (ConvStackGradients).
+template <class Gradients, class F>
+void for_each_param_gradient(Gradients& grads, F&& f) {
+  if constexpr (requires { grads.params.for_each(f); })
+    grads.params.for_each(f);
+  else
+    grads.for_each(f);
+}
+
+/// Every parameter tensor of `model` with its analytic gradient from `grads`, for check_gradients.
+template <class Model, class Gradients>
+std::vector<CheckedTensor> parameter_checks(Model& model, Gradients& grads) {
+  std::vector<const double*> analytic;
+  for_each_param_gradient(grads, [&](const char*, const auto& t) { analytic.push_back(t.data()); });
+  std::vector<CheckedTensor> tensors;
+  for_each_param(model, [&](const char* name, auto& t) {
+    tensors.push_back({name, t.data(), t.size(), analytic.at(tensors.size())});
+  });
+  return tensors;
+}
+
 /// Checks a cell's BPTT gradients on the loss <R, y> + <r, state_T> with random
 /// projections R and r (a uniform upstream gradient would hide bugs): every
 /// parameter tensor, the input and the initial state.
@@ -62,17 +85,25 @@ GradientCheckReport check_cell_gradients(Cell& cell, Mat<double> x, Index batch,
            (cell.final_state(cache).array() * r.array()).sum();
   };
   const auto cache = cell.forward(x, batch, state0);
-  const auto grads = bptt(cell, cache, R, r);
-  std::vector<CheckedTensor> tensors;
-  auto analytic = grads.params;
-  std::vector<std::pair<std::string, const double*>> by_name;
-  analytic.for_each([&](const char* name, const auto& t) { by_name.emplace_back(name, t.data()); });
-  size_t k = 0;
-  for_each_param(cell, [&](const char* name, auto& t) {
-    tensors.push_back({name, t.data(), t.size(), by_name[k++].second});
-  });
+  auto grads = bptt(cell, cache, R, r);
+  std::vector<CheckedTensor> tensors = parameter_checks(cell, grads);
   tensors.push_back({"input", x.data(), x.size(), grads.d_input.data()});
   tensors.push_back({"state0", state0.data(), state0.size(), grads.d_state0.data()});
+  return check_gradients(loss, tensors, step);
+}
+
+/// The same for a layer without state that maps a whole sequence at once (a
+/// Conv1d, a ConvStack: forward(x, batch), backward(cache, dy, grads)), on the
+/// loss <R, y> with a random projection R: every parameter tensor and the input.
+template <class Layer>
+GradientCheckReport check_layer_gradients(Layer& layer, Mat<double> x, Index batch, Rng& rng, double step = 1e-5) {
+  const auto cache = layer.forward(x, batch);
+  const Mat<double> R = rng.normal_matrix<double>(layer.output(cache).rows(), layer.output(cache).cols());
+  auto loss = [&] { return (layer.output(layer.forward(x, batch)).array() * R.array()).sum(); };
+  auto grads = layer.zero_gradients(cache);
+  layer.backward(cache, R, grads);
+  std::vector<CheckedTensor> tensors = parameter_checks(layer, grads);
+  tensors.push_back({"input", x.data(), x.size(), grads.d_input.data()});
   return check_gradients(loss, tensors, step);
 }
 
