@@ -17,11 +17,14 @@
 #include <vector>
 
 #include "cli_testing.hpp"
+#include "reference_testing.hpp"
 #include "rnnscope/cells/conv1d.hpp"
 #include "rnnscope/cells/elman.hpp"
 #include "rnnscope/cells/euler_rnn.hpp"
 #include "rnnscope/cells/lstm.hpp"
 #include "rnnscope/core/random.hpp"
+#include "rnnscope/diagnostics/contributions.hpp"
+#include "rnnscope/io/safetensors.hpp"
 #include "rnnscope/sequence/bptt.hpp"
 #include "rnnscope/studies/lstm_paths.hpp"
 
@@ -95,6 +98,12 @@ std::vector<Row> lookback_rows(const std::string& args) { return csv_of("lookbac
 std::string fixed(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string sci(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6e", v);
   return buf;
 }
 
@@ -236,6 +245,19 @@ TEST(Seeds, S000_3k_TrueRatioDropsMoreSlowly) {
     last = ratio_log10;
   }
   EXPECT_EQ(fixed(std::pow(10.0, last), 5), "1.03819");
+}
+
+TEST(Seeds, S000_3l_RatioPanelOfThePlot) {
+  // ratio_T = (rho / (1/4))^T, the second panel of activation_rho_power (MATH.md's closed form of rho).
+  const auto rows = csv_of(kAct, "activations.csv");
+  ASSERT_EQ(rows.size(), 20u);
+  const double c = std::cosh(0.05), h = std::cosh(0.025), rho = c * c / (4 * h * h);
+  for (const Row& r : rows) EXPECT_NEAR(num(r, "ratio_T") / std::pow(rho / 0.25, num(r, "T")), 1.0, 1e-12);
+  EXPECT_EQ(fixed(num(rows[19], "ratio_T"), 5), "1.03819");
+  const std::string gp = cli_testing::read(ran(kAct) / "activation_rho_power.gp");
+  EXPECT_NE(gp.find("set multiplot"), std::string::npos);
+  EXPECT_NE(gp.find("set title 'Ratio "), std::string::npos);  // the panel below rho^T
+  EXPECT_TRUE(fs::exists(ran(kAct) / "activation_rho_power.png"));
 }
 
 TEST(Seeds, S000_4a_LargestDerivatives) {
@@ -467,6 +489,75 @@ TEST(Seeds, S002_1b_BpttIsTheSumOverTemporalDistances) {
   EXPECT_EQ(fixed(num(rows[10], "mean_log10_relative"), 3), "-3.670");
 }
 
+namespace {
+const std::string kTerms = "contributions --terms --T 4 --hidden 2 --seeds 1 --batch 1";
+}  // namespace
+
+TEST(Seeds, S002_2a_TermsAddUpToBptt) {
+  // The ten terms (t, k) of the seed's "T = 3" (t = 0..3): their entries, summed here, are the BPTT gradient.
+  const auto terms = csv_of(kTerms, "terms.csv"), entries = csv_of(kTerms, "term_entries.csv"),
+             check = csv_of(kTerms, "terms_check.csv");
+  ASSERT_EQ(terms.size(), 10u);
+  ASSERT_EQ(entries.size(), 40u);
+  ASSERT_EQ(check.size(), 4u);
+  std::map<std::pair<int, int>, Mat<double>> term;
+  for (const Row& r : entries) {
+    auto& m = term.try_emplace({static_cast<int>(num(r, "t")), static_cast<int>(num(r, "k"))}, Mat<double>::Zero(2, 2))
+                  .first->second;
+    m(static_cast<Index>(num(r, "row")), static_cast<Index>(num(r, "col"))) = num(r, "value");
+  }
+  ASSERT_EQ(term.size(), 10u);
+  Mat<double> exact = Mat<double>::Zero(2, 2), bptt(2, 2);
+  for (const auto& [tk, m] : term) exact += m;
+  for (const Row& r : check) bptt(static_cast<Index>(num(r, "row")), static_cast<Index>(num(r, "col"))) = num(r, "bptt");
+  EXPECT_LT((exact - bptt).norm(), 1e-15 * bptt.norm());
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(term.at({t, 0}).norm(), 0.0) << t;  // d+h_0/dW_hh multiplies h_{-1} = 0
+  // Regression: recorded output (the norms on the screen).
+  EXPECT_EQ(sci(term.at({1, 1}).norm()), "7.142402e-01");
+  EXPECT_EQ(sci(term.at({2, 1}).norm()), "7.973257e-02");
+  EXPECT_EQ(sci(term.at({2, 2}).norm()), "2.713263e-01");
+  EXPECT_EQ(sci(term.at({3, 1}).norm()), "6.217815e-02");
+  EXPECT_EQ(sci(term.at({3, 2}).norm()), "2.192317e-01");
+  EXPECT_EQ(sci(term.at({3, 3}).norm()), "1.455346e+00");
+  // The seed's rows (MATH.md, errata): t = 2 is 2 (2, 0) + (2, 1); t = 3 ends every product in dh_0/dW (zero).
+  const Mat<double> seed2 = 2 * term.at({2, 0}) + term.at({2, 1});
+  const Mat<double> seed = term.at({0, 0}) + term.at({1, 0}) + term.at({1, 1}) + seed2;
+  EXPECT_EQ(fixed(seed2.norm(), 4), "0.0797");
+  EXPECT_EQ(fixed((term.at({2, 0}) + term.at({2, 1}) + term.at({2, 2})).norm(), 4), "0.3014");
+  EXPECT_EQ(fixed((term.at({3, 0}) + term.at({3, 1}) + term.at({3, 2}) + term.at({3, 3})).norm(), 4), "1.4271");
+  EXPECT_EQ(fixed(exact.norm(), 4), "1.3042");
+  EXPECT_EQ(fixed(seed.norm(), 4), "0.6673");
+  EXPECT_EQ(fixed((seed - exact).norm() / exact.norm(), 3), "1.106");  // the seed misses or doubles it all
+}
+
+TEST(Seeds, S002_2a_EachTermIsTheChainWrittenOut) {
+  // Term (t, k) = diag(f'(a_k)) J_{k+1}^T ... J_t^T dL_t/dh_t h_{k-1}^T with J_i = diag(f'(a_i)) W_hh, computed
+  // here for every (t, k) of T = 4 steps, against the library's terms; a nonzero h_{-1} makes the (t, 0) terms live.
+  Rng rng(9);
+  const Index I = 2, H = 2, T = 4;
+  Elman<double> cell(I, H, Activation::tanh);
+  cell.init_uniform(rng);
+  const Mat<double> x = rng.normal_matrix<double>(I, T), h0 = rng.normal_matrix<double>(H, 1);
+  const Mat<double> dy = rng.normal_matrix<double>(H, T);
+  const auto cache = cell.forward(x, 1, h0);
+  const auto fprime = [&](Index t) {
+    const Vec<double> a = preactivation(cell, x, cache.states.col(t), t);
+    return Vec<double>(1 - a.array().tanh().square());
+  };
+  const auto terms = weight_hh_terms(cell, cache, dy);
+  ASSERT_EQ(terms.size(), 10u);
+  Mat<double> sum = Mat<double>::Zero(H, H);
+  for (const auto& term : terms) {
+    Vec<double> g = dy.col(term.t);
+    for (Index i = term.t; i > term.k; --i) g = (fprime(i).asDiagonal() * cell.params.weight_hh).transpose() * g;
+    const Mat<double> expected = fprime(term.k).cwiseProduct(g) * cache.states.col(term.k).transpose();
+    EXPECT_LT((term.weight_hh - expected).norm(), 1e-15 * std::max(1.0, expected.norm())) << term.t << term.k;
+    EXPECT_GT(expected.norm(), 0.0);
+    sum += term.weight_hh;
+  }
+  EXPECT_LT(rel(sum, bptt(cell, cache, dy, Mat<double>()).params.weight_hh), 1e-14);
+}
+
 TEST(Seeds, S002_2b1_PowerEqualsEigendecomposition) {
   const auto j = json_of("spectrum --hidden 8 --max-power 50", "spectrum.json");
   EXPECT_LT(j["weight_hh"]["max_relative_difference_power_vs_eigen"].get<double>(), 1e-12);
@@ -539,6 +630,86 @@ TEST(Seeds, S002_3c1_DirectCellPathIsDiagF) {
   }
 }
 
+namespace {
+// `analyze` on the two-layer LSTM reference (T = 5, B = 3, H = 6), split into a model and an input file.
+std::string analyze_lstm_reference() {
+  static const std::string args = [] {
+    const fs::path dir = cli_testing::fresh_dir("seeds_lstm_files_");
+    fs::create_directories(dir);
+    const auto c = check::split_reference(check::reference_dir / "lstm_l2_f64.safetensors");
+    write_safetensors(dir / "model.safetensors", c.model);
+    write_safetensors(dir / "input.safetensors", c.input);
+    folders().by_args.emplace("lstm reference files", dir);  // removed with the runs' folders
+    return "analyze --model " + (dir / "model.safetensors").string() + " --input " +
+           (dir / "input.safetensors").string();
+  }();
+  return args;
+}
+
+const NamedTensor& tensor(const TensorFile& f, const std::string& name) {
+  const auto it = std::find_if(f.tensors.begin(), f.tensors.end(), [&](const auto& t) { return t.name == name; });
+  EXPECT_NE(it, f.tensors.end()) << name;
+  return *it;
+}
+}  // namespace
+
+TEST(Seeds, S002_3a_ForgetGatePerStep) {
+  const auto rows = csv_of(analyze_lstm_reference(), "layer0_forget.csv");
+  ASSERT_EQ(rows.size(), 5u);
+  // Closed form at t = 0 of layer 0: f_0 = sigmoid(W_if x_0 + b_if + W_hf h0 + b_hf) from PyTorch's own tensors
+  // (gate order i, f, g, o), over the 6 units and 3 sequences.
+  const TensorFile ref = read_safetensors(check::reference_dir / "lstm_l2_f64.safetensors");
+  const auto &wih = tensor(ref, "weight_ih_l0").values, &whh = tensor(ref, "weight_hh_l0").values,
+             &bih = tensor(ref, "bias_ih_l0").values, &bhh = tensor(ref, "bias_hh_l0").values,
+             &x = tensor(ref, "input").values, &h0 = tensor(ref, "h0").values;
+  const size_t I = 4, H = 6, B = 3;
+  double mean = 0, lo = 1, hi = 0;
+  for (size_t b = 0; b < B; ++b)
+    for (size_t u = 0; u < H; ++u) {
+      const size_t r = H + u;  // the forget gate's row
+      double a = bih[r] + bhh[r];
+      for (size_t i = 0; i < I; ++i) a += wih[r * I + i] * x[b * I + i];
+      for (size_t j = 0; j < H; ++j) a += whh[r * H + j] * h0[b * H + j];
+      const double f = sigmoid(a);
+      mean += f / static_cast<double>(B * H);
+      lo = std::min(lo, f);
+      hi = std::max(hi, f);
+    }
+  EXPECT_NEAR(num(rows[0], "mean_forget"), mean, 1e-14);
+  EXPECT_NEAR(num(rows[0], "min_forget"), lo, 1e-14);
+  EXPECT_NEAR(num(rows[0], "max_forget"), hi, 1e-14);
+  // Every step: 0 < min <= mean <= max < 1. Regression: the recorded means (reference data, no random draw).
+  const std::vector<std::string> recorded{"0.5529", "0.5178", "0.5279", "0.4771", "0.5037"};
+  for (size_t t = 0; t < rows.size(); ++t) {
+    EXPECT_GT(num(rows[t], "min_forget"), 0.0);
+    EXPECT_LE(num(rows[t], "min_forget"), num(rows[t], "mean_forget"));
+    EXPECT_LE(num(rows[t], "mean_forget"), num(rows[t], "max_forget"));
+    EXPECT_LT(num(rows[t], "max_forget"), 1.0);
+    EXPECT_EQ(fixed(num(rows[t], "mean_forget"), 4), recorded[t]) << t;
+  }
+  const auto j = json_of(analyze_lstm_reference(), "summary.json");
+  EXPECT_EQ(fixed(j["layer0"]["forget"]["mean_forget_over_steps"].get<double>(), 4), "0.5159");
+  EXPECT_EQ(fixed(j["layer1"]["forget"]["mean_forget_over_steps"].get<double>(), 4), "0.5164");
+}
+
+TEST(Seeds, S002_3c2_CellJacobianIsNotDiagFAlongATrajectory) {
+  // At t = 0 the initial h and c are given apart: dc_0/dc_{-1} = diag(f_0) exactly (the direct path, S002_3c1).
+  // From t = 1 on h_{t-1} = o_{t-1} tanh(c_{t-1}) carries c_{t-1} into the gates too (MATH.md, errata, 002 3(c)).
+  for (const std::string layer : {"layer0", "layer1"}) {
+    const auto rows = csv_of(analyze_lstm_reference(), layer + "_forget.csv");
+    ASSERT_EQ(rows.size(), 5u);
+    EXPECT_EQ(num(rows[0], "relative_difference"), 0.0) << layer;
+    EXPECT_EQ(num(rows[0], "log10_norm_cell_jacobian"), num(rows[0], "log10_norm_diag_forget")) << layer;
+    for (size_t t = 1; t < rows.size(); ++t) EXPECT_GT(num(rows[t], "relative_difference"), 0.1) << layer << t;
+  }
+  // Regression: recorded output (reference data).
+  const auto rows = csv_of(analyze_lstm_reference(), "layer0_forget.csv");
+  EXPECT_EQ(fixed(num(rows[4], "relative_difference"), 3), "0.278");
+  const auto j = json_of(analyze_lstm_reference(), "summary.json");
+  EXPECT_EQ(fixed(j["layer0"]["forget"]["mean_relative_difference"].get<double>(), 3), "0.214");
+  EXPECT_EQ(fixed(j["layer1"]["forget"]["mean_relative_difference"].get<double>(), 3), "0.259");
+}
+
 TEST(Seeds, S002_3c3_CellPathIsNotNearOneAtInitialisation) {
   // The report's LSTM section (report --quick: xavier, I = 4, H = 8, T = 30, 2 seeds x 2 sequences).
   // Regression: recorded output.
@@ -556,6 +727,29 @@ TEST(Seeds, S002_3c3_CellPathIsNotNearOneAtInitialisation) {
     EXPECT_EQ(fixed(r.cell_log10.back(), 3), fb == 0 ? "-8.984" : "-4.110");
     EXPECT_EQ(fixed(r.hidden_log10.back(), 3), fb == 0 ? "-20.191" : "-20.252");
     EXPECT_EQ(fixed(r.total_log10.back(), 3), fb == 0 ? "-5.645" : "-1.812");
+  }
+}
+
+TEST(Seeds, S002_3c4_CellPathBesideTheTotal) {
+  // The report's lstm_paths (report --quick's study through the library): the total, through the full step
+  // Jacobians of (h, c), starts at ||[u_h; u_c]|| / sqrt 2 = 1 (log10 0) at L = 0 and ends far above the
+  // cell path alone. Regression: recorded output.
+  for (const double fb : {0.0, 1.0}) {
+    LstmPathSpec s;
+    s.model.cell = CellKind::lstm;
+    s.model.input_size = 4;
+    s.model.hidden_size = 8;
+    s.init = Init::xavier;
+    s.steps = 30;
+    s.batch = 2;
+    s.seeds = 2;
+    s.forget_bias = fb;
+    const auto r = lstm_path_study(s, {.threads = 1});
+    ASSERT_EQ(r.total_log10.size(), 31u);
+    EXPECT_NEAR(r.total_log10.front(), 0.0, 1e-12) << fb;
+    EXPECT_GT(r.total_log10.back(), r.cell_log10.back() + 2) << fb;
+    // -5.645 - (-8.984) and -1.812 - (-4.110): the printed values' difference, to their rounding.
+    EXPECT_NEAR(r.total_log10.back() - r.cell_log10.back(), fb == 0 ? 3.339 : 2.298, 1.001e-3) << fb;
   }
 }
 
