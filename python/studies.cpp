@@ -226,11 +226,13 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
     }
     summary[py::str(p)] = s;
   }
-  // The end-to-end measure through the stack: the columns of stack_end_to_end.csv, and each curve's verdict.
+  // The end-to-end measure through the stack: the columns of stack_end_to_end.csv, and in the summary each
+  // curve's verdict under its loss and quantity, as summary.json's end_to_end.
   py::dict e2e, verdicts;
   std::vector<std::string> loss, quantity;
   std::vector<Index> distance;
-  std::vector<double> mean, median, zero_share;
+  std::vector<double> mean, sd, lo, hi, median, zero_share;
+  verdicts["layers"] = end_to_end.layers;
   for (const EndToEndCurve& c : end_to_end.curves) {
     const std::string q = c.layer < 0 ? std::string("input") : fmt::format("h{}", c.layer);
     for (size_t i = 0; i < end_to_end.distance.size(); ++i) {
@@ -238,21 +240,30 @@ py::dict analyze(const PyModel& pm, const py::array& input, const OptArray& h0, 
       quantity.push_back(q);
       distance.push_back(end_to_end.distance[i]);
       mean.push_back(c.mean_log10[i]);
+      sd.push_back(c.std_log10[i]);
+      lo.push_back(c.min_log10[i]);
+      hi.push_back(c.max_log10[i]);
       median.push_back(c.median_log10[i]);
       zero_share.push_back(c.zero_share[i]);
     }
     py::dict v;
     v["log10_ratio_at_longest_L"] = number(c.final_log10);
     v["half_life"] = c.half_life >= 0 ? py::object(py::int_(c.half_life)) : py::object(py::none());
-    verdicts[py::str(fmt::format("{}_{}", to_string(c.loss), q))] = v;
+    v["mean_log10_ratio"] = numbers(c.mean_log10);
+    const py::str l(std::string(to_string(c.loss)));
+    if (!verdicts.contains(l)) verdicts[l] = py::dict();
+    verdicts[l].cast<py::dict>()[py::str(q)] = v;
   }
   e2e["loss"] = strings(loss);
   e2e["quantity"] = strings(quantity);
   e2e["L"] = integers(distance);
   e2e["mean_log10_ratio"] = numbers(mean);
+  e2e["std_log10_ratio"] = numbers(sd);
+  e2e["min_log10_ratio"] = numbers(lo);
+  e2e["max_log10_ratio"] = numbers(hi);
   e2e["median_log10_ratio"] = numbers(median);
   e2e["zero_share"] = numbers(zero_share);
-  result["end_to_end"] = e2e;
+  result["stack_end_to_end"] = e2e;
   summary["end_to_end"] = verdicts;
   result["summary"] = summary;
   return result;
@@ -380,6 +391,7 @@ py::dict activations(double eps, int T, int order, const OptPath& out, bool forc
   rho["rho_approx_log10_pow_T"] = numbers(a.rho_approx_log10_pow);
   rho["rho_first_order_log10_pow_T"] = numbers(a.rho_first_log10_pow);
   rho["ratio_log10_T"] = numbers(a.ratio_log10);
+  rho["ratio_T"] = numbers(a.ratio);
   curves["x"] = numbers(r.x);
   curves["sigmoid_prime"] = numbers(r.sigmoid_prime);
   curves["tanh_prime"] = numbers(r.tanh_prime);

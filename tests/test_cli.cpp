@@ -55,7 +55,7 @@ TEST(Cli, ActivationsWritesTablesAndSummary) {
   const auto csv = read(dir / "activations.csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "T,rho_exact_pow_T,rho_approx_pow_T,rho_first_order_pow_T,rho_exact_log10_pow_T,"
-            "rho_approx_log10_pow_T,rho_first_order_log10_pow_T,ratio_log10_T");
+            "rho_approx_log10_pow_T,rho_first_order_log10_pow_T,ratio_log10_T,ratio_T");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 21);
   const auto j = nlohmann::json::parse(read(dir / "activations.json"));
   EXPECT_NEAR(j["rho"].get<double>(), 0.250469, 1e-6);

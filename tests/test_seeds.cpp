@@ -10,6 +10,7 @@
 #include <cmath>
 #include <complex>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -563,6 +564,47 @@ TEST(Seeds, S002_2b1_PowerEqualsEigendecomposition) {
   EXPECT_LT(j["weight_hh"]["max_relative_difference_power_vs_eigen"].get<double>(), 1e-12);
 }
 
+namespace {
+// The user's W of S002_2b2 and S002_2c1, upper triangular: W^n = [[a^n, c (b^n - a^n) / (b - a)], [0, b^n]].
+constexpr double kA = 0.5, kB = 0.9, kC = 0.2;
+
+std::string own_matrix_args(int max_power) {
+  static const fs::path dir = [] {
+    const fs::path d = cli_testing::fresh_dir("seeds_w");
+    fs::create_directories(d);
+    std::ofstream(d / "w.csv") << kA << "," << kC << "\n0," << kB << "\n";
+    return d;
+  }();
+  return "spectrum --matrix " + (dir / "w.csv").string() + " --max-power " + std::to_string(max_power);
+}
+
+// log10 ||W^n||_2 in closed form: the largest singular value of [[p, q], [0, r]].
+double log10_norm_of_power(int n) {
+  const double p = std::pow(kA, n), r = std::pow(kB, n), q = kC * (r - p) / (kB - kA);
+  const double s = p * p + q * q + r * r, d = p * r;
+  return 0.5 * std::log10((s + std::sqrt(s * s - 4 * d * d)) / 2);
+}
+}  // namespace
+
+TEST(Seeds, S002_2b2_PowerEqualsEigendecompositionForOnesOwnW) {
+  const auto j = json_of(own_matrix_args(50), "spectrum.json");
+  ASSERT_EQ(j.size(), 1u) << j.dump();
+  const auto& w = j.begin().value();
+  EXPECT_LT(w["max_relative_difference_power_vs_eigen"].get<double>(), 1e-12);
+  EXPECT_NEAR(w["log10_norm_power_at_max_n"].get<double>(), log10_norm_of_power(50), 1e-12);
+  EXPECT_NEAR(w["spectral_radius"].get<double>(), kB, 1e-15);
+}
+
+TEST(Seeds, S002_2c1_W30IsNotZero) {
+  // The document's W^30 = 0 rests on no W; for this one it is 10^-1.324, carried by 0.9^30 = 10^-1.373.
+  const auto j = json_of(own_matrix_args(30), "spectrum.json");
+  const auto& w = j.begin().value();
+  const double got = w["log10_norm_power_at_max_n"].get<double>();
+  EXPECT_NEAR(got, log10_norm_of_power(30), 1e-12);
+  EXPECT_EQ(fixed(got, 3), "-1.324");
+  EXPECT_GT(got, 30 * std::log10(kB) - 1e-9);  // never below the eigenvalue's own power
+}
+
 TEST(Seeds, S002_2c2_ProductIsNotDiagPowerTimesWPower) {
   // prod_t diag(sigma'(a_t)) W != diag(prod sigma')  W^n: the factors do not commute (MATH.md, errata).
   Rng rng(6);
@@ -777,6 +819,20 @@ struct SeedConvolution {
   double x_at(Index s) const { return s >= 0 && s < T ? x[static_cast<size_t>(s)] : 0.0; }
 };
 }  // namespace
+
+TEST(Seeds, S003_2c_ConvolutionPassesTheGradientCheck) {
+  // Both gradients (weight and input) against central differences in double, from the command line.
+  for (const std::string shape : {"", " --kernel-size 3 --dilation 2", " --kernel-size 1"}) {
+    const auto r = cli_testing::run("check --cell conv1d" + shape);
+    EXPECT_EQ(r.code, 0) << shape << "\n" << r.out;
+    EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("weight"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("input"), std::string::npos) << r.out;
+    const auto at = r.out.find("worst relative error ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_LT(std::stod(r.out.substr(at + 21)), 1e-8) << r.out;
+  }
+}
 
 TEST(Seeds, S003_2a_InputGradientIsACorrelationWithW) {
   SeedConvolution c;

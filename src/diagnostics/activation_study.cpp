@@ -5,6 +5,7 @@
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "rnnscope/activations/activation.hpp"
 #include "rnnscope/core/error.hpp"
@@ -178,6 +179,13 @@ ActivationStudy activation_study(double eps, int max_steps, int order) {
     s.rho_approx_log10_pow.push_back(T * la);
     s.rho_first_log10_pow.push_back(T * lf);
     s.ratio_log10.push_back(T * (l - la));
+    const auto held = [](double v, double log10_v) {
+      return std::isfinite(v) && std::abs(v) >= std::numeric_limits<double>::min() && std::isfinite(log10_v);
+    };
+    s.ratio.push_back(held(s.rho_pow.back(), s.rho_log10_pow.back()) &&
+                              held(s.rho_approx_pow.back(), s.rho_approx_log10_pow.back())
+                          ? s.rho_pow.back() / s.rho_approx_pow.back()
+                          : power_sign(s.rho, T) * power_sign(s.rho_approx, T) * std::pow(10.0, s.ratio_log10.back()));
   }
   return s;
 }

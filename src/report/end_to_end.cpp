@@ -42,7 +42,9 @@ void add_end_to_end(OutputFolder& out, Section& sec, const std::string& stem, co
   const auto L = as_doubles(r.distance);
   Figure f;
   f.name = stem;
-  f.title = fmt::format("End to end through the stack: {}, {} layers", label, r.layers);
+  f.title = label.find(" layers") != std::string::npos  // "LSTM 2 layers" already says it
+                ? fmt::format("End to end through the stack: {}", label)
+                : fmt::format("End to end through the stack: {}, {} layers", label, r.layers);
   f.xlabel = "distance from the last step L (steps)";
   f.ylabel = "‖∂L/∂q(T−L)‖ / ‖∂L/∂q(T)‖ (dimensionless)";
   f.log10_y = true;

@@ -50,6 +50,10 @@ struct ActivationStudy {
   // rho^T / rho_n^T as T (log10 |rho| - log10 |rho_n|). A negative base gives
   // a negative power at odd T (power_sign).
   std::vector<double> rho_log10_pow, rho_approx_log10_pow, rho_first_log10_pow, ratio_log10;
+  // The ratio rho^T / rho_n^T as a double: the quotient of the two powers where
+  // both doubles hold them (finite, and zero or normal), else its sign times
+  // 10^ratio_log10, which stays finite where the powers underflow.
+  std::vector<double> ratio;
 };
 
 /// The study's values by name, in the order activation_values.csv lists them:

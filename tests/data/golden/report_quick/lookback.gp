@@ -7,7 +7,7 @@ datafile = 'lookback.dat'
 set title 'Gradient reaching the state L steps back (xavier initialisation; mean over'."\n".'seeds and sequences)' noenhanced font ',15'
 set xlabel 'look-back distance L (steps)' noenhanced
 set ylabel '‖∂L/∂s(T−L)‖ / ‖∂L/∂s(T)‖'."\n".'(dimensionless)' noenhanced
-set key outside below center vertical maxrows 6 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
+set key outside below center vertical maxrows 7 Left reverse noenhanced spacing 1.3 samplen 2.5 width 0 font ',11' height 1
 set border 3 linecolor rgb '#404040'
 set tics nomirror out scale 0.75 textcolor rgb '#202020'
 set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
@@ -45,35 +45,40 @@ plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 d
      datafile index 4 every 4::1 using 1:2 with points linecolor rgb '#E69F00' pointtype 6 pointsize 1.1*point_scale notitle, \
      NaN with linespoints linecolor rgb '#E69F00' linewidth 2 dashtype 1 pointtype 6 pointsize 1.1*point_scale title 'GRU', \
      datafile index 5 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 1 notitle, \
-     datafile index 5 every 4::2 using 1:2 with points linecolor rgb '#56B4E9' pointtype 4 pointsize 1.1*point_scale notitle, \
+     datafile index 5 every 4::1 using 1:2 with points linecolor rgb '#56B4E9' pointtype 4 pointsize 1.1*point_scale notitle, \
      NaN with linespoints linecolor rgb '#56B4E9' linewidth 2 dashtype 1 pointtype 4 pointsize 1.1*point_scale title 'CT-RNN dt 0.1', \
      datafile index 6 every 3::1 using 1:2 with points linecolor rgb '#000000' pointtype 6 pointsize 1.1*point_scale title 'CT-RNN dt 1 = Elman tanh (circles)', \
      datafile index 7 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 4 notitle, \
      datafile index 7 every 4::2 using 1:2 with points linecolor rgb '#0072B2' pointtype 12 pointsize 1.1*point_scale notitle, \
      NaN with linespoints linecolor rgb '#0072B2' linewidth 2 dashtype 4 pointtype 12 pointsize 1.1*point_scale title 'residual tanh', \
      datafile index 8 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 4 notitle, \
-     datafile index 8 every 4::3 using 1:2 with points linecolor rgb '#D55E00' pointtype 7 pointsize 1.1*point_scale notitle, \
+     datafile index 8 every 4::2 using 1:2 with points linecolor rgb '#D55E00' pointtype 7 pointsize 1.1*point_scale notitle, \
      NaN with linespoints linecolor rgb '#D55E00' linewidth 2 dashtype 4 pointtype 7 pointsize 1.1*point_scale title 'skip K 10', \
      datafile index 9 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 4 notitle, \
      datafile index 9 every 4::3 using 1:2 with points linecolor rgb '#009E73' pointtype 5 pointsize 1.1*point_scale notitle, \
      NaN with linespoints linecolor rgb '#009E73' linewidth 2 dashtype 4 pointtype 5 pointsize 1.1*point_scale title 'antisymmetric eps 0.1', \
-     datafile index 10 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 2 notitle, \
-     datafile index 11 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 notitle, \
-     datafile index 12 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 2 notitle, \
-     datafile index 13 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 2 notitle, \
-     datafile index 14 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 2 notitle, \
-     datafile index 15 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 2 notitle, \
-     datafile index 16 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 notitle, \
-     datafile index 17 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 2 notitle, \
+     datafile index 10 using 1:2 with lines linecolor rgb '#CC79A7' linewidth 2 dashtype 4 notitle, \
+     datafile index 10 every 4::3 using 1:2 with points linecolor rgb '#CC79A7' pointtype 9 pointsize 1.1*point_scale notitle, \
+     NaN with linespoints linecolor rgb '#CC79A7' linewidth 2 dashtype 4 pointtype 9 pointsize 1.1*point_scale title 'LSTM 2 layers', \
+     datafile index 11 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 2 notitle, \
+     datafile index 12 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 notitle, \
+     datafile index 13 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 2 notitle, \
+     datafile index 14 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 2 notitle, \
+     datafile index 15 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 2 notitle, \
+     datafile index 16 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 2 notitle, \
+     datafile index 17 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 notitle, \
+     datafile index 18 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 2 notitle, \
      NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 2 title 'dashed: bounds (marks: where each leaves)', \
-     datafile index 18 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 3 notitle, \
-     datafile index 19 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 3 notitle, \
-     datafile index 20 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 notitle, \
-     datafile index 21 using 1:2 with lines linecolor rgb '#CC79A7' linewidth 2 dashtype 3 notitle, \
-     datafile index 22 using 1:2 with lines linecolor rgb '#E69F00' linewidth 2 dashtype 3 notitle, \
-     datafile index 23 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 3 notitle, \
-     datafile index 24 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 3 notitle, \
-     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field predictions'
+     datafile index 19 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 3 notitle, \
+     datafile index 20 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 3 notitle, \
+     datafile index 21 using 1:2 with lines linecolor rgb '#009E73' linewidth 2 dashtype 3 notitle, \
+     datafile index 22 using 1:2 with lines linecolor rgb '#CC79A7' linewidth 2 dashtype 3 notitle, \
+     datafile index 23 using 1:2 with lines linecolor rgb '#E69F00' linewidth 2 dashtype 3 notitle, \
+     datafile index 24 using 1:2 with lines linecolor rgb '#56B4E9' linewidth 2 dashtype 3 notitle, \
+     datafile index 25 using 1:2 with lines linecolor rgb '#000000' linewidth 2 dashtype 3 notitle, \
+     datafile index 26 using 1:2 with lines linecolor rgb '#CC79A7' linewidth 2 dashtype 3 notitle, \
+     NaN with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'dotted: mean-field predictions', \
+     NaN with lines linecolor rgb '#ffffff' title ' '
 point_scale = 0.8
 set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
 set output 'lookback.svg'.rnnscope_suffix

@@ -1,0 +1,35 @@
+# rnnscope figure 'stack_end_to_end'. Run: gnuplot stack_end_to_end.gp (in this folder) to redraw stack_end_to_end.png and stack_end_to_end.svg
+# from stack_end_to_end.dat.
+# The gradient of a loss on the top layer's outputs that reaches the input and each layer's output L steps before the last, relative to the last step's, through the whole 1-layer stack (mean of log10 over the sequences that are not exactly zero); solid: a loss on the last step, dashed: on every step; grey dotted: each layer's own Jacobian chain, the layer-by-layer measure.
+if (!exists('rnnscope_suffix')) rnnscope_suffix = ''
+set encoding utf8
+datafile = 'stack_end_to_end.dat'
+set title 'End to end through the stack: CT-RNN dt 1, 1 layers' noenhanced font ',15'
+set xlabel 'distance from the last step L (steps)' noenhanced
+set ylabel '‖∂L/∂q(T−L)‖ / ‖∂L/∂q(T)‖'."\n".'(dimensionless)' noenhanced
+set key outside below center horizontal Left reverse noenhanced spacing 1.3 samplen 3 width 1 height 1
+set border 3 linecolor rgb '#404040'
+set tics nomirror out scale 0.75 textcolor rgb '#202020'
+set grid xtics ytics linetype 1 linecolor rgb '#dcdcdc' linewidth 1
+set mxtics
+set mytics
+set autoscale xfix
+unset mytics
+set ytics ('1e-05' -5, '2e-05' -4.698970004, '3e-05' -4.522878745, '4e-05' -4.397940009, '5e-05' -4.301029996, '6e-05' -4.22184875, '7e-05' -4.15490196, '8e-05' -4.096910013, '9e-05' -4.045757491, '0.0001' -4, '0.0002' -3.698970004, '0.0003' -3.522878745, '0.0004' -3.397940009, '0.0005' -3.301029996, '0.0006' -3.22184875, '0.0007' -3.15490196, '0.0008' -3.096910013, '0.0009' -3.045757491, '0.001' -3, '0.002' -2.698970004, '0.003' -2.522878745, '0.004' -2.397940009, '0.005' -2.301029996, '0.006' -2.22184875, '0.007' -2.15490196, '0.008' -2.096910013, '0.009' -2.045757491, '0.01' -2, '0.02' -1.698970004, '0.03' -1.522878745, '0.04' -1.397940009, '0.05' -1.301029996, '0.06' -1.22184875, '0.07' -1.15490196, '0.08' -1.096910013, '0.09' -1.045757491, '0.1' -1, '0.2' -0.6989700043, '0.3' -0.5228787453, '0.4' -0.3979400087, '0.5' -0.3010299957, '0.6' -0.2218487496, '0.7' -0.15490196, '0.8' -0.09691001301, '0.9' -0.04575749056)
+set xtics 1
+unset mxtics
+set yrange [-3.1000000000000001:-2.8999999999999999]
+point_scale = 1.0
+set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
+set output 'stack_end_to_end.png'.rnnscope_suffix
+plot datafile index 0 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 1 title 'input x, loss on the last step', \
+     datafile index 1 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 1 title 'h of layer 0, loss on the last step', \
+     datafile index 2 using 1:2 with lines linecolor rgb '#0072B2' linewidth 2 dashtype 2 title 'input x, loss on every step', \
+     datafile index 3 using 1:2 with lines linecolor rgb '#D55E00' linewidth 2 dashtype 2 title 'h of layer 0, loss on every step', \
+     datafile index 4 using 1:2 with lines linecolor rgb '#808080' linewidth 2 dashtype 3 title 'layer 0''s own chain', \
+     datafile index 5 using 1:2 with lines linecolor rgb '#808080' linewidth 2 dashtype 2 title '10⁻³ of the last step''s'
+point_scale = 0.8
+set terminal svg size 900,600 fixed enhanced font 'Sans,13' fontscale 1.33 linewidth 1 rounded background rgb 'white'
+set output 'stack_end_to_end.svg'.rnnscope_suffix
+replot
+unset output
