@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace cli_testing {
 
@@ -44,6 +45,22 @@ inline std::string read(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+/// The cells of a CSV file, row by row (the header first); a trailing comma gives a last empty cell.
+inline std::vector<std::vector<std::string>> csv_cells(const fs::path& p) {
+  std::istringstream in(read(p));
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream s(line);
+    std::string cell;
+    while (std::getline(s, cell, ',')) cells.push_back(cell);
+    if (!line.empty() && line.back() == ',') cells.push_back("");
+    rows.push_back(cells);
+  }
+  return rows;
 }
 
 /// Every file in dir is well formed for its kind: JSON parses, CSV has a header

@@ -37,20 +37,6 @@ struct WrongConv : Conv1d<double> {
   }
 };
 
-std::vector<std::vector<std::string>> csv_rows(const fs::path& p) {
-  std::istringstream in(read(p));
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream s(line);
-    std::string cell;
-    while (std::getline(s, cell, ',')) cells.push_back(cell);
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
 }  // namespace
 
 TEST(CliConv, CheckPassesForEveryShapeAndChecksEveryEntry) {
@@ -161,7 +147,7 @@ TEST(CliConv, ReceptiveFieldWritesItsFilesAndMatchesTheStudyAndTheClosedForm) {
   spec.steps = 40;
   spec.seed = 7;
   const ConvResult expected = conv_distance_study(spec);
-  const auto rows = csv_rows(dir / "conv_distance.csv");
+  const auto rows = csv_cells(dir / "conv_distance.csv");
   ASSERT_EQ(rows.size(), 41u);
   EXPECT_EQ(rows[0][2], "gradient_norm");
   for (size_t d = 0; d < 40; ++d) {
@@ -180,7 +166,7 @@ TEST(CliConv, ReceptiveFieldOfOneTapAndOfASequenceShorterThanTheField) {
   const auto one = fresh_dir("receptive_field_one");
   const auto r = run("receptive-field --quiet --kernel-size 1 --dilations 5 --T 6 --out " + one.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  const auto rows = csv_rows(one / "conv_distance.csv");
+  const auto rows = csv_cells(one / "conv_distance.csv");
   ASSERT_EQ(rows.size(), 7u);
   EXPECT_NE(rows[1][2], "0");
   for (size_t d = 1; d < 6; ++d) EXPECT_EQ(rows[d + 1][2], "0") << d;
@@ -191,7 +177,7 @@ TEST(CliConv, ReceptiveFieldOfOneTapAndOfASequenceShorterThanTheField) {
   EXPECT_NE(s.out.find("= 1 + 1 x (1 + 2 + 4 + 8) = 16"), std::string::npos) << s.out;
   // No distance lies past the field: the column says so rather than "yes".
   EXPECT_NE(s.out.find("        16               -"), std::string::npos) << s.out;
-  for (const auto& row : csv_rows(shorter / "conv_distance.csv"))
+  for (const auto& row : csv_cells(shorter / "conv_distance.csv"))
     if (row[1] != "distance") {
       EXPECT_NE(row[2], "0") << row[1];
     }

@@ -19,21 +19,6 @@ void write_text(const fs::path& p, const std::string& text) {
   out << text;
 }
 
-std::vector<std::vector<std::string>> csv_rows(const fs::path& p) {
-  std::istringstream in(read(p));
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream s(line);
-    std::string cell;
-    while (std::getline(s, cell, ',')) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.push_back("");
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
 // ||M||_2 of a 2x2 matrix in closed form: sigma_max^2 = (s + sqrt(s^2 - 4 det^2)) / 2, s = ||M||_F^2.
 double norm_2x2(double a, double b, double c, double d) {
   const double s = a * a + b * b + c * c + d * d, det = a * d - b * c;
@@ -42,7 +27,7 @@ double norm_2x2(double a, double b, double c, double d) {
 
 // log10 ||W^n||_2 by power (column 2) and by eigendecomposition (column 3) from spectrum_powers.csv, row n.
 std::vector<std::string> powers_row(const fs::path& dir, int n) {
-  const auto rows = csv_rows(dir / "spectrum_powers.csv");
+  const auto rows = csv_cells(dir / "spectrum_powers.csv");
   return rows.at(static_cast<size_t>(n));
 }
 
@@ -63,7 +48,7 @@ TEST(CliMatrix, TwoByTwoTriangularMatchesItsClosedForm) {
       run("spectrum --quiet --matrix " + (f.dir / "w.csv").string() + " --max-power 30 --out " + out.string());
   ASSERT_EQ(r.code, 0) << r.out;
   check_folder(out);
-  const auto eig = csv_rows(out / "spectrum_eigenvalues.csv");
+  const auto eig = csv_cells(out / "spectrum_eigenvalues.csv");
   ASSERT_EQ(eig.size(), 3u);
   EXPECT_NEAR(std::stod(eig[1][2]), 0.9, 1e-14);
   EXPECT_NEAR(std::stod(eig[2][2]), 0.5, 1e-14);
@@ -101,7 +86,7 @@ TEST(CliMatrix, ThreeByThreeFromCsvAndSafetensors) {
   const fs::path out = f.dir / "out";
   const auto r = run("spectrum --quiet --matrix " + (f.dir / "sym.csv").string() + " --out " + out.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  const auto eig = csv_rows(out / "spectrum_eigenvalues.csv");
+  const auto eig = csv_cells(out / "spectrum_eigenvalues.csv");
   ASSERT_EQ(eig.size(), 4u);
   const double expected[] = {1.2, 0.8, 0.3};
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(std::stod(eig[i + 1][4]), expected[i], 1e-14) << i;
@@ -122,7 +107,7 @@ TEST(CliMatrix, ThreeByThreeFromCsvAndSafetensors) {
     const auto s = run("spectrum --quiet --force --matrix " + (f.dir / "model.safetensors").string() + " --tensor " +
                        name + " --out " + out.string());
     ASSERT_EQ(s.code, 0) << s.out;
-    const auto e = csv_rows(out / "spectrum_regimes.csv");
+    const auto e = csv_cells(out / "spectrum_regimes.csv");
     ASSERT_EQ(e.size(), 4u);
     // F32 rounds 1.1 and 0.2 (0.5 and 1 are exact); the moduli are the diagonal's.
     const double tol = std::string(name) == "W" ? 1e-14 : 1e-7;
