@@ -60,7 +60,7 @@ void add_end_to_end(OutputFolder& out, Section& sec, const std::string& stem, co
     s.dash = last ? 1 : 2;
     f.series.push_back(std::move(s));
   }
-  for (const auto& s : f.series) fitted.push_back(&s.y);
+  const size_t curves = f.series.size();  // fitted below, once f.series no longer grows
   // The layers' own chains (the layer-by-layer measure) dotted in grey, cut to the same distances.
   std::vector<std::vector<double>> cut;
   for (const auto& [name, chain] : chains) {
@@ -75,6 +75,7 @@ void add_end_to_end(OutputFolder& out, Section& sec, const std::string& stem, co
   floor_line.colour = Series::grey;
   floor_line.dash = 2;
   f.series.push_back(std::move(floor_line));
+  for (size_t i = 0; i < curves; ++i) fitted.push_back(&f.series[i].y);
   std::vector<double> ends{-3.0};
   fitted.push_back(&ends);
   fit_log10_y(f, fitted);
