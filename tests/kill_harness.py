@@ -14,7 +14,10 @@ SIGTERM (every fourth point, alternating), and checks:
     a safetensors file's size is the one its header gives, a PNG ends with
     IEND, an SVG with </svg>, index.html with </html>);
   * a stop by SIGINT or SIGTERM: exit code 130 or 143 (or 0 if the command had
-    already finished), with a line naming what was kept;
+    already finished; or death by the signal itself if it came while the
+    options were read, before the handlers), with a line naming what was kept
+    and how to continue;
+  * no process of the run outlives it by more than 10 s (a job's orphans);
   * the continuation: `--resume DIR` where the folder holds something to resume
     (train: a checkpoint; learnability: study.json), else the same command with
     --force, ends with exit 0, leaves no temporaries, and its results equal the
@@ -22,8 +25,16 @@ SIGTERM (every fourth point, alternating), and checks:
     seconds column; learnability: runs.csv but for seconds, and blocks.csv;
     report: every CSV).
 
+train_mpi and learnability_mpi run the same under `mpirun -np 2`
+(--mpirun PATH, default mpirun, with the environment Open MPI needs as root):
+SIGKILL goes to the whole job at once (every process of its session, as a
+power cut would), SIGINT to the whole job too (as Ctrl-C in a terminal sends it
+to the foreground process group), SIGTERM to mpirun alone; the continuation
+runs on two processes as well and must equal the two-process reference.
+
 Prints a table per command and exits 1 if any point failed.
-    tests/kill_harness.py build/rnnscope [--points 20] [--commands train,learnability,report]
+    tests/kill_harness.py build/rnnscope [--points 20]
+        [--commands train,learnability,report,train_mpi,learnability_mpi] [--mpirun mpirun]
 """
 import argparse
 import csv
@@ -51,6 +62,22 @@ COMMANDS = {
                      "--quiet"],
     "report": ["report", "--quick", "--threads", "1", "--quiet"],
 }
+COMMANDS["train_mpi"] = COMMANDS["train"][:-3] + ["--quiet"]  # one thread a process: no --threads
+COMMANDS["learnability_mpi"] = COMMANDS["learnability"][:-3] + ["--quiet"]
+MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1")
+MPIRUN = ["mpirun"]
+
+
+def launch(binary, command):
+    """The argument list that starts `command` (its subcommand's name first), on two processes for *_mpi."""
+    if command.endswith("_mpi"):
+        return MPIRUN + ["--oversubscribe", "-np", "2", binary]
+    return [binary]
+
+
+def environment(command):
+    return MPI_ENV if command.endswith("_mpi") else None
 
 
 def whole_file_problem(path):
@@ -124,6 +151,7 @@ def without_column(text, column):
 
 def results(command, folder):
     """What must equal the reference's after a continuation."""
+    command = command.removesuffix("_mpi")
     read = lambda n: open(os.path.join(folder, n), "rb").read()
     if command == "train":
         return {"model.safetensors": read("model.safetensors"),
@@ -134,14 +162,29 @@ def results(command, folder):
 
 
 def continuation(binary, command, folder):
-    resumable = (command == "train" and os.path.exists(os.path.join(folder, "checkpoint.safetensors"))) or (
-        command == "learnability" and os.path.exists(os.path.join(folder, "study.json")))
+    kind = command.removesuffix("_mpi")
+    resumable = (kind == "train" and os.path.exists(os.path.join(folder, "checkpoint.safetensors"))) or (
+        kind == "learnability" and os.path.exists(os.path.join(folder, "study.json")))
     if resumable:
-        args = [binary, command, "--resume", folder, "--quiet"]
+        args = launch(binary, command) + [kind, "--resume", folder, "--quiet"]
     else:
-        args = [binary] + COMMANDS[command] + ["--force", "--out", folder]
-    r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+        args = launch(binary, command) + COMMANDS[command] + ["--force", "--out", folder]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=600, env=environment(command))
     return ("resume" if resumable else "force"), r
+
+
+def stray_processes(folder):
+    """rnnscope processes still running with `folder` on their command line (a job's orphans)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if cmd and cmd[0].endswith(b"rnnscope") and folder.encode() in cmd:
+                found.append(int(pid))
+    return found
 
 
 def main():
@@ -150,7 +193,9 @@ def main():
     ap.add_argument("--points", type=int, default=20)
     ap.add_argument("--commands", default="train,learnability,report")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mpirun", default="mpirun")
     args = ap.parse_args()
+    MPIRUN[0] = args.mpirun
     rng = random.Random(args.seed)
     binary = os.path.abspath(args.binary)
     work = tempfile.mkdtemp(prefix="rnnscope_kill_")
@@ -159,8 +204,8 @@ def main():
         for command in args.commands.split(","):
             ref = os.path.join(work, f"{command}_reference")
             start = time.monotonic()
-            r = subprocess.run([binary] + COMMANDS[command] + ["--out", ref], capture_output=True, text=True,
-                               timeout=600)
+            r = subprocess.run(launch(binary, command) + COMMANDS[command] + ["--out", ref], capture_output=True,
+                               text=True, timeout=600, env=environment(command))
             duration = time.monotonic() - start
             if r.returncode != 0:
                 print(f"{command}: the reference run failed ({r.returncode}): {r.stderr}")
@@ -172,12 +217,26 @@ def main():
                 folder = os.path.join(work, f"{command}_{point}")
                 sig = signal.SIGKILL if point % 4 != 3 else (signal.SIGINT if point % 8 == 3 else signal.SIGTERM)
                 at = rng.uniform(0, 1.2 * duration)
-                p = subprocess.Popen([binary] + COMMANDS[command] + ["--out", folder], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+                mpi = command.endswith("_mpi")
+                p = subprocess.Popen(launch(binary, command) + COMMANDS[command] + ["--out", folder],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=environment(command), start_new_session=mpi)
                 time.sleep(at)
-                p.send_signal(sig)
+                if mpi and sig != signal.SIGTERM:
+                    try:
+                        os.killpg(p.pid, sig)  # the whole job: a power cut, or Ctrl-C in a terminal
+                    except ProcessLookupError:
+                        pass
+                else:
+                    p.send_signal(sig)
                 out, _ = p.communicate(timeout=600)
-                problems = folder_problems(folder)
+                problems = []
+                deadline = time.monotonic() + 10
+                while stray_processes(folder) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if stray_processes(folder):
+                    problems.append(f"processes still running 10 s after the job ended: {stray_processes(folder)}")
+                problems += folder_problems(folder)
                 counts["points"] += 1
                 counts["folders checked"] += 1
                 if p.returncode == 0:
@@ -188,10 +247,11 @@ def main():
                     counts["stopped"] += 1
                     # A stop before the work began (while the options are read) is the signal's default action.
                     expected = {128 + sig, -sig}
-                    if command != "report" and p.returncode not in expected:
+                    if p.returncode not in expected:
                         problems.append(f"{sig.name} gave exit {p.returncode}: {out.strip()}")
-                    if command != "report" and p.returncode == 128 + sig and "--resume" not in out:
-                        problems.append(f"{sig.name}: no line saying how to continue: {out.strip()}")
+                    says = ("--force", "was finished") if command == "report" else ("--resume",)
+                    if p.returncode == 128 + sig and not any(s in out for s in says):
+                        problems.append(f"{sig.name}: no line saying what was kept: {out.strip()}")
                 how, c = continuation(binary, command, folder)
                 counts["resumed" if how == "resume" else "forced"] += 1
                 if c.returncode != 0:

@@ -101,6 +101,10 @@ BAD = [
     (lambda m: rnnscope.analyze(m, np.zeros((5, 2, 3)), max_power=0), "max.power"),
     (lambda m: rnnscope.lookback(hidden=0), "hidden"),
     (lambda m: rnnscope.lookback(cell="lstmm"), "lstmm"),
+    # Refused before any work: the cost model's estimate against the available memory (terabytes).
+    (lambda m: rnnscope.lookback(T=100000, hidden=1024, batch=1000, seeds=2),
+     r"T 100000, batch 1000 and hidden 1024 needs about [0-9.]+ [GT]B of memory at its peak, .* are available; "
+     r"lower T, batch or hidden"),
 ]
 
 

@@ -35,8 +35,11 @@ void register_analyze(CLI::App& app) {
     const ModelSpec model = read_model_spec(model_file);
     const AnalysisSpec spec =
         analysis_spec(model_file, read_safetensors(o.input), {o.max_batch, o.max_power, o.top, o.seed});
-    Progress progress(o.quiet);
+    StoppableProgress progress(o.quiet, stopped_before_writing(o.out));
     const Execution e = execution(o, &progress);
+    Execution memory_only = e;
+    memory_only.progress = nullptr;  // run_tasks tells the estimate
+    check_cost(AnalysisStudy::cost(spec), memory_only);
     OutputFolder out(o.out, o.force);
     progress.begin(fmt::format("analysing {} layer(s) of {}", model.num_layers, to_string(model.cell)),
                    static_cast<int>(model.num_layers));
@@ -44,6 +47,7 @@ void register_analyze(CLI::App& app) {
     progress.end();
     const EndToEndResult end_to_end = analyse_end_to_end(spec);
     print_sections(write_analysis_report(out, spec, model, layers, end_to_end, o.model, o.input), out);
+    progress.stop_if_requested(stopped_after_writing(o.out));
   });
 }
 

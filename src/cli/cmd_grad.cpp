@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "rnnscope/io/model_file.hpp"
 
 namespace rnnscope::cli {
@@ -10,13 +11,15 @@ namespace rnnscope::cli {
 namespace {
 
 struct Options {
-  std::string model, input, out;
+  std::string model, input, out, max_memory;
 };
 
 void run(const Options& o) {
   const TensorFile model = read_safetensors(o.model);
   const TensorFile input = read_safetensors(o.input);
-  const TensorFile result = grad_files(model, input);
+  Execution limits;
+  if (!o.max_memory.empty()) limits.max_memory = parse_bytes(o.max_memory);
+  const TensorFile result = grad_files(model, input, limits);
   write_safetensors(o.out, result);
   fmt::print("{} ({}): wrote {} tensors to {}\n", model.metadata_at("cell"),
              dtype_name(model.tensors.front().dtype), result.tensors.size(), o.out);
@@ -34,6 +37,7 @@ void register_grad(CLI::App& app) {
       ->required();
   cmd->add_option("--out", opts->out, "output file: output, h_n, c_n, grad.<param>, grad.input, grad.h0, grad.c0")
       ->required();
+  add_max_memory_option(cmd, opts->max_memory);
   cmd->callback([opts] { run(*opts); });
 }
 

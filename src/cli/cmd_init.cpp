@@ -16,7 +16,7 @@ namespace rnnscope::cli {
 namespace {
 
 struct Options {
-  std::string cell = "rnn_tanh", init = "pytorch", dtype = "f32", out;
+  std::string cell = "rnn_tanh", init = "pytorch", dtype = "f32", out, max_memory;
   int input_size = 4, hidden = 32, layers = 1;
   bool bias = true;
   CellShape shape;
@@ -41,6 +41,16 @@ void run(const Options& o, const CLI::App* cmd) {
   const Init init = parse_init(o.init);
   const ModelSpec spec = model_spec(o.cell, o.input_size, o.hidden, o.layers, o.bias, o.shape);
   refuse_inert_options(cmd, {spec.cell}, {init}, o.bias);
+  // The model, its file's tensors and their bytes, and an orthogonal initialisation's (H, H) factors.
+  Cost cost;
+  const double H = static_cast<double>(o.hidden);
+  cost.bytes = values(3 * parameter_values(spec) + 4 * H * H, o.dtype == "f32" ? 4 : 8);
+  cost.flops = 10 * parameter_values(spec);
+  cost.products = 4 * H * H * H * static_cast<double>(o.layers);
+  cost.sizes = {{"hidden", H}, {"layers", static_cast<double>(o.layers)}};
+  Execution limits;
+  if (!o.max_memory.empty()) limits.max_memory = parse_bytes(o.max_memory);
+  check_cost(cost, limits);
   const TensorFile file = o.dtype == "f32" ? initialised<float>(spec, init, o) : initialised<double>(spec, init, o);
   write_safetensors(o.out, file);
   fmt::print("{} x {} (I={}, H={}{}, init {}, {}): wrote {} tensors to {}\n", o.cell, o.layers, o.input_size,
@@ -69,6 +79,7 @@ void register_init(CLI::App& app) {
   cmd->add_option("--dtype", opts->dtype, "f32 or f64")->capture_default_str();
   cmd->add_option("--seed", opts->seed, "random seed (same seed, same bytes)")->capture_default_str();
   cmd->add_option("--out", opts->out, "model file to write (.safetensors)")->required();
+  add_max_memory_option(cmd, opts->max_memory);
   cmd->callback([opts, cmd] { run(*opts, cmd); });
 }
 

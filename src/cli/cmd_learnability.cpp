@@ -117,6 +117,16 @@ void serve(const std::string& spec_json) {
   serve_learnability(spec);
 }
 
+/// The runs at once: one a process under mpirun, else --threads (0: OMP_NUM_THREADS, else every core).
+int workers_of(const Options& o) {
+#ifdef _OPENMP
+  const int processors = omp_get_max_threads();  // OMP_NUM_THREADS, else every core
+#else
+  const int processors = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+#endif
+  return Processes::distributed() ? Processes::size() : o.run.threads > 0 ? o.run.threads : processors;
+}
+
 /// Reads the study to resume, or validates the options and creates the
 /// folder (process 0).
 void prepare(const Options& o, const CLI::App* cmd, LearnabilitySpec& spec, std::vector<LearnabilityRow>& rows,
@@ -128,7 +138,7 @@ void prepare(const Options& o, const CLI::App* cmd, LearnabilitySpec& spec, std:
                         "processes (-np) to run more at once",
                         Processes::size()));
   if (!o.resume.empty()) {
-    refuse_with_resume(cmd, {"--threads", "--quiet"}, "study");
+    refuse_with_resume(cmd, {"--threads", "--quiet", "--max-memory"}, "study");
     const fs::path dir = o.resume;
     require(fs::exists(dir / "study.json"), fmt::format("--resume {}: no study.json there", o.resume));
     try {
@@ -149,6 +159,8 @@ void prepare(const Options& o, const CLI::App* cmd, LearnabilitySpec& spec, std:
     out.emplace(OutputFolder::reopen(dir));
   } else {
     spec = spec_of(o, cmd);
+    // The runs at once against --max-memory, before the folder is touched (run_learnability tells the time).
+    check_cost(learnability_cost(spec, LearnabilityStudy::tasks(spec), workers_of(o)), execution(o.run));
     out.emplace(o.run.out, o.run.force);
     out->file("study.json", to_json(spec).dump(2) + "\n");
   }
@@ -173,13 +185,8 @@ void study(const Options& o, const LearnabilitySpec& spec, std::vector<Learnabil
   save();
 
   Progress progress(o.run.quiet);
-#ifdef _OPENMP
-  const int processors = omp_get_max_threads();  // OMP_NUM_THREADS, else every core
-#else
-  const int processors = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-#endif
   const bool distributed = Processes::distributed();
-  const int workers = distributed ? Processes::size() : o.run.threads > 0 ? o.run.threads : processors;
+  const int workers = workers_of(o);
   const int first_solved = static_cast<int>(std::count_if(rows.begin(), rows.end(), [](auto& r) { return r.solved; }));
   int solved = first_solved, finished = static_cast<int>(rows.size());
   if (!rows.empty())
@@ -193,6 +200,7 @@ void study(const Options& o, const LearnabilitySpec& spec, std::vector<Learnabil
   StopSignals signals;
   LearnabilityHooks hooks;
   hooks.stop_requested = [] { return StopSignals::requested(); };
+  hooks.progress = &progress;
   hooks.on_row = [&](const LearnabilityRow& r) {
     rows.push_back(r);
     save();
@@ -207,7 +215,7 @@ void study(const Options& o, const LearnabilitySpec& spec, std::vector<Learnabil
   if (distributed)
     lead_learnability(spec, pending, hooks);
   else
-    run_learnability(spec, pending, workers, hooks);
+    run_learnability(spec, pending, workers, hooks, execution(o.run).max_memory);
   progress.end();
 
   if (rows.size() < grid.size())

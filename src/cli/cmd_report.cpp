@@ -89,8 +89,11 @@ void register_report(CLI::App& app) {
       o.spec.learnability = false;
     }
     o.spec.validate();
-    Progress progress(o.quiet);
+    StoppableProgress progress(o.quiet, stopped_before_writing(o.out));
     const Execution e = execution(o, &progress);
+    Execution memory_only = e;
+    memory_only.progress = nullptr;  // run_standard_studies tells the estimate
+    check_cost(standard_report_cost(o.spec, e), memory_only);
     OutputFolder out(o.out, o.force);
     const auto start = std::chrono::steady_clock::now();
     const StandardResults results = run_standard_studies(o.spec, e);
@@ -99,6 +102,7 @@ void register_report(CLI::App& app) {
     for (const auto& section : sections) fmt::print("{}\n", section.screen);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fmt::print("{} in {:.1f} s\n", files_written(out), secs);
+    progress.stop_if_requested(stopped_after_writing(o.out));
   });
 }
 

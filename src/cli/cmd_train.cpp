@@ -112,6 +112,10 @@ Prepared<S> prepare_fresh(const Options& o, const CLI::App* cmd, bool writer) {
   }
   const Dataset<S>* data = p.data ? &*p.data : nullptr;
   p.spec.model.input_size = data ? data->all.input.rows() : p.spec.task.input_size();
+  // The run's memory against --max-memory before the model is initialised (train() tells the time).
+  p.spec.validate(data ? data->size() : 0);
+  Execution memory_only = execution(o.run);
+  check_cost(train_cost<S>(p.spec, nullptr, data), memory_only);
   if (file_model)
     p.state = initial_state<S>(p.spec, std::move(file_model->model), std::move(file_model->readout), data);
   else
@@ -268,7 +272,7 @@ std::function<void()> prepared_run(const Options& o, const CLI::App* cmd, std::s
 
 std::function<void()> prepare(const Options& o, const CLI::App* cmd, bool writer) {
   if (!o.resume.empty()) {
-    refuse_with_resume(cmd, {"--steps", "--threads", "--quiet"}, "run");
+    refuse_with_resume(cmd, {"--steps", "--threads", "--quiet", "--max-memory"}, "run");
     const fs::path path = fs::path(o.resume) / "checkpoint.safetensors";
     require(fs::exists(path), fmt::format("--resume {}: no checkpoint.safetensors there", o.resume));
     auto checkpoint = std::make_shared<const TensorFile>(read_safetensors(path));

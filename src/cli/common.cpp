@@ -17,7 +17,15 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& default_ou
         ->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
   cmd->add_flag("--force", o.force, "replace the files of an earlier rnnscope run in --out (and only those)");
+  add_max_memory_option(cmd, o.max_memory);
 }
+
+void add_max_memory_option(CLI::App* cmd, std::string& max_memory) {
+  cmd->add_option("--max-memory", max_memory,
+                  "the most memory the work may hold at its peak, e.g. 4G or 500M (default: what the machine has "
+                  "available when it starts); a request estimated above it is refused before it begins");
+}
+
 
 void add_seed_option(CLI::App* cmd, std::uint64_t& seed) {
   cmd->add_option("--seed", seed, "random seed (same seed, same numbers)")->capture_default_str();
@@ -25,6 +33,7 @@ void add_seed_option(CLI::App* cmd, std::uint64_t& seed) {
 
 Execution execution(const RunOptions& o, ProgressSink* progress) {
   Execution e{o.threads, progress};
+  if (!o.max_memory.empty()) e.max_memory = parse_bytes(o.max_memory);
   e.validate();
   return e;
 }
@@ -150,6 +159,16 @@ NetworkSpec network_spec(const NetworkOptions& o, const CLI::App* cmd) {
 void print_sections(const std::vector<Section>& sections, const OutputFolder& out) {
   for (const auto& s : sections) fmt::print("{}\n", s.screen);
   fmt::print("{}\n", files_written(out));
+}
+
+std::string stopped_before_writing(const std::string& out) {
+  return fmt::format("stopped before the results were complete: {} holds nothing but its marker; run the command "
+                     "again with --force to start over",
+                     out);
+}
+
+std::string stopped_after_writing(const std::string& out) {
+  return fmt::format("stopped while the results were written: every file in {} was finished", out);
 }
 
 }  // namespace rnnscope::cli

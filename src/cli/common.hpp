@@ -20,14 +20,19 @@ struct RunOptions {
   int threads = 0;  // 0: OMP_NUM_THREADS, else every core
   bool quiet = false;
   bool force = false;
+  std::string max_memory;  // --max-memory as given; empty: the available memory
 };
 
-/// Adds --out --quiet --force, and --threads where the command has parallel work.
+/// Adds --max-memory to a command that has no output folder (its RunOptions carry it otherwise).
+void add_max_memory_option(CLI::App* cmd, std::string& max_memory);
+
+/// Adds --out --quiet --force --max-memory, and --threads where the command has parallel work.
 void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& default_out, bool threads = true);
 /// Adds --seed.
 void add_seed_option(CLI::App* cmd, std::uint64_t& seed);
 
-/// The library's execution for --threads, telling `progress` (validated: InvalidInput on a bad count).
+/// The library's execution for --threads and --max-memory, telling `progress` (validated: InvalidInput on a
+/// bad count or size).
 Execution execution(const RunOptions& o, ProgressSink* progress = nullptr);
 
 /// The options that shape one kind of cell: --dt (ctrnn), --skip (rnn_skip),
@@ -97,17 +102,28 @@ NetworkSpec network_spec(const NetworkOptions& o, const CLI::App* cmd);
 /// Prints each section's screen text and the files written.
 void print_sections(const std::vector<Section>& sections, const OutputFolder& out);
 
-/// What a one-study subcommand does: validates the spec (before the output
-/// folder is touched), prepares the folder, runs the study with progress on
-/// stderr, renders its result with render(out, result), writes index.html and
+/// The line of a command stopped by SIGINT or SIGTERM before its results were complete: the folder holds its
+/// marker alone, and --force starts again.
+std::string stopped_before_writing(const std::string& out);
+/// ... and of one stopped while it wrote them: every file was finished.
+std::string stopped_after_writing(const std::string& out);
+
+/// What a one-study subcommand does: validates the spec and checks its cost
+/// (before the output folder is touched), prepares the folder, runs the study
+/// with progress on stderr (and the estimate of a run above a minute),
+/// stopping after the task in progress on SIGINT or SIGTERM (exit 130 or 143),
+/// renders its result with render(out, result), writes index.html and
 /// summary.json, and prints the section.
 template <StudyType Study, class Render>
 void run_one_study(const RunOptions& o, const typename Study::Spec& spec, const std::string& stage,
                    const std::string& title, const std::string& subtitle, const nlohmann::json& facts,
                    Render&& render) {
   const auto tasks = Study::tasks(spec);
-  Progress progress(o.quiet);
+  StoppableProgress progress(o.quiet, stopped_before_writing(o.out));
   const Execution e = execution(o, &progress);
+  Execution memory_only = e;
+  memory_only.progress = nullptr;  // run_tasks tells the estimate
+  check_cost(Study::cost(spec), memory_only);
   OutputFolder out(o.out, o.force);
   progress.begin(stage, static_cast<int>(tasks.size()));
   const auto result = run_tasks<Study>(spec, tasks, e);
@@ -115,6 +131,7 @@ void run_one_study(const RunOptions& o, const typename Study::Spec& spec, const 
   const Section s = render(out, result);
   write_index(out, title, subtitle, facts, {s});
   print_sections({s}, out);
+  progress.stop_if_requested(stopped_after_writing(o.out));
 }
 
 }  // namespace rnnscope::cli

@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "processes.hpp"
 #include "stop_signals.hpp"
+#include "rnnscope/core/cost.hpp"
 #include "rnnscope/core/error.hpp"
 
 namespace rnnscope::cli {
@@ -28,6 +29,8 @@ Failure describe(std::exception_ptr error) {
     return {e.code, fmt::format("rnnscope: error: {}", e.what()), false};
   } catch (const CLI::ParseError& e) {
     return {2, fmt::format("rnnscope: error: {} (see rnnscope --help)", e.what()), true};
+  } catch (const MemoryLimitExceeded& e) {
+    return {2, fmt::format("rnnscope: error: {}", e.message("--", "--max-memory")), false};
   } catch (const InvalidInput& e) {
     return {2, fmt::format("rnnscope: error: {}", e.what()), false};
   } catch (const std::bad_alloc&) {

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
+
+#include "commands.hpp"
 
 namespace rnnscope::cli {
 
@@ -70,6 +73,18 @@ void Progress::end() {
   else
     fmt::print(stderr, "{}\n", line);
   std::fflush(stderr);
+}
+
+StoppableProgress::StoppableProgress(bool quiet, std::string stopped)
+    : Progress(quiet), stopped_(std::move(stopped)) {}
+
+void StoppableProgress::advance(int n) {
+  Progress::advance(n);
+  if (StopSignals::requested()) throw Interrupted(stopped_);
+}
+
+void StoppableProgress::stop_if_requested(const std::string& message) const {
+  if (StopSignals::requested()) throw Interrupted(message);
 }
 
 }  // namespace rnnscope::cli

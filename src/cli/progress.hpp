@@ -8,6 +8,7 @@
 #include <string>
 
 #include "rnnscope/core/execution.hpp"
+#include "stop_signals.hpp"
 
 namespace rnnscope::cli {
 
@@ -37,6 +38,22 @@ class Progress : public ProgressSink {
   int stages_ = 0, stage_ = 0, units_ = 1, done_ = 0;
   std::string what_, status_;
   Clock::time_point stage_start_, last_draw_, run_start_;
+};
+
+/// Progress of work that stops at the next finished unit on SIGINT or SIGTERM
+/// (its handlers installed for its lifetime): advance() throws Interrupted
+/// with `stopped` (what was kept, how to continue) once either arrived, so the
+/// process exits 130 or 143 with that line instead of dying mid-write.
+class StoppableProgress : public Progress {
+ public:
+  StoppableProgress(bool quiet, std::string stopped);
+  void advance(int n = 1) override;
+  /// Throws Interrupted with `message` if a signal arrived: a safe point after the work.
+  void stop_if_requested(const std::string& message) const;
+
+ private:
+  StopSignals signals_;
+  std::string stopped_;
 };
 
 }  // namespace rnnscope::cli

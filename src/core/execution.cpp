@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include <Eigen/Core>
 
 #include "rnnscope/core/error.hpp"
@@ -14,6 +16,9 @@ namespace rnnscope {
 
 void Execution::validate() const {
   require(threads >= 0 && threads <= 1024, fmt::format("threads must be in 0..1024, got {}", threads));
+  require(std::isfinite(max_memory) && max_memory >= 0,
+          fmt::format("max_memory must be a finite number of bytes >= 0 (0: the available memory), got {}",
+                      max_memory));
 }
 
 ThreadScope::ThreadScope(const Execution& execution) {

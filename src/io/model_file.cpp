@@ -194,7 +194,7 @@ std::vector<NamedTensor> state_to_pytorch(const Model<S>& model, const Mat<S>& s
 namespace {
 
 template <Scalar S>
-TensorFile grad_in(const TensorFile& model_file, const TensorFile& in) {
+TensorFile grad_in(const TensorFile& model_file, const TensorFile& in, const Execution& limits) {
   const Model<S> model = load_model<S>(model_file);
   const NamedTensor& input = in.at("input");
   require(input.shape.size() == 3, fmt::format("input: expected a (T, B, I) tensor, got {}", input.shape_string()));
@@ -202,6 +202,13 @@ TensorFile grad_in(const TensorFile& model_file, const TensorFile& in) {
   require(T > 0 && B > 0, fmt::format("input: empty sequence or batch, shape {}", input.shape_string()));
   const Index I = std::visit([](const auto& stack) { return stack.layer(0).input_size(); }, model);
   check_tensor_shape(input, {T, B, I});
+  // BPTT, with the input, the output and their cotangents in the file's layout and the results' copies.
+  const ModelSpec spec = read_model_spec(model_file);
+  Cost cost = bptt_cost(spec, T, B, sizeof(S));
+  cost.bytes += values(4.0 * static_cast<double>(T) * static_cast<double>(B) *
+                           static_cast<double>(std::max(spec.input_size, spec.hidden_size)),
+                       sizeof(S));
+  check_cost(cost, limits);
   const Mat<S> x = to_sequence<S>(input);
   check_finite("input", x);
   const Mat<S> state0 = state_from_pytorch<S>(model, in.find("h0"), in.find("c0"), B);
@@ -245,7 +252,7 @@ void check_input_names(const TensorFile& input_file) {
                         t.name));
 }
 
-TensorFile grad_files(const TensorFile& model_file, const TensorFile& input_file) {
+TensorFile grad_files(const TensorFile& model_file, const TensorFile& input_file, const Execution& limits) {
   require(!model_file.tensors.empty(), "the model file holds no tensors");
   check_input_names(input_file);
   for (const auto& t : model_file.tensors) require_floating(t, "a model file");
@@ -256,7 +263,8 @@ TensorFile grad_files(const TensorFile& model_file, const TensorFile& input_file
     for (const auto& t : f->tensors)
       require(t.dtype == dtype, fmt::format("tensor '{}' is {} but the model is {}: use one dtype throughout",
                                             t.name, dtype_name(t.dtype), dtype_name(dtype)));
-  return dtype == DType::f32 ? grad_in<float>(model_file, input_file) : grad_in<double>(model_file, input_file);
+  return dtype == DType::f32 ? grad_in<float>(model_file, input_file, limits)
+                             : grad_in<double>(model_file, input_file, limits);
 }
 
 template Model<float> load_model<float>(const TensorFile&);

@@ -173,8 +173,63 @@ LearnabilitySpec learnability_grid(std::uint64_t seed, const std::vector<CellKin
   return s;
 }
 
+namespace {
+
+/// The cost of Study on each spec, one after the other.
+template <StudyType Study, class Specs>
+Cost stage_cost(const Specs& specs) {
+  Cost c;
+  for (const auto& [label, spec] : specs) c = then(c, Study::cost(spec));
+  return c;
+}
+
+int learnability_workers(const Execution& execution) {
+#ifdef _OPENMP
+  return execution.threads > 0 ? execution.threads : omp_get_max_threads();
+#else
+  return std::max(1, execution.threads);
+#endif
+}
+
+}  // namespace
+
+Cost standard_report_cost(const StandardReportSpec& o, const Execution& execution) {
+  o.validate();
+  Cost c = ActivationsStudy::cost(ActivationSpec{o.eps, 20, o.order});
+  if (!o.cells.empty()) {
+    auto lookbacks = labelled_cells<LookbackSpec>(o, true);
+    if (o.has(CellKind::lstm)) {
+      LookbackSpec stack = base_spec(o, CellKind::lstm);
+      stack.model.num_layers = 2;
+      lookbacks.emplace_back("LSTM 2 layers", stack);
+    }
+    c = then(c, stage_cost<LookbackStudy>(lookbacks));
+    c = then(c, stage_cost<LyapunovStudy>(labelled_cells<LyapunovSpec>(o, true)));
+    c = then(c, stage_cost<ContributionStudy>(labelled_cells<ContributionSpec>(o)));
+  }
+  if (o.has(CellKind::rnn_tanh)) {
+    SpectrumSpec s;
+    static_cast<NetworkSpec&>(s) = base_spec(o, CellKind::rnn_tanh);
+    s.max_power = 100;
+    c = then(c, times(SpectrumStudy::cost(s), 4));  // four initialisations
+    c = then(c, PhaseStudy::cost(phase_grid(o.seed)));
+  }
+  if (o.has(CellKind::lstm)) {
+    LstmPathSpec s;
+    static_cast<NetworkSpec&>(s) = base_spec(o, CellKind::lstm);
+    c = then(c, times(LstmPathStudy::cost(s), 2));  // two forget biases
+  }
+  if (o.learnability) {
+    const LearnabilitySpec grid = learnability_grid(o.seed, o.cells);
+    if (!grid.arms.empty())
+      c = then(c, learnability_cost(grid, LearnabilityStudy::tasks(grid), learnability_workers(execution)));
+  }
+  return c;
+}
+
 StandardResults run_standard_studies(const StandardReportSpec& o, const Execution& execution) {
   o.validate();
+  check_cost(standard_report_cost(o, execution), execution);
   StandardResults r;
   const bool tanh = o.has(CellKind::rnn_tanh), lstm = o.has(CellKind::lstm), recurrent = !o.cells.empty();
   const LearnabilitySpec grid = learnability_grid(o.seed, o.cells);
@@ -257,16 +312,13 @@ StandardResults run_standard_studies(const StandardReportSpec& o, const Executio
     if (execution.progress)
       execution.progress->begin(fmt::format("learnability: {} training runs", runs.size()),
                                 static_cast<int>(runs.size()));
-#ifdef _OPENMP
-    const int workers = execution.threads > 0 ? execution.threads : omp_get_max_threads();
-#else
-    const int workers = std::max(1, execution.threads);
-#endif
+    const int workers = learnability_workers(execution);
     LearnabilityHooks hooks;
     hooks.on_row = [&](const LearnabilityRow&) {
       if (execution.progress) execution.progress->advance(1);
     };
-    r.learnability = LearnabilityStudy::reduce(grid, run_learnability(grid, runs, workers, hooks));
+    r.learnability =
+        LearnabilityStudy::reduce(grid, run_learnability(grid, runs, workers, hooks, execution.max_memory));
   }
   return r;
 }

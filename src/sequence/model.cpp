@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <string>
@@ -94,6 +95,109 @@ Model<S> make_model(const ModelSpec& spec) {
     case CellKind::rnn_skip: return build.template operator()<SkipRnn<S>>();
   }
   throw InvalidInput("unknown cell kind");
+}
+
+namespace {
+
+/// State blocks of a cell kind: the LSTM's [h; c], else h.
+Index state_blocks(CellKind k) { return k == CellKind::lstm ? 2 : 1; }
+
+/// Values a layer reading `input` features caches per (step, sequence) column
+/// beyond its input and states: the LSTM's gates and tanh(c_t), the GRU's gates
+/// and W_hn h_{t-1} + b_hn, an Euler cell's drive (cells/*.hpp).
+double extra_per_column(CellKind k, double H) {
+  if (k == CellKind::lstm) return 5 * H;
+  if (k == CellKind::gru) return 4 * H;
+  if (is_euler(k)) return H;
+  return 0;
+}
+
+}  // namespace
+
+Index gate_blocks(CellKind k) { return k == CellKind::lstm ? 4 : k == CellKind::gru ? 3 : 1; }
+
+double parameter_values(const ModelSpec& spec) {
+  const double G = static_cast<double>(gate_blocks(spec.cell)), H = static_cast<double>(spec.hidden_size);
+  double v = 0;
+  for (Index l = 0; l < spec.num_layers; ++l) {
+    const double I = static_cast<double>(l == 0 ? spec.input_size : spec.hidden_size);
+    v += G * H * (I + H) + (spec.bias ? 2 * G * H : 0);
+    if (spec.cell == CellKind::rnn_skip) v += H * H;
+  }
+  return v;
+}
+
+double forward_cache_values(const ModelSpec& spec, Index steps, Index batch) {
+  const double T = static_cast<double>(steps), B = static_cast<double>(batch),
+               H = static_cast<double>(spec.hidden_size);
+  const double S = static_cast<double>(state_blocks(spec.cell)) * H;
+  const double initial = spec.cell == CellKind::rnn_skip ? static_cast<double>(spec.skip) : 1.0;
+  double v = 0;
+  for (Index l = 0; l < spec.num_layers; ++l) {
+    const double I = static_cast<double>(l == 0 ? spec.input_size : spec.hidden_size);
+    v += I * T * B + S * (T + initial) * B + extra_per_column(spec.cell, H) * T * B;
+    if (spec.cell == CellKind::rnn_antisymmetric) v += H * H;  // its recurrent matrix M
+  }
+  return v;
+}
+
+namespace {
+
+double forward_flops(const ModelSpec& spec, Index steps, Index batch) {
+  const double G = static_cast<double>(gate_blocks(spec.cell)), H = static_cast<double>(spec.hidden_size);
+  const double TB = static_cast<double>(steps) * static_cast<double>(batch);
+  double f = 0;
+  for (Index l = 0; l < spec.num_layers; ++l) {
+    const double I = static_cast<double>(l == 0 ? spec.input_size : spec.hidden_size);
+    f += 2 * G * H * (I + H) * TB;  // the products
+    if (spec.cell == CellKind::rnn_skip) f += 2 * H * H * TB;
+  }
+  return f;
+}
+
+std::vector<std::pair<std::string, double>> sequence_sizes(const ModelSpec& spec, Index steps, Index batch) {
+  std::vector<std::pair<std::string, double>> sizes{{"T", static_cast<double>(steps)},
+                                                    {"batch", static_cast<double>(batch)},
+                                                    {"hidden", static_cast<double>(spec.hidden_size)}};
+  if (spec.num_layers > 1) sizes.emplace_back("layers", static_cast<double>(spec.num_layers));
+  return sizes;
+}
+
+}  // namespace
+
+double jacobian_size(const ModelSpec& spec) {
+  const double H = static_cast<double>(spec.hidden_size);
+  return spec.cell == CellKind::rnn_skip ? static_cast<double>(spec.skip) * H
+                                         : static_cast<double>(state_blocks(spec.cell)) * H;
+}
+
+double step_jacobian_flops(const ModelSpec& spec) {
+  const double G = static_cast<double>(gate_blocks(spec.cell)), H = static_cast<double>(spec.hidden_size);
+  const double S = jacobian_size(spec);
+  return 2 * G * H * H + 4 * S * S;  // the gate blocks' products (for the gated cells) and filling and applying it
+}
+
+Cost forward_cost(const ModelSpec& spec, Index steps, Index batch, double scalar_bytes) {
+  // The input projections are formed a cache-sized block of steps at a time (cells/batch_schedule.hpp), which
+  // the cache dwarfs.
+  Cost c;
+  c.bytes = values(parameter_values(spec) + forward_cache_values(spec, steps, batch), scalar_bytes);
+  c.products = forward_flops(spec, steps, batch) * scalar_bytes / 8;
+  c.flops = 10 * static_cast<double>(gate_blocks(spec.cell)) * static_cast<double>(spec.hidden_size) *
+            static_cast<double>(spec.num_layers) * static_cast<double>(steps) * static_cast<double>(batch);
+  c.sizes = sequence_sizes(spec, steps, batch);
+  return c;
+}
+
+Cost bptt_cost(const ModelSpec& spec, Index steps, Index batch, double scalar_bytes) {
+  const double I = static_cast<double>(std::max(spec.input_size, spec.hidden_size));
+  const double TB = static_cast<double>(steps) * static_cast<double>(batch);
+  Cost c = forward_cost(spec, steps, batch, scalar_bytes);
+  // The parameters' gradients and a layer's input gradient (I, T*B).
+  c.bytes += values(parameter_values(spec) + I * TB, scalar_bytes);
+  c.products *= 3;
+  c.flops *= 3;
+  return c;
 }
 
 template Model<float> make_model<float>(const ModelSpec&);

@@ -34,4 +34,13 @@ ActivationResult ActivationsStudy::reduce(const Spec&, std::vector<Partial> part
   return std::move(parts.front().result);
 }
 
+Cost ActivationsStudy::cost(const Spec& spec) {
+  // rho(eps)^T and its approximations for T = 1..steps, a handful of curves, and the 401-point derivative plots.
+  Cost c;
+  c.bytes = values(16 * static_cast<double>(spec.steps) + 8 * 401);
+  c.flops = 100 * static_cast<double>(spec.steps) + 401 * 100 * (spec.order + 1.0);
+  c.sizes = {{"T", static_cast<double>(spec.steps)}};
+  return c;
+}
+
 }  // namespace rnnscope

@@ -100,7 +100,8 @@ Index layers_of(const Model<double>& model) {
 void AnalysisSpec::validate() const {
   require(batch >= 1 && x.cols() > 0 && x.cols() % batch == 0, "analyse_model: the input holds no whole sequence");
   require(options.max_batch >= 1, fmt::format("max-batch must be >= 1, got {}", options.max_batch));
-  require(options.max_power >= 1, fmt::format("max-power must be >= 1, got {}", options.max_power));
+  require(options.max_power >= 1 && options.max_power <= 100000,
+          fmt::format("max-power must be in 1..100000, got {}", options.max_power));
   const Index state = std::visit([](const auto& stack) { return stack.layer(0).state_size(); }, model);
   require(options.lyapunov_k >= 0, fmt::format("top must be >= 0, got {}", options.lyapunov_k));
   require(options.lyapunov_k <= state,
@@ -146,6 +147,38 @@ std::vector<LayerAnalysis> AnalysisStudy::reduce(const Spec& spec, std::vector<P
   std::vector<LayerAnalysis> out;
   for (auto& p : parts) out.push_back(std::move(p.layer));
   return out;
+}
+
+Cost AnalysisStudy::cost(const Spec& spec) {
+  // The input is the caller's; each layer's task runs the stack forward, then analyses its layer.
+  const Index T = spec.batch > 0 ? spec.x.cols() / spec.batch : 0;
+  ModelSpec m = spec.model_spec;
+  m.cell = spec.kind;
+  m.num_layers = layers_of(spec.model);
+  Cost c = forward_cost(m, T, spec.batch);
+  ModelSpec layer = m;
+  layer.num_layers = 1;
+  layer.input_size = std::max(m.input_size, m.hidden_size);
+  const double Td = static_cast<double>(T), B = static_cast<double>(spec.batch);
+  const double nb = static_cast<double>(std::min(spec.batch, spec.options.max_batch));
+  const double S = jacobian_size(layer), H = static_cast<double>(layer.hidden_size), P = parameter_values(layer);
+  // The chains' ring and workspace, the Lyapunov Q and QR, the blocks' decompositions, one contribution per
+  // distance and the projections, the curves.
+  const double k = spec.options.lyapunov_k > 0 ? static_cast<double>(spec.options.lyapunov_k) : S;
+  c.bytes += values(8 * S * S + 4 * S * k + 16 * H * H + (Td + 2) * P + H * Td * B + 4 * nb * (Td + 1));
+  // Per layer: the chains (a product of (S, S) matrices a step) with their norms, the Lyapunov QRs, the
+  // contributions' single-step backward passes, and the blocks' decompositions and powers.
+  const Cost step = bptt_cost(layer, 1, spec.batch);
+  const double vector_work =
+      nb * Td * (40 * S * S + 4 * S * k * k) + Td * (Td + 1) / 2 * (step.flops + step.products);
+  const double product_work = nb * Td * (2 * S * S * S + 2 * S * S * k) +
+                              (static_cast<double>(gate_blocks(m.cell)) + 2) *
+                                  (30 + 2 * static_cast<double>(spec.options.max_power)) * H * H * H;
+  const double L = static_cast<double>(m.num_layers);
+  c.flops = L * (c.flops + vector_work);
+  c.products = L * (c.products + product_work);
+  c.sizes = {{"T", Td}, {"hidden", H}};
+  return c;
 }
 
 }  // namespace rnnscope

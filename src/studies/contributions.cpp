@@ -63,4 +63,25 @@ ContributionResult ContributionStudy::reduce(const Spec& spec, std::vector<Parti
   return r;
 }
 
+Cost ContributionStudy::cost(const Spec& spec) {
+  Cost c = network_cost(spec);
+  ModelSpec layer = spec.model;
+  layer.num_layers = 1;
+  const double T = static_cast<double>(spec.steps), B = static_cast<double>(spec.batch);
+  const double P = parameter_values(layer);
+  // One gradient of every parameter per distance d = 0..T-1 (contributions_by_distance), the full BPTT gradient,
+  // the projections (H, T B) and BPTT's input gradient.
+  const double H = static_cast<double>(layer.hidden_size), I = static_cast<double>(layer.input_size);
+  double held = (T + 2) * P + (H + I) * T * B;
+  if (spec.terms) held += (T * (T + 1) / 2 + 2) * P;
+  c.bytes += values(held);
+  c.sizes = {{"T", T}, {"hidden", H}};
+  if ((H + I) * T * B > T * P) c.sizes.emplace_back("batch", B);
+  // O(T^2) single-step backward passes of the batch: small products, at the vector rate.
+  const Cost step = bptt_cost(layer, 1, spec.batch), full = bptt_cost(layer, spec.steps, spec.batch);
+  c.flops += static_cast<double>(spec.seeds) * (T * (T + 1) / 2 * (step.flops + step.products) + full.flops);
+  c.products += static_cast<double>(spec.seeds) * full.products;
+  return c;
+}
+
 }  // namespace rnnscope

@@ -70,4 +70,15 @@ ConvResult ConvStudy::reduce(const Spec&, std::vector<Partial> parts) {
   return std::move(parts.front().result);
 }
 
+Cost ConvStudy::cost(const Spec& spec) {
+  // One sequence: the input, each layer's cache (its input and output, (C, T)) and the gradients.
+  const double T = static_cast<double>(spec.steps), C = static_cast<double>(std::max(spec.channels, spec.input_size));
+  const double layers = static_cast<double>(spec.dilations.size()), K = static_cast<double>(spec.kernel_size);
+  Cost c;
+  c.bytes = values(4 * layers * C * T + 2 * layers * C * C * K + 4 * T);
+  c.flops = 6 * layers * C * C * K * T;
+  c.sizes = {{"T", T}, {"channels", static_cast<double>(spec.channels)}};
+  return c;
+}
+
 }  // namespace rnnscope

@@ -241,9 +241,38 @@ LearnabilityResult LearnabilityStudy::reduce(const Spec& spec, std::vector<Parti
   return r;
 }
 
+Cost learnability_cost(const LearnabilitySpec& spec, const std::vector<LearnabilityRun>& runs, int workers) {
+  Cost peak, all;
+  for (const LearnabilityRun& run : runs) {
+    const TrainSpec ts = spec.run_spec(run.arm, run.T, run.seed_index);
+    // The diagnostics at initialisation (in double), then the training run.
+    const Cost diagnostics = train_cost<double>(ts);
+    const Cost training = spec.f64 ? train_cost<double>(ts) : train_cost<float>(ts);
+    Cost one = then(diagnostics, training);
+    // The diagnostics evaluate once, not every step: a step's share of their work.
+    one.flops = training.flops + diagnostics.flops / static_cast<double>(ts.steps);
+    one.products = training.products + diagnostics.products / static_cast<double>(ts.steps);
+    if (one.bytes > peak.bytes) peak = one;
+    all.flops += one.flops;
+    all.products += one.products;
+  }
+  peak.bytes *= std::min<double>(workers, static_cast<double>(runs.size()));
+  peak.bytes += static_cast<double>(runs.size()) * 1024;  // the rows
+  peak.flops = all.flops;
+  peak.products = all.products;
+  return peak;
+}
+
+Cost LearnabilityStudy::cost(const Spec& spec) { return learnability_cost(spec, tasks(spec), 1); }
+
 std::vector<LearnabilityRow> run_learnability(const LearnabilitySpec& spec, const std::vector<LearnabilityRun>& runs,
-                                              int workers, const LearnabilityHooks& hooks) {
+                                              int workers, const LearnabilityHooks& hooks, double max_memory) {
   require(workers >= 1 && workers <= 1024, fmt::format("workers must be in 1..1024, got {}", workers));
+  Execution limits;
+  limits.threads = workers;
+  limits.progress = hooks.progress;
+  limits.max_memory = max_memory;
+  check_cost(learnability_cost(spec, runs, workers), limits);
   std::vector<LearnabilityRun> queue = runs;
   std::stable_sort(queue.begin(), queue.end(),
                    [](const LearnabilityRun& a, const LearnabilityRun& b) { return a.T > b.T; });

@@ -71,4 +71,26 @@ LookbackResult LookbackStudy::reduce(const Spec& spec, std::vector<Partial> part
   return r;
 }
 
+Cost LookbackStudy::cost(const Spec& spec) {
+  Cost c = network_cost(spec);
+  const double T = static_cast<double>(spec.steps), B = static_cast<double>(spec.batch);
+  const double runs = static_cast<double>(spec.seeds) * B, S = jacobian_size(spec.model);
+  // Every trajectory's curve is held until reduce, which sorts a copy of each distance's values; a stack adds
+  // the end-to-end curves (the input and each layer, two losses).
+  double curves = 2 * runs * (T + 1);
+  if (spec.model.num_layers > 1) curves += 4 * (static_cast<double>(spec.model.num_layers) + 1) * runs * (T + 1);
+  const double extra = values(curves + 3 * S * S);
+  if (extra > c.bytes) c.sizes.emplace_back("seeds", spec.seeds);
+  c.bytes += extra;
+  const double ratios = B * T * step_jacobian_flops(spec.model),
+               lyapunov = T * (step_jacobian_flops(spec.model) + 8 * S);
+  c.flops += static_cast<double>(spec.seeds) * (ratios + lyapunov);
+  if (spec.model.num_layers > 1) {
+    const Cost e2e = bptt_cost(spec.model, spec.steps, spec.batch);
+    c.flops += 2 * static_cast<double>(spec.seeds) * e2e.flops;
+    c.products += 2 * static_cast<double>(spec.seeds) * e2e.products;
+  }
+  return c;
+}
+
 }  // namespace rnnscope

@@ -52,4 +52,14 @@ LstmPathResult LstmPathStudy::reduce(const Spec& spec, std::vector<Partial> part
   return r;
 }
 
+Cost LstmPathStudy::cost(const Spec& spec) {
+  Cost c = network_cost(spec);
+  const double T = static_cast<double>(spec.steps),
+               runs = static_cast<double>(spec.seeds) * static_cast<double>(spec.batch);
+  const double H = static_cast<double>(spec.model.hidden_size);
+  c.bytes += values(2 * 3 * runs * (T + 1) + 8 * H * H);  // three curves per trajectory, and the path Jacobians
+  c.flops += runs * T * 3 * step_jacobian_flops(spec.model);
+  return c;
+}
+
 }  // namespace rnnscope

@@ -55,4 +55,15 @@ LyapunovResult LyapunovStudy::reduce(const Spec& spec, std::vector<Partial> part
   return r;
 }
 
+Cost LyapunovStudy::cost(const Spec& spec) {
+  Cost c = network_cost(spec);
+  const double S = jacobian_size(spec.model), k = spec.top > 0 ? static_cast<double>(spec.top) : S;
+  // The step Jacobian, Q, the product and the QR's factors.
+  c.bytes += values(S * S + 3 * S * k + k);
+  const double per_step = step_jacobian_flops(spec.model) + 2 * S * S * k + 4 * S * k * k;
+  c.flops +=
+      static_cast<double>(spec.seeds) * static_cast<double>(spec.batch) * static_cast<double>(spec.steps) * per_step;
+  return c;
+}
+
 }  // namespace rnnscope

@@ -33,6 +33,15 @@ void NetworkSpec::validate() const {
   require(std::isfinite(input_scale), "input scale must be finite");
 }
 
+Cost network_cost(const NetworkSpec& spec) {
+  Cost c = forward_cost(spec.model, spec.steps, spec.batch);
+  c.bytes += values(static_cast<double>(spec.model.input_size) * static_cast<double>(spec.steps) *
+                    static_cast<double>(spec.batch));  // the drawn input beside the cache's copy
+  c.flops *= spec.seeds;
+  c.products *= spec.seeds;
+  return c;
+}
+
 std::vector<SeedTask> seed_tasks(const NetworkSpec& spec) {
   std::vector<SeedTask> tasks;
   for (int s = 0; s < spec.seeds; ++s) tasks.push_back({static_cast<std::size_t>(s)});

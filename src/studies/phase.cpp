@@ -125,4 +125,23 @@ PhaseResult PhaseStudy::reduce(const Spec& spec, std::vector<Partial> parts) {
   return r;
 }
 
+Cost PhaseStudy::cost(const Spec& spec) {
+  // The theory grid's points are a few numbers each; each measured point is a Lyapunov study of `seeds`
+  // networks (one sequence each, the top exponent).
+  LyapunovSpec l;
+  l.model = spec.model;
+  l.steps = spec.steps;
+  l.seeds = spec.seeds;
+  l.batch = 1;
+  l.top = 1;
+  Cost c = LyapunovStudy::cost(l);
+  c = times(c, static_cast<double>(spec.measured_g) * static_cast<double>(spec.measured_s));
+  c.bytes = LyapunovStudy::cost(l).bytes;  // the points run one after the other
+  // A theory point solves the mean-field equations: the CT-RNN's two-time ones take the longest.
+  const double theory = spec.model.cell == CellKind::ctrnn ? 3e8 : 1.5e7;
+  c.flops += static_cast<double>(spec.g_points) * static_cast<double>(spec.s_points) * theory;
+  c.bytes += values(4 * static_cast<double>(spec.g_points) * static_cast<double>(spec.s_points));
+  return c;
+}
+
 }  // namespace rnnscope

@@ -56,4 +56,30 @@ SpectrumResult SpectrumStudy::reduce(const Spec&, std::vector<Partial> parts) {
   return {std::move(parts.front().blocks)};
 }
 
+Cost SpectrumStudy::cost(const Spec& spec) {
+  // Each block (n, n) is decomposed (complex eigenvectors and their inverse), and each power W^n up to max_power
+  // is formed twice (by products and from the eigendecomposition) and its singular values found: about 600 n^3
+  // operations a power at the rate of the products (calibrated: a 512 x 512 block, 50 powers, 140 s on one
+  // thread of the machine of docs/performance.md).
+  const double n =
+      spec.matrix.size() > 0 ? static_cast<double>(spec.matrix.rows()) : static_cast<double>(spec.model.hidden_size);
+  const CellKind k = spec.model.cell;
+  const double blocks = spec.matrix.size() > 0             ? 1.0
+                        : k == CellKind::rnn_skip          ? 2.0
+                        : k == CellKind::rnn_antisymmetric ? 3.0
+                        : is_euler(k)                      ? 2.0
+                                                           : static_cast<double>(gate_blocks(k));
+  Cost c;
+  if (spec.matrix.size() == 0) {
+    NetworkSpec drawn = spec;
+    drawn.steps = 1;  // the spectra draw the network but run no sequence
+    drawn.batch = 1;
+    c = network_cost(drawn);
+  }
+  c.bytes += values(16 * n * n);
+  c.products += blocks * (100 + 600 * static_cast<double>(spec.max_power)) * n * n * n;  // one network (seed 0)
+  c.sizes = {{spec.matrix.size() > 0 ? "matrix" : "hidden", n}};
+  return c;
+}
+
 }  // namespace rnnscope

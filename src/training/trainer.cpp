@@ -434,6 +434,11 @@ void TrainSpec::validate(Index data_size) const {
   require(batch >= 1 && batch <= 1'000'000, fmt::format("--batch must be in 1..1000000, got {}", batch));
   require(steps >= 1 && steps <= 1'000'000'000, fmt::format("--steps must be in 1..1000000000, got {}", steps));
   require(eval_every >= 1, fmt::format("--eval-every must be >= 1, got {}", eval_every));
+  // As rnnscope init's; the memory a run needs is checked against the machine's by train_cost.
+  require(model.hidden_size >= 1 && model.hidden_size <= 16384,
+          fmt::format("--hidden must be in 1..16384, got {}", model.hidden_size));
+  require(model.num_layers >= 1 && model.num_layers <= 64,
+          fmt::format("--layers must be in 1..64, got {}", model.num_layers));
   require(checkpoint_every >= 1, fmt::format("--checkpoint-every must be >= 1, got {}", checkpoint_every));
   require(std::isfinite(scale) && std::isfinite(forget_bias), "--scale and --forget-bias must be finite");
   if (task.kind == TaskKind::data) {
@@ -495,8 +500,47 @@ TrainState<S> initial_state(const TrainSpec& spec, std::optional<Model<S>> model
 }
 
 template <Scalar S>
-TrainOutcome train(const TrainSpec& spec, TrainState<S>& state, const Execution& execution,
-                   const TrainHooks<S>& hooks, const Dataset<S>* data) {
+Cost train_cost(const TrainSpec& spec, const TrainState<S>* state, const Dataset<S>* data) {
+  const bool user_data = spec.task.kind == TaskKind::data && data != nullptr;
+  const double T = static_cast<double>(user_data ? data->all.steps() : spec.task.sequence_length());
+  const double I = static_cast<double>(user_data ? data->all.input.rows() : spec.task.input_size());
+  const double O = static_cast<double>(user_data ? std::max<Index>(data->classes, data->all.target.rows())
+                                                 : spec.task.output_size());
+  ModelSpec m = spec.model;
+  m.input_size = static_cast<Index>(I);
+  const double sb = sizeof(S), B = static_cast<double>(spec.batch), H = static_cast<double>(m.hidden_size);
+  const double done = state ? static_cast<double>(state->step) : 0;
+  const double steps = std::max(0.0, static_cast<double>(spec.steps) - done);
+  const double evaluations = static_cast<double>(spec.steps) / static_cast<double>(spec.eval_every) + 2;
+  const double eval_size = user_data ? static_cast<double>(data->size()) : static_cast<double>(spec.eval_size);
+  const double slice = std::min(B, eval_size);
+  // The parameters with their gradients and up to two optimiser buffers, and the readout's.
+  const double params = 4 * (parameter_values(m) + O * (H + 1));
+  Cost c = bptt_cost(m, static_cast<Index>(T), std::max<Index>(spec.batch, static_cast<Index>(slice)), sb);
+  // A minibatch and the readout's outputs and their cotangents; a generated task's evaluation set.
+  double held = params + B * T * (I + 3 * O);
+  if (!user_data) held += eval_size * T * (I + O);
+  c.bytes += values(held, sb);
+  // The learning curve (a row a step) and the gradient flow (T values an evaluation), in double.
+  c.bytes += static_cast<double>(spec.steps) * sizeof(CurveRow) + evaluations * T * 8;
+  // Each step's BPTT and readout; each evaluation's slices, forward and the gradient flow's backward sweep.
+  const Cost step = bptt_cost(m, static_cast<Index>(T), spec.batch, sb);
+  const Cost slice_bptt = bptt_cost(m, static_cast<Index>(T), static_cast<Index>(slice), sb);
+  const double slices = std::ceil(eval_size / std::max(slice, 1.0));
+  const double evaluated = std::max(1.0, steps / static_cast<double>(spec.eval_every));
+  c.flops = steps * step.flops + evaluated * slices * slice_bptt.flops;
+  c.products = steps * (step.products + 6 * B * T * O * H * sb / 8) + evaluated * slices * slice_bptt.products;
+  c.sizes = {{"batch", B}, {"T", T}, {"hidden", H}};
+  if (static_cast<double>(spec.steps) * sizeof(CurveRow) > c.bytes / 2)
+    c.sizes.insert(c.sizes.begin(), {"steps", static_cast<double>(spec.steps)});
+  if (!user_data && eval_size * T * (I + O) * sb > c.bytes / 2)
+    c.sizes.insert(c.sizes.begin(), {"eval-size", eval_size});
+  return c;
+}
+
+template <Scalar S>
+TrainOutcome train(const TrainSpec& spec, TrainState<S>& state, const Execution& execution, const TrainHooks<S>& hooks,
+                   const Dataset<S>* data) {
   const bool user_data = spec.task.kind == TaskKind::data;
   require(!user_data || data != nullptr, "a data task needs its Dataset");
   spec.validate(user_data ? data->size() : 0);
@@ -508,6 +552,7 @@ TrainOutcome train(const TrainSpec& spec, TrainState<S>& state, const Execution&
                         "minibatch",
                         spec.batch, ranks));
   }
+  check_cost(train_cost(spec, &state, data), execution);
   ThreadScope threads(execution);
   const FlushSubnormals flush;
   return std::visit(
@@ -529,6 +574,8 @@ template TrainState<float> initial_state(const TrainSpec&, std::optional<Model<f
                                          const Dataset<float>*);
 template TrainState<double> initial_state(const TrainSpec&, std::optional<Model<double>>,
                                           std::optional<Readout<double>>, const Dataset<double>*);
+template Cost train_cost(const TrainSpec&, const TrainState<float>*, const Dataset<float>*);
+template Cost train_cost(const TrainSpec&, const TrainState<double>*, const Dataset<double>*);
 template TrainOutcome train(const TrainSpec&, TrainState<float>&, const Execution&, const TrainHooks<float>&,
                             const Dataset<float>*);
 template TrainOutcome train(const TrainSpec&, TrainState<double>&, const Execution&, const TrainHooks<double>&,

@@ -39,8 +39,11 @@ struct Execution {
   /// The processes that train() splits each minibatch over (data
   /// parallelism); none, or one of size 1: this process alone.
   Collective* collective = nullptr;
+  /// The most memory, in bytes, the work may hold at its peak (core/cost.hpp);
+  /// 0: what the machine has available when the work starts.
+  double max_memory = 0;
 
-  /// Throws InvalidInput naming a thread count outside 0..1024.
+  /// Throws InvalidInput naming a thread count outside 0..1024 or a negative or non-finite max_memory.
   void validate() const;
 };
 

@@ -54,8 +54,9 @@ void check_input_names(const TensorFile& input_file);
 /// input file (input, optional h0, c0, grad_output, grad_h_n, grad_c_n), in the
 /// files' dtype: every tensor of both files must have the same one, F32 or F64
 /// (an I64 tensor is an error naming it). Returns output, h_n (c_n),
-/// grad.<param>, grad.input, grad.h0 (grad.c0).
-TensorFile grad_files(const TensorFile& model_file, const TensorFile& input_file);
+/// grad.<param>, grad.input, grad.h0 (grad.c0). First checks the cost of the
+/// computation against limits.max_memory (core/cost.hpp: MemoryLimitExceeded).
+TensorFile grad_files(const TensorFile& model_file, const TensorFile& input_file, const Execution& limits = {});
 
 /// The analysis of a model file on an input file (rnnscope analyze): the
 /// model in double, the input (T, B, I) as (I, T*B), the initial state from

@@ -79,6 +79,9 @@ PhaseSpec phase_grid(std::uint64_t seed);
 /// sections out, and the learnability grid as the last, told to execution.progress). The grid's runs go one per thread
 /// (run_learnability), on execution.threads workers (0: OpenMP's count).
 StandardResults run_standard_studies(const StandardReportSpec& spec, const Execution& execution = {});
+/// The studies' peak memory (the largest stage's) and their work together (core/cost.hpp), with the
+/// learnability grid on the execution's threads; run_standard_studies checks it before the first stage.
+Cost standard_report_cost(const StandardReportSpec& spec, const Execution& execution = {});
 
 /// Writes every section, summary.json and index.html into out; returns the sections (for their screen text).
 std::vector<Section> write_standard_report(OutputFolder& out, const StandardReportSpec& spec,

@@ -14,6 +14,7 @@
 #include "rnnscope/cells/gru.hpp"
 #include "rnnscope/cells/lstm.hpp"
 #include "rnnscope/cells/skip_rnn.hpp"
+#include "rnnscope/core/cost.hpp"
 #include "rnnscope/sequence/stack.hpp"
 
 namespace rnnscope {
@@ -88,5 +89,24 @@ Model<S> make_model(const ModelSpec& spec);
 
 /// The activation bound gamma of the cell's recurrent nonlinearity (sup |f'|).
 double activation_gamma(CellKind k);
+
+/// The cost model's shapes (core/cost.hpp), from the caches' layouts in cells/*.hpp.
+/// G: the gate blocks of weight_ih (G H rows): 4 for the LSTM, 3 for the GRU, else 1.
+Index gate_blocks(CellKind k);
+/// The values of the stack's parameters.
+double parameter_values(const ModelSpec& spec);
+/// The values the stack's forward cache holds for T steps of B sequences
+/// (every layer's RecurrentCache and what its cell adds; the stack's input included).
+double forward_cache_values(const ModelSpec& spec, Index steps, Index batch);
+/// A forward pass over T steps of B sequences (values of `scalar_bytes`): the
+/// parameters and the cache; its operations.
+Cost forward_cost(const ModelSpec& spec, Index steps, Index batch, double scalar_bytes = 8);
+/// The size S of a layer's step Jacobian (S, S): 2H for the LSTM, K H for the skip cell, else H.
+double jacobian_size(const ModelSpec& spec);
+/// The operations to form one step Jacobian and apply it to a vector.
+double step_jacobian_flops(const ModelSpec& spec);
+/// A forward pass and full BPTT: forward_cost, the gradients and backward's
+/// largest block held on top; about three times the operations.
+Cost bptt_cost(const ModelSpec& spec, Index steps, Index batch, double scalar_bytes = 8);
 
 }  // namespace rnnscope

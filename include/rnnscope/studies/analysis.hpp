@@ -78,6 +78,8 @@ struct AnalysisStudy {
   static std::vector<Task> tasks(const Spec& spec);
   static Partial run(const Spec& spec, const Task& task);
   static Result reduce(const Spec& spec, std::vector<Partial> parts);
+  /// The peak memory and work before anything runs (core/cost.hpp).
+  static Cost cost(const Spec& spec);
 };
 
 /// The end-to-end measure through the whole stack (studies/end_to_end.hpp) on the spec's input, over its

@@ -56,6 +56,8 @@ struct ContributionStudy {
   static std::vector<Task> tasks(const Spec& spec);
   static Partial run(const Spec& spec, const Task& task);
   static Result reduce(const Spec& spec, std::vector<Partial> parts);
+  /// The peak memory and work before anything runs (core/cost.hpp).
+  static Cost cost(const Spec& spec);
 };
 
 inline ContributionResult contributions_study(const ContributionSpec& spec, const Execution& execution = {}) {

@@ -45,6 +45,8 @@ struct ConvStudy {
   static std::vector<Task> tasks(const Spec& spec);
   static Partial run(const Spec& spec, const Task& task);
   static Result reduce(const Spec& spec, std::vector<Partial> parts);
+  /// The peak memory and work before anything runs (core/cost.hpp).
+  static Cost cost(const Spec& spec);
 };
 
 inline ConvResult conv_distance_study(const ConvSpec& spec, const Execution& execution = {}) {

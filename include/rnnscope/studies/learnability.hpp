@@ -132,6 +132,8 @@ struct LearnabilityStudy {
   static Partial run(const Spec& spec, const Task& task);
   /// The rows in order and the rates; throws InvalidInput on a lost or doubled run.
   static Result reduce(const Spec& spec, std::vector<Partial> parts);
+  /// The peak memory and work before anything runs (core/cost.hpp).
+  static Cost cost(const Spec& spec);
 };
 
 /// What run_learnability tells its caller; every member may be empty.
@@ -141,15 +143,24 @@ struct LearnabilityHooks {
   std::function<bool()> stop_requested;
   /// Called as each run finishes, one call at a time, in the order they finish.
   std::function<void(const LearnabilityRow&)> on_row;
+  /// Told the study's estimated time when it is above a minute (check_cost).
+  ProgressSink* progress = nullptr;
 };
+
+/// The peak memory of `workers` runs at once (the longest sequences) and the work of all `runs`, each up to its
+/// whole step budget (core/cost.hpp); LearnabilityStudy::cost is that of the whole grid on one worker.
+Cost learnability_cost(const LearnabilitySpec& spec, const std::vector<LearnabilityRun>& runs, int workers);
 
 /// Runs `runs` (a subset of the grid, e.g. those a resume still needs) on
 /// `workers` threads, one run per thread at a time, each run on one thread,
 /// started longest sequence first so that no worker is left with a long run
 /// at the end. Returns the finished rows in the order they finished. An
-/// exception in a run stops the others from starting and is rethrown.
+/// exception in a run stops the others from starting and is rethrown. First
+/// checks learnability_cost against `max_memory` bytes (0: the available
+/// memory; MemoryLimitExceeded before any run).
 std::vector<LearnabilityRow> run_learnability(const LearnabilitySpec& spec, const std::vector<LearnabilityRun>& runs,
-                                              int workers, const LearnabilityHooks& hooks = {});
+                                              int workers, const LearnabilityHooks& hooks = {},
+                                              double max_memory = 0);
 
 /// Whether two rows are the same result (every field but seconds).
 bool same_result(const LearnabilityRow& a, const LearnabilityRow& b);

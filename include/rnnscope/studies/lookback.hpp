@@ -52,6 +52,8 @@ struct LookbackStudy {
   static std::vector<Task> tasks(const Spec& spec);
   static Partial run(const Spec& spec, const Task& task);
   static Result reduce(const Spec& spec, std::vector<Partial> parts);
+  /// The peak memory and work before anything runs (core/cost.hpp).
+  static Cost cost(const Spec& spec);
 };
 
 inline LookbackResult lookback_study(const LookbackSpec& spec, const Execution& execution = {}) {

@@ -29,6 +29,8 @@ struct LstmPathStudy {
   static std::vector<Task> tasks(const Spec& spec);
   static Partial run(const Spec& spec, const Task& task);
   static Result reduce(const Spec& spec, std::vector<Partial> parts);
+  /// The peak memory and work before anything runs (core/cost.hpp).
+  static Cost cost(const Spec& spec);
 };
 
 inline LstmPathResult lstm_path_study(const LstmPathSpec& spec, const Execution& execution = {}) {

@@ -31,6 +31,8 @@ struct LyapunovStudy {
   static std::vector<Task> tasks(const Spec& spec);
   static Partial run(const Spec& spec, const Task& task);
   static Result reduce(const Spec& spec, std::vector<Partial> parts);
+  /// The peak memory and work before anything runs (core/cost.hpp).
+  static Cost cost(const Spec& spec);
 };
 
 inline LyapunovResult lyapunov_study(const LyapunovSpec& spec, const Execution& execution = {}) {

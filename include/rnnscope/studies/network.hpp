@@ -42,6 +42,11 @@ struct NetworkSpec {
 /// The mean-field theory of the spec's random networks (diagnostics/mean_field.hpp).
 MeanField network_theory(const NetworkSpec& spec);
 
+/// The memory of one seed's drawn network run forward (its input, parameters
+/// and the stack's forward cache) and the operations of all seeds' forward
+/// passes; the sizes a refusal names are T, batch and hidden (and layers).
+Cost network_cost(const NetworkSpec& spec);
+
 /// One seed's network: the task of every study over random networks.
 struct SeedTask {
   std::size_t task = 0;  // s, the seed index

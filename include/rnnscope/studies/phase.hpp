@@ -70,6 +70,8 @@ struct PhaseStudy {
   static std::vector<Task> tasks(const Spec& spec);
   static Partial run(const Spec& spec, const Task& task);
   static Result reduce(const Spec& spec, std::vector<Partial> parts);
+  /// The peak memory and work before anything runs (core/cost.hpp).
+  static Cost cost(const Spec& spec);
 };
 
 inline PhaseResult phase_study(const PhaseSpec& spec, const Execution& execution = {}) {

@@ -8,6 +8,8 @@
 //   static std::vector<Task> tasks(const Spec&);           validates, lists the tasks in a fixed order
 //   static Partial run(const Spec&, const Task&);         a pure function of its arguments
 //   static Result reduce(const Spec&, std::vector<Partial>);  any order, each task exactly once
+//   static Cost cost(const Spec&);                        the peak memory and work of the whole study,
+//                                                         from the spec's sizes alone (core/cost.hpp)
 //
 // so a caller can run the tasks in a loop (run_study), on threads, or on other
 // processes, and reduce what comes back to the bits of the plain call.
@@ -17,6 +19,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "rnnscope/core/cost.hpp"
 #include "rnnscope/core/execution.hpp"
 
 namespace rnnscope {
@@ -27,6 +30,7 @@ concept StudyType = requires(const typename Study::Spec& spec, const typename St
   { Study::tasks(spec) } -> std::same_as<std::vector<typename Study::Task>>;
   { Study::run(spec, task) } -> std::same_as<typename Study::Partial>;
   { Study::reduce(spec, std::move(parts)) } -> std::same_as<typename Study::Result>;
+  { Study::cost(spec) } -> std::same_as<Cost>;
 };
 
 /// The task index of every Partial, 0..count-1 in the order tasks() lists them.
@@ -47,10 +51,12 @@ void order_by_task(std::vector<Partial>& parts, std::size_t count) {
 
 /// Runs the given tasks of a study (Study::tasks(spec), which validated the
 /// spec) in order on the calling thread, with the execution's threads inside
-/// each task, and reduces them.
+/// each task, and reduces them. First checks the study's cost against the
+/// execution's memory limit (check_cost: MemoryLimitExceeded, before any work).
 template <StudyType Study>
 typename Study::Result run_tasks(const typename Study::Spec& spec, const std::vector<typename Study::Task>& tasks,
                                  const Execution& execution = {}) {
+  check_cost(Study::cost(spec), execution);
   ThreadScope threads(execution);
   std::vector<typename Study::Partial> parts;
   parts.reserve(tasks.size());

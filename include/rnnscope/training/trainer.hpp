@@ -127,6 +127,13 @@ template <Scalar S>
 TrainOutcome train(const TrainSpec& spec, TrainState<S>& state, const Execution& execution,
                    const TrainHooks<S>& hooks = {}, const Dataset<S>* data = nullptr);
 
+/// The peak memory and the work of steps state.step + 1 .. spec.steps (core/cost.hpp): the parameters,
+/// their gradients and the optimiser's buffers, a minibatch's BPTT, the evaluation set (a generated task's)
+/// and the slices it is evaluated in, the learning curve and the gradient flow kept for every step and
+/// evaluation. User data counts as the caller's (it is in memory already). train() checks it first.
+template <Scalar S>
+Cost train_cost(const TrainSpec& spec, const TrainState<S>* state = nullptr, const Dataset<S>* data = nullptr);
+
 /// The sequence length of the run (the data's T for `data`).
 template <Scalar S>
 Index sequence_length(const TrainSpec& spec, const Dataset<S>* data);
@@ -138,6 +145,8 @@ extern template TrainState<float> initial_state(const TrainSpec&, std::optional<
                                                 std::optional<Readout<float>>, const Dataset<float>*);
 extern template TrainState<double> initial_state(const TrainSpec&, std::optional<Model<double>>,
                                                  std::optional<Readout<double>>, const Dataset<double>*);
+extern template Cost train_cost(const TrainSpec&, const TrainState<float>*, const Dataset<float>*);
+extern template Cost train_cost(const TrainSpec&, const TrainState<double>*, const Dataset<double>*);
 extern template TrainOutcome train(const TrainSpec&, TrainState<float>&, const Execution&, const TrainHooks<float>&,
                                    const Dataset<float>*);
 extern template TrainOutcome train(const TrainSpec&, TrainState<double>&, const Execution&,
