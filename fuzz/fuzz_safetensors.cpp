@@ -1,7 +1,8 @@
-// libFuzzer target: parse_safetensors on arbitrary bytes, and the checkpoint
-// reader on what parses. Any outcome but a parsed file (a restored training
-// state) or InvalidInput (a crash, a sanitizer report, another exception) is a
-// bug. A parsed file must also serialize and parse back to the same bytes.
+// libFuzzer target: parse_safetensors on arbitrary bytes, and on what parses
+// the checkpoint reader and the data-file reader (train --data: F32/F64 inputs
+// and targets, I64 class labels) under each loss. Any outcome but a parsed
+// file (a restored training state, a data set) or InvalidInput (a crash, a
+// sanitizer report, another exception) is a bug. A parsed file must also serialize and parse back to the same bytes.
 //
 // Built with the library by Debian's clang, not by CMake: scripts/fuzz.sh builds
 // it and runs it (docs/formats.md, "Fuzzing"). tests/test_fuzz_corpus.cpp
@@ -30,6 +31,21 @@ inline void restore_if_checkpoint(const rnnscope::TensorFile& file) {
   }
 }
 
+// A data file for each loss (the cross-entropy ones read I64 labels), in both precisions.
+inline void load_if_data(const rnnscope::TensorFile& file) {
+  using namespace rnnscope;
+  for (const TrainLoss loss : {TrainLoss::mse_last, TrainLoss::mse_all, TrainLoss::ce_last, TrainLoss::ce_all}) {
+    try {
+      (void)load_dataset<float>(file, loss, 0);
+    } catch (const InvalidInput&) {
+    }
+    try {
+      (void)load_dataset<double>(file, loss, 3);
+    } catch (const InvalidInput&) {
+    }
+  }
+}
+
 }  // namespace rnnscope_fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -50,5 +66,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size())));
   if (again != bytes) std::abort();
   rnnscope_fuzz::restore_if_checkpoint(file);
+  rnnscope_fuzz::load_if_data(file);
   return 0;
 }
