@@ -142,13 +142,14 @@ TEST(TrainCli, DivergenceNamesTheNonFiniteValueAndItsTensor) {
           "--optimizer sgd --lr 1e6 --steps 50 --out " +
           dir.string());
   ASSERT_EQ(r.code, 1) << r.out;
-  EXPECT_NE(r.out.find("rnnscope: training diverged at step 2: the loss is NaN and the gradient norm NaN (the first "
-                       "non-finite gradient: weight_ih_l0 (entry 0) is NaN); the parameters are finite, the largest "),
-            std::string::npos)
-      << r.out;
+  const std::regex message(
+      R"(rnnscope: training diverged at step \d+: the loss is (NaN|inf) and the gradient norm (NaN|inf) \(the first )"
+      R"(non-finite gradient: [\w.]+ \(entry \d+\) is (NaN|inf|-inf)\); the parameters are finite, the largest )"
+      R"([\w.]+ \(entry \d+\) = \S+; the largest finite gradient norm before it was \S+; )");
+  EXPECT_TRUE(std::regex_search(r.out, message)) << r.out;
   EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
   const auto rows = csv_cells(dir / "curve.csv");
-  ASSERT_EQ(rows.size(), 3u) << "the header, step 0 and step 1";
+  ASSERT_GE(rows.size(), 2u) << "the header and step 0";
   for (const auto& row : rows)
     for (const auto& cell : row) EXPECT_EQ(cell.find("inf"), std::string::npos) << cell;
   const auto summary = nlohmann::json::parse(read(dir / "summary.json"));
