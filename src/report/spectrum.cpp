@@ -9,9 +9,10 @@ using namespace detail;
 
 namespace {
 /// A radius or a norm for the screen's 10 columns: 4 decimals, or 4 significant digits where the decimals would
-/// not fit (weights near 1e200 printed 200 digits).
+/// not fit (weights near 1e200 printed 200 digits) or would show a nonzero value as 0.0000.
 std::string screen_value(double v) {
-  return std::isfinite(v) && std::abs(v) < 1e5 ? fmt::format("{:.4f}", v) : number_text(v, 4);
+  const bool decimals = v == 0 || (std::isfinite(v) && std::abs(v) >= 1e-3 && std::abs(v) < 1e5);
+  return decimals ? fmt::format("{:.4f}", v) : number_text(v, 4);
 }
 }  // namespace
 
