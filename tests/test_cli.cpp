@@ -112,9 +112,9 @@ TEST(Cli, ActivationsAtAMillionStepsKeepsItsColumnsApart) {
 /// The first value of `key` anywhere in j.
 const nlohmann::json* find_key(const nlohmann::json& j, const std::string& key) {
   if (j.is_object()) {
-    if (j.contains(key)) return &j[key];
-    for (const auto& [k, v] : j.items())
-      if (const auto* f = find_key(v, key)) return f;
+    if (j.contains(key)) return &j.at(key);
+    for (const auto& item : j.items())
+      if (const auto* f = find_key(item.value(), key)) return f;
   }
   return nullptr;
 }
