@@ -213,6 +213,12 @@ TEST(Interop, MalformedFilesExitWithTwoAndNameTheProblem) {
     f.metadata["cell"] = "transformer";
     cases.push_back({"unknown cell", serialize_safetensors(f), "unknown cell 'transformer'"});
   }
+  {
+    TensorFile f = s.model;
+    for (auto& t : f.tensors)
+      if (t.name == "weight_hh_l0") t.values[5] = std::numeric_limits<double>::infinity();
+    cases.push_back({"an inf weight", serialize_safetensors(f), "has a non-finite value at (0, 5)"});
+  }
   cases.push_back({"not safetensors at all", "hello, world; this is not a tensor file", "header"});
   for (const Case& c : cases) {
     write_bytes(bad, c.bytes);
@@ -288,6 +294,30 @@ TEST(Interop, MalformedFilesExitWithTwoAndNameTheProblem) {
                           input.string() + " --out " + out.string());
   EXPECT_EQ(missing.code, 2) << missing.out;
   EXPECT_NE(missing.out.find("nope.safetensors"), std::string::npos) << missing.out;
+}
+
+// A relu network whose identity weights are scaled by 1e30 overflows a double within a dozen steps: grad and
+// analyze refuse it, naming the layer, step, sequence and unit, instead of writing NaN gradients (grad wrote
+// grad.weight_hh_l0 full of NaN, exit 0) or tables of "-nan" and "nan%".
+TEST(Interop, AForwardPassThatOverflowsIsRefusedByName) {
+  TempDir dir("overflow");
+  const fs::path model = dir.path() / "model.safetensors", input = dir.path() / "input.safetensors";
+  ASSERT_EQ(run("init --cell rnn_relu --init identity --scale 1e30 --input-size 2 --hidden 3 --dtype f64 --out " +
+                model.string()).code,
+            0);
+  TensorFile in;
+  in.tensors.push_back({"input", DType::f64, {40, 2, 2}, std::vector<double>(160, 1.0)});
+  write_safetensors(input, in);
+  const std::string expected = "the forward pass overflows: layer 0's output is inf at step ";
+  const fs::path out = dir.path() / "grads.safetensors";
+  const CliRun g = run("grad --model " + model.string() + " --input " + input.string() + " --out " + out.string());
+  EXPECT_EQ(g.code, 2) << g.out;
+  EXPECT_NE(g.out.find(expected), std::string::npos) << g.out;
+  EXPECT_FALSE(fs::exists(out));
+  const CliRun a = run("analyze --quiet --model " + model.string() + " --input " + input.string() + " --out " +
+                       (dir.path() / "analysis").string());
+  EXPECT_EQ(a.code, 2) << a.out;
+  EXPECT_NE(a.out.find(expected), std::string::npos) << a.out;
 }
 
 TEST(Interop, InitWritesAPyTorchStateDict) {

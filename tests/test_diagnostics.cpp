@@ -263,6 +263,27 @@ TEST(Contributions, TermsOfThreeStepsAreTheExpansionWrittenOut) {
   }
 }
 
+// W = c R with R a rotation (||R^n||_2 = 1): log10 ||W^n||_2 = n log10 c, also where c^n is far outside a double's
+// range (before, W^n overflowed to inf and NaN, or underflowed to 0, read as an exact zero).
+TEST(Spectrum, PowersOfHugeAndTinyMatricesKeepTheirLog10) {
+  for (const double c : {1e200, 1e-200, 1e300}) {
+    Mat<double> w(2, 2);
+    w << 0.6 * c, -0.8 * c, 0.8 * c, 0.6 * c;
+    const auto p = matrix_powers(w, 50);
+    ASSERT_EQ(p.log10_norm_power.size(), 50u);
+    // The eigen path is withheld where the eigenvectors lose their condition at such scales; where it is
+    // given, it is rescaled alike.
+    const bool eigen = !p.log10_norm_eigen.empty();
+    for (size_t i = 0; i < p.n.size(); ++i) {
+      const double want = p.n[i] * std::log10(c);
+      EXPECT_NEAR(p.log10_norm_power[i], want, 1e-9 * std::abs(want)) << "c = " << c << ", n = " << p.n[i];
+      if (!eigen) continue;
+      EXPECT_NEAR(p.log10_norm_eigen[i], want, 1e-9 * std::abs(want)) << "c = " << c << ", n = " << p.n[i];
+      EXPECT_LT(p.relative_difference[i], 1e-12) << "c = " << c << ", n = " << p.n[i];
+    }
+  }
+}
+
 TEST(Spectrum, EigenvaluesPowersAndConditions) {
   Mat<double> rot(2, 2);
   const double r = 0.9, th = 0.3;
@@ -393,6 +414,16 @@ TEST(JacobianChain, AReusedWorkspaceGivesTheNormsOfAFreshCall) {
 // guesses that are close (the previous Lanczos step's Ritz value), a little
 // off, far off, outside the spectrum or not finite: a guess only narrows the
 // starting bracket where the Sturm count confirms it.
+// Entries of every magnitude a double holds: the norm of c R (R a rotation) is c, read from its log10. At
+// c = 1e100 the Gram matrix's iteration overflowed and the norm came out as -inf.
+TEST(SpectralNorm, HugeAndTinyEntries) {
+  for (const double c : {1e-150, 1e-80, 1e60, 1e80, 1e100, 1e150, 1e300}) {
+    Mat<double> w(3, 3);
+    w << 0.6 * c, -0.8 * c, 0, 0.8 * c, 0.6 * c, 0, 0, 0, 0.5 * c;
+    EXPECT_NEAR(log10_spectral_norm(w), std::log10(c), 1e-12 * std::max(1.0, std::abs(std::log10(c)))) << c;
+  }
+}
+
 TEST(SpectralNorm, TridiagonalEigenvalueWithAndWithoutAGuess) {
   Rng rng(83);
   for (const Index n : {Index{1}, Index{2}, Index{9}, Index{40}}) {

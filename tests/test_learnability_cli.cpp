@@ -4,6 +4,8 @@
 // options refused with exit code 2 before anything is written.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -178,6 +180,28 @@ TEST_F(LearnabilityCli, ACorruptOrForeignRowIsRefusedOnResume) {
   r = edited("study.json", "\"seeds\": 3", "\"seeds\": \"three\"");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("study.json"), std::string::npos) << r.out;
+}
+
+// A learning rate that makes the IRNN overflow: its row says diverged on the screen ("0/1" alone read as a run
+// that ran out of steps) and in runs.csv, where the last evaluation before the divergence is kept, finite.
+TEST(LearnabilityCliOptions, ADivergedRunIsNamedOnTheScreenAndInItsRow) {
+  const fs::path dir = fresh_dir("learn_diverged");
+  const cli_testing::Run r = run("learnability --cells rnn_relu --inits rnn_relu:identity --T 10 --seeds 1 "
+                                 "--hidden 8 --steps 20 --lr 1e6 --threads 1 --quiet --out " +
+                                 dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("0/1, 1 diverged"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+  const auto rows = csv_cells(dir / "runs.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  const auto column = [&](const std::string& name) {
+    const auto it = std::find(rows[0].begin(), rows[0].end(), name);
+    EXPECT_NE(it, rows[0].end()) << name;
+    return rows[1][static_cast<std::size_t>(it - rows[0].begin())];
+  };
+  EXPECT_EQ(column("end"), "diverged");
+  EXPECT_TRUE(std::isfinite(std::stod(column("eval_loss")))) << column("eval_loss");
+  fs::remove_all(dir);
 }
 
 TEST(LearnabilityCliOptions, BadOptionsExitTwoBeforeWritingAnything) {

@@ -100,6 +100,20 @@ TEST(MeanField, TanhSmallVarianceExpansion) {
   EXPECT_NEAR(p.chi, g * g * (1 - 2 * p.q_star), 1e-9);
 }
 
+// A scale whose square overflows a double (weights near 1e160 and above) leaves no prediction, with the reason,
+// instead of refusing the study (before: "mean field: a variance must be finite and >= 0, got inf", exit 2).
+TEST(MeanField, VariancesBeyondADoubleGiveNoPrediction) {
+  for (const CellKind cell : {CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::lstm}) {
+    MeanFieldSpec s = elman(cell, Init::scaled, 1e200);
+    const MeanField m = mean_field(s);
+    EXPECT_FALSE(m.available) << to_string(cell);
+    EXPECT_NE(m.reason.find("the variances overflow a double (g^2 = inf"), std::string::npos) << m.reason;
+    EXPECT_TRUE(std::isnan(m.lambda));
+  }
+  // The largest scale whose square a double holds still has a prediction.
+  EXPECT_TRUE(mean_field(elman(CellKind::rnn_tanh, Init::scaled, 1e150)).available);
+}
+
 TEST(MeanField, WithoutInputTheStateStaysAtZeroAndTheEdgeIsAtOne) {
   // A network started at h_0 = 0 with no input never leaves 0: q* = 0 and chi = g^2 on both sides of g = 1.
   MeanFieldSpec s = elman(CellKind::rnn_tanh, Init::scaled, 0.8);

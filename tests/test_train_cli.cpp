@@ -132,6 +132,31 @@ TEST(TrainCli, DivergenceExitsOneNamingTheStepAndKeepsTheLastCheckpoint) {
   fs::remove_all(dir);
 }
 
+// A learning rate that makes the relu network overflow in its forward pass: the message spells the values as
+// NaN / inf (never the C library's "-nan"), names the first tensor whose gradient is not finite and what the
+// parameters were, and the curve holds only the finite steps.
+TEST(TrainCli, DivergenceNamesTheNonFiniteValueAndItsTensor) {
+  const fs::path dir = fresh_dir("train_diverge_named");
+  const cli_testing::Run r =
+      run("train --task adding --T 20 --cell rnn_relu --hidden 16 --batch 8 --eval-size 8 --threads 1 --quiet "
+          "--optimizer sgd --lr 1e6 --steps 50 --out " +
+          dir.string());
+  ASSERT_EQ(r.code, 1) << r.out;
+  const std::regex message(
+      R"(rnnscope: training diverged at step \d+: the loss is \S+ and the gradient norm (NaN|inf)( \(the first )"
+      R"(non-finite gradient: [\w.]+ \(entry \d+\) is (NaN|inf|-inf)\))?; the parameters are finite, the largest )"
+      R"([\w.]+ \(entry \d+\) = \S+; the largest finite gradient norm before it was \S+; )");
+  EXPECT_TRUE(std::regex_search(r.out, message)) << r.out;
+  EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+  const auto rows = csv_cells(dir / "curve.csv");
+  ASSERT_GE(rows.size(), 2u) << "the header and step 0";
+  for (const auto& row : rows)
+    for (const auto& cell : row) EXPECT_EQ(cell.find("inf"), std::string::npos) << cell;
+  const auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  EXPECT_NE(summary.dump().find("training diverged at step "), std::string::npos);
+  fs::remove_all(dir);
+}
+
 /// A data file: input (T, N, 3) and class labels (N) as I64, the class the
 /// sign pattern of the first step's inputs gives.
 fs::path write_data(const fs::path& dir, bool out_of_range, bool wrong_shape) {
@@ -164,6 +189,40 @@ TEST(TrainCli, TrainsOnUserDataWithClassIndices) {
   EXPECT_TRUE(t.at("baseline").is_null());
   EXPECT_EQ(read_safetensors(dir / "model.safetensors").at("readout.weight").shape[0], 2);
   fs::remove_all(dir);
+  fs::remove_all(in);
+}
+
+// Data that would overflow the forward pass from its first step is refused, naming the entry in the file's own
+// (T, N, I) or (N, O) indices.
+TEST(TrainCli, NonFiniteDataIsRefusedNamingItsEntry) {
+  const fs::path in = fresh_dir("train_nonfinite_in");
+  fs::create_directories(in);
+  const std::int64_t T = 4, N = 3, I = 2;
+  int files = 0;
+  const auto data = [&](double input_value, double target_value) {
+    TensorFile f;
+    NamedTensor input{"input", DType::f64, {T, N, I}, std::vector<double>(T * N * I, 0.5)};
+    NamedTensor target{"target", DType::f64, {N, 1}, std::vector<double>(N, 1.0)};
+    input.values[2 * N * I + 1 * I + 1] = input_value;  // (t, n, i) = (2, 1, 1)
+    target.values[2] = target_value;                    // (n, o) = (2, 0)
+    f.tensors = {input, target};
+    const fs::path path = in / ("data" + std::to_string(files++) + ".safetensors");
+    write_safetensors(path, f);
+    return path;
+  };
+  const std::vector<std::pair<fs::path, std::string>> cases = {
+      {data(INFINITY, 1.0), "input has a non-finite value, inf at (2, 1, 1) of (T, N, I) = (4, 3, 2)"},
+      {data(NAN, 1.0), "input has a non-finite value, NaN at (2, 1, 1) of (T, N, I) = (4, 3, 2)"},
+      {data(0.5, -INFINITY), "target has a non-finite value, -inf at (2, 0) of (N, O) = (3, 1)"},
+  };
+  for (const auto& [path, message] : cases) {
+    const fs::path dir = fresh_dir("train_nonfinite");
+    const cli_testing::Run r = run("train --data " + path.string() + " --loss mse_last --cell rnn_tanh --hidden 4 "
+                                   "--batch 3 --steps 2 --dtype f64 --quiet --out " + dir.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(dir));
+  }
   fs::remove_all(in);
 }
 

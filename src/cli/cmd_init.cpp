@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
+#include <type_traits>
+#include <variant>
 
 #include "commands.hpp"
 #include "common.hpp"
@@ -29,6 +32,20 @@ TensorFile initialised(const ModelSpec& spec, Init init, const Options& o) {
   Model<S> model = make_model<S>(spec);
   Rng rng(o.seed);
   initialise_model(model, init, resolve_scale(init, o.scale, spec, 1.0, o.forget_bias), o.forget_bias, rng);
+  // A scale beyond the dtype's range gives inf weights: refused here, not written into a file that every reader
+  // refuses.
+  std::visit(
+      [&](auto& stack) {
+        stack.for_each_param([&](const char* name, auto& t) {
+          if (!t.allFinite())
+            throw InvalidInput(fmt::format("--scale {:g} gives {} entries beyond the range of {} (the largest finite "
+                                           "is {:g}); use a smaller --scale{}",
+                                           o.scale, name, std::is_same_v<S, float> ? "F32" : "F64",
+                                           static_cast<double>(std::numeric_limits<S>::max()),
+                                           std::is_same_v<S, float> ? " or --dtype f64" : ""));
+        });
+      },
+      model);
   return save_model(model, spec);
 }
 

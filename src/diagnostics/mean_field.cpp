@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/io/number_text.hpp"
 
 namespace rnnscope {
 
@@ -661,6 +662,14 @@ MeanField mean_field(const ModelSpec& model, const InitVariances& v, double inpu
   const Activation2 act = activation_of(model.cell);
   m.g = std::sqrt(v.recurrent);
   m.input_variance = static_cast<double>(model.input_size) * v.input * input_scale * input_scale + v.bias;
+  // Weights near 1e160 and above have variances a double cannot hold: no prediction, rather than a refusal of
+  // the measurement that the weights still allow.
+  if (!std::isfinite(v.recurrent) || !std::isfinite(m.input_variance)) {
+    m.reason = fmt::format("the variances overflow a double (g^2 = {}, input variance {}): no mean-field prediction",
+                           number_text(v.recurrent), number_text(m.input_variance));
+    m.phase = Phase::unknown;
+    return m;
+  }
   if (!v.random) {
     m.reason =
         "W_hh = scale I is not random: every unit is its own one-dimensional map and the largest exponent is that "

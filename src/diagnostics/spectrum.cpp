@@ -58,17 +58,30 @@ PowerComparison matrix_powers(const Mat<double>& w, int max_n) {
   const Eigen::VectorXcd lambda = eig.eigenvalues();
   Eigen::MatrixXcd q_inv;
   if (s.diagonalisable) q_inv = q.fullPivLu().inverse();
+  // W^n = power 2^e (and Lambda^n = lambda_n 2^e): once the product's largest entry leaves [2^-500, 2^500] both
+  // are rescaled by a power of two, which is exact, so that a matrix with huge or tiny entries keeps the log10 of
+  // its powers instead of overflowing to inf (then NaN) or underflowing to a 0 that would read as an exact zero.
   Mat<double> power = Mat<double>::Identity(w.rows(), w.cols());
   Eigen::VectorXcd lambda_n = Eigen::VectorXcd::Ones(lambda.size());
+  int e = 0;
   for (int n = 1; n <= max_n; ++n) {
     power = power * w;
+    if (s.diagonalisable) lambda_n = lambda_n.cwiseProduct(lambda);
+    const double top = power.cwiseAbs().maxCoeff();
+    if (top > 0 && std::isfinite(top) && (top > 0x1p500 || top < 0x1p-500)) {
+      int k = 0;
+      (void)std::frexp(top, &k);
+      power *= std::ldexp(1.0, -k);
+      lambda_n *= std::ldexp(1.0, -k);
+      e += k;
+    }
+    const double log10_scale = e * std::log10(2.0);  // 0 (and each sum below exact) until a rescale
     p.n.push_back(n);
     const double pn = power.norm();
-    p.log10_norm_power.push_back(pn > 0 ? log10_spectral_norm(power) : -INFINITY);
+    p.log10_norm_power.push_back(pn > 0 ? log10_spectral_norm(power) + log10_scale : -INFINITY);
     if (s.diagonalisable) {
-      lambda_n = lambda_n.cwiseProduct(lambda);
       const Mat<double> eigen_power = (q * lambda_n.asDiagonal() * q_inv).real();
-      p.log10_norm_eigen.push_back(log10_spectral_norm(eigen_power));
+      p.log10_norm_eigen.push_back(log10_spectral_norm(eigen_power) + log10_scale);
       p.relative_difference.push_back(pn > 0 ? (power - eigen_power).norm() / pn : eigen_power.norm());
     }
   }

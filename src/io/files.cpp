@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/io/number_text.hpp"
 
 namespace rnnscope {
 
@@ -55,6 +56,13 @@ std::string format_number(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return fmt::format("{:.17g}", v);
+}
+
+std::string number_text(double v, int digits) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v != 0 && std::abs(v) < 1e-308) return v > 0 ? "below 1e-308" : "above -1e-308";
+  return fmt::format("{:.{}g}", v, digits);
 }
 
 }  // namespace rnnscope

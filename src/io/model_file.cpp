@@ -7,6 +7,7 @@
 
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/sequence/bptt.hpp"
+#include "rnnscope/sequence/forward_check.hpp"
 
 namespace rnnscope {
 
@@ -223,6 +224,7 @@ TensorFile grad_in(const TensorFile& model_file, const TensorFile& in, const Exe
           check_finite("grad_output", d_output);
         }
         const auto cache = stack.forward(x, B, state0);
+        require_finite_forward(stack, cache);
         const auto grads = bptt(stack, cache, d_output, d_final);
         TensorFile out;
         out.metadata = model_file.metadata;

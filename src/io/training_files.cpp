@@ -1,6 +1,7 @@
 #include "rnnscope/io/training_files.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <bit>
 #include <cmath>
@@ -9,10 +10,28 @@
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/core/hash.hpp"
 #include "rnnscope/io/model_file.hpp"
+#include "rnnscope/io/number_text.hpp"
 
 namespace rnnscope {
 
 namespace {
+
+/// Refuses a tensor holding a non-finite value, naming its first such entry by its index in the tensor's own
+/// shape, so that the user finds it in the file: "input has a non-finite value, inf at (3, 1, 0) of (T, N, I) =
+/// (10, 8, 2)".
+void require_finite(const NamedTensor& t, const std::string& axes) {
+  for (std::size_t k = 0; k < t.values.size(); ++k) {
+    if (std::isfinite(t.values[k])) continue;
+    std::vector<std::int64_t> at(t.shape.size());
+    std::int64_t rest = static_cast<std::int64_t>(k);
+    for (std::size_t d = t.shape.size(); d-- > 0;) {
+      at[d] = rest % t.shape[d];
+      rest /= t.shape[d];
+    }
+    throw InvalidInput(fmt::format("{} has a non-finite value, {} at ({}) of {} = {}", t.name, number_text(t.values[k]),
+                                   fmt::join(at, ", "), axes, t.shape_string()));
+  }
+}
 
 constexpr const char* kFormat = "rnnscope-checkpoint";
 constexpr int kCurveColumns = 7;
@@ -102,8 +121,8 @@ Dataset<S> load_dataset(const TensorFile& file, TrainLoss loss, Index classes) {
   const std::int64_t T = input.shape[0], N = input.shape[1];
   Dataset<S> d;
   d.all.batch = N;
+  require_finite(input, "(T, N, I)");
   d.all.input = to_sequence<S>(input);
-  require(d.all.input.allFinite(), "input holds a non-finite value");
   const bool last = is_last_step(loss);
   if (is_cross_entropy(loss)) {
     const std::vector<std::int64_t> want = last ? std::vector<std::int64_t>{N} : std::vector<std::int64_t>{T, N};
@@ -134,7 +153,8 @@ Dataset<S> load_dataset(const TensorFile& file, TrainLoss loss, Index classes) {
                           target.shape_string()));
       d.all.target = to_sequence<S>(target);
     }
-    require(d.all.target.size() > 0 && d.all.target.allFinite(), "target must be non-empty and finite");
+    require(d.all.target.size() > 0, "target must be non-empty");
+    require_finite(target, last ? "(N, O)" : "(T, N, O)");
   }
   static_assert(std::endian::native == std::endian::little, "the fingerprint hashes the values' bytes in memory");
   std::uint64_t h = kFnv1aOffset;  // over the values' bits, least significant byte first

@@ -28,6 +28,12 @@ std::string power_text(double v, double log10_v, double sign, int digits = 6) {
                      static_cast<long long>(std::abs(e)));
 }
 
+/// A screen cell right-aligned in `width`, with a space before it where it fills the width (T = 1000000 and
+/// powers like 2.881176e-126579 ran into their neighbours).
+std::string column(const std::string& text, std::size_t width) {
+  return text.size() >= width ? fmt::format(" {}", text) : fmt::format("{:>{}}", text, width);
+}
+
 /// A CSV cell of a power: format_number of the double where it holds the power, else power_text.
 std::string power_cell(double v, double log10_v, double sign) {
   return representable(v, log10_v) ? format_number(v) : power_text(v, log10_v, sign, 16);
@@ -271,11 +277,13 @@ Section activations_section(OutputFolder& out, const ActivationResult& result) {
   o += first ? fmt::format("{:>16}\n", "rho^T order 1") : std::string("\n");
   for (const size_t i : screen_rows(s.steps.size(), 20)) {
     const double q = ratio(i);
-    o += fmt::format("{:>5}{:>16}{:>16}{:>14}", s.steps[i],
-                     power_text(s.rho_pow[i], s.rho_log10_pow[i], sign(s.rho, i)),
-                     power_text(s.rho_approx_pow[i], s.rho_approx_log10_pow[i], sign(s.rho_approx, i)),
-                     std::isfinite(q) ? fmt::format("{:.6g}", q) : fmt::format("1e{:.1f}", s.ratio_log10[i]));
-    o += first ? fmt::format("{:>16}\n", power_text(s.rho_first_pow[i], s.rho_first_log10_pow[i], sign(s.rho_first, i)))
+    o += fmt::format("{}{}{}{}", column(std::to_string(s.steps[i]), 5),
+                     column(power_text(s.rho_pow[i], s.rho_log10_pow[i], sign(s.rho, i)), 16),
+                     column(power_text(s.rho_approx_pow[i], s.rho_approx_log10_pow[i], sign(s.rho_approx, i)), 16),
+                     column(std::isfinite(q) ? fmt::format("{:.6g}", q) : fmt::format("1e{:.1f}", s.ratio_log10[i]),
+                            14));
+    o += first ? fmt::format("{}\n", column(power_text(s.rho_first_pow[i], s.rho_first_log10_pow[i],
+                                                       sign(s.rho_first, i)), 16))
                : std::string("\n");
   }
   return sec;

@@ -192,10 +192,13 @@ Section learnability_section(OutputFolder& out, const LearnabilitySpec& spec, co
   for (std::size_t a = 0; a < spec.arms.size(); ++a) {
     screen += fmt::format("{:<28}", arm_label(spec.arms[a]));
     for (const auto* rate : rates_of(result, a))
+      // A run that diverged is named: "0/3" alone would read as three runs that ran out of steps.
       screen += fmt::format(" {:>12}", fmt::format("{}/{}", rate->solved, rate->runs) +
                                            (std::isnan(rate->median_steps)
                                                 ? std::string()
-                                                : fmt::format(" ({:.0f})", rate->median_steps)));
+                                                : fmt::format(" ({:.0f})", rate->median_steps)) +
+                                           (rate->diverged > 0 ? fmt::format(", {} diverged", rate->diverged)
+                                                               : std::string()));
     screen += "\n";
   }
   for (const Index T : spec.lengths) {

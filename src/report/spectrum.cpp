@@ -1,10 +1,20 @@
 // The spectrum section: eigenvalues and W^n of recurrent matrices (studies/spectrum.hpp).
 
 #include "plot.hpp"
+#include "rnnscope/io/number_text.hpp"
 
 namespace rnnscope {
 
 using namespace detail;
+
+namespace {
+/// A radius or a norm for the screen's 10 columns: 4 decimals, or 4 significant digits where the decimals would
+/// not fit (weights near 1e200 printed 200 digits) or would show a nonzero value as 0.0000.
+std::string screen_value(double v) {
+  const bool decimals = v == 0 || (std::isfinite(v) && std::abs(v) >= 1e-3 && std::abs(v) < 1e5);
+  return decimals ? fmt::format("{:.4f}", v) : number_text(v, 4);
+}
+}  // namespace
 
 namespace detail {
 /// Eigenvalue and power figures and tables of labelled matrices, files named stem_*.
@@ -82,8 +92,9 @@ void spectrum_files(OutputFolder& out, const std::vector<LabelledSpectrum>& bloc
                       {"vanishing_guaranteed", b.conditions.vanishing_guaranteed},
                       {"exploding_possible", b.conditions.exploding_possible}};
     sec.summary[label] = j;
-    sec.screen += fmt::format("{:<22}{:>10.4f}{:>10.4f}{:>12.3g}{:>16}{:>12}{:>13}\n", label,
-                              b.spectrum.spectral_radius, b.spectrum.singular_values.front(),
+    sec.screen += fmt::format("{:<22}{:>10}{:>10}{:>12.3g}{:>16}{:>12}{:>13}\n", label,
+                              screen_value(b.spectrum.spectral_radius),
+                              screen_value(b.spectrum.singular_values.front()),
                               b.spectrum.eigenvector_condition, fixed(p.log10_norm_power.back()),
                               p.relative_difference.empty() ? std::string("withheld") : fmt::format("{:.1e}", worst),
                               b.has_conditions ? b.conditions.verdict() : "-");

@@ -11,6 +11,7 @@
 #include "rnnscope/diagnostics/jacobian_chain.hpp"
 #include "rnnscope/diagnostics/lanczos.hpp"
 #include "rnnscope/diagnostics/lyapunov.hpp"
+#include "rnnscope/sequence/forward_check.hpp"
 #include "rnnscope/studies/statistics.hpp"
 
 namespace rnnscope {
@@ -123,6 +124,7 @@ AnalysisStudy::Partial AnalysisStudy::run(const Spec& spec, const Task& task) {
   std::visit(
       [&](const auto& stack) {
         const auto cache = stack.forward(spec.x, spec.batch, spec.state0);
+        require_finite_forward(stack, cache);
         Rng rng(spec.options.seed);
         // The projections of the layers before this one, drawn and set aside.
         for (Index k = 0; k < l; ++k) (void)rng.normal_matrix<double>(stack.layer(k).output_size(), spec.x.cols());

@@ -6,6 +6,7 @@
 
 #include "contribution_curve.hpp"
 #include "rnnscope/core/error.hpp"
+#include "rnnscope/sequence/forward_check.hpp"
 
 namespace rnnscope {
 
@@ -28,6 +29,7 @@ ContributionStudy::Partial ContributionStudy::run(const Spec& spec, const Task& 
   Partial p;
   p.task = task.task;
   with_seed_network(spec, task.task, [&](const auto& cell, const auto& cache, Rng& rng) {
+    require_finite_output(cell, cache, spec.batch);
     const Mat<double> proj = rng.normal_matrix<double>(cell.output_size(), spec.steps * spec.batch);
     p.curve = detail::contribution_curve(cell, cache, proj, p.sum_error);
     if (spec.terms && task.task == 0) {

@@ -4,6 +4,7 @@
 
 #include "rnnscope/diagnostics/jacobian_chain.hpp"
 #include "rnnscope/diagnostics/lyapunov.hpp"
+#include "rnnscope/sequence/forward_check.hpp"
 #include "rnnscope/studies/statistics.hpp"
 
 namespace rnnscope {
@@ -21,6 +22,7 @@ LookbackStudy::Partial LookbackStudy::run(const Spec& spec, const Task& task) {
   std::visit(
       [&](const auto& stack) {
         const auto stack_cache = stack.forward(d.x, spec.batch);
+        require_finite_forward(stack, stack_cache);
         const auto& cell = stack.layer(0);
         const auto& cache = stack.layer_cache(stack_cache, 0);
         for (Index b = 0; b < spec.batch; ++b) {

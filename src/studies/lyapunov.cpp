@@ -7,6 +7,7 @@
 
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/diagnostics/lyapunov.hpp"
+#include "rnnscope/sequence/forward_check.hpp"
 #include "rnnscope/studies/statistics.hpp"
 
 namespace rnnscope {
@@ -27,6 +28,7 @@ LyapunovStudy::Partial LyapunovStudy::run(const Spec& spec, const Task& task) {
   Partial p;
   p.task = task.task;
   with_seed_network(spec, task.task, [&](const auto& cell, const auto& cache, Rng&) {
+    require_finite_output(cell, cache, spec.batch);
     for (Index b = 0; b < spec.batch; ++b)
       p.trajectories.push_back(lyapunov_spectrum(cell, cache, b, spec.top, spec.steps / 10));
   });

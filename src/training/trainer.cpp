@@ -18,6 +18,7 @@
 #include "rnnscope/core/error.hpp"
 #include "rnnscope/core/hash.hpp"
 #include "rnnscope/diagnostics/mean_field.hpp"
+#include "rnnscope/io/number_text.hpp"
 #include "rnnscope/sequence/bptt.hpp"
 #include "rnnscope/sequence/loss.hpp"
 
@@ -46,6 +47,32 @@ bool all_finite(const std::vector<ParamSlot<S>>& slots) {
   for (const auto& s : slots)
     if (!Eigen::Map<const Vec<S>>(s.value, s.size).allFinite()) return false;
   return true;
+}
+
+/// The first non-finite entry of the parameters (or, with `grads`, of their gradients), named with its tensor
+/// and flat index: "weight_hh (entry 3) is NaN"; empty when every entry is finite.
+template <Scalar S>
+std::string first_non_finite(const std::vector<ParamSlot<S>>& slots, bool grads) {
+  for (const auto& s : slots) {
+    const S* v = grads ? s.grad : s.value;
+    for (Index i = 0; i < s.size; ++i)
+      if (!std::isfinite(v[i])) return fmt::format("{} (entry {}) is {}", s.name, i, number_text(v[i]));
+  }
+  return {};
+}
+
+/// The parameter entry of largest magnitude, "weight_hh (entry 7) = 2.3e+06": what a diverging run grew.
+template <Scalar S>
+std::string largest_parameter(const std::vector<ParamSlot<S>>& slots) {
+  std::string where;
+  double top = -1;
+  for (const auto& s : slots)
+    for (Index i = 0; i < s.size; ++i)
+      if (std::isfinite(s.value[i]) && std::abs(static_cast<double>(s.value[i])) > top) {
+        top = std::abs(static_cast<double>(s.value[i]));
+        where = fmt::format("{} (entry {}) = {}", s.name, i, number_text(s.value[i], 3));
+      }
+  return where;
 }
 
 /// Flushes subnormal floating-point numbers to zero (x86's FTZ and DAZ bits)
@@ -141,10 +168,17 @@ class Loop {
       const double norm = gradient_norm<S>(slots);
       if (!std::isfinite(loss) || !std::isfinite(norm)) {
         outcome.end = TrainOutcome::End::diverged;
+        // Named: the first non-finite gradient, and either the parameter an earlier update made non-finite or,
+        // when all are finite, the largest (what grew until the forward pass overflowed).
+        const std::string grad = first_non_finite(slots, true), param = first_non_finite(slots, false);
         outcome.message = fmt::format(
-            "training diverged at step {}: the loss is {} and the gradient norm {}; the largest finite gradient norm "
-            "before it was {:.6g}",
-            s, loss, norm, state_.max_grad_norm);
+            "training diverged at step {}: the loss is {} and the gradient norm {}{}; {}; the largest finite "
+            "gradient norm before it was {}",
+            s, number_text(loss), number_text(norm),
+            grad.empty() ? std::string() : fmt::format(" (the first non-finite gradient: {})", grad),
+            param.empty() ? fmt::format("the parameters are finite, the largest {}", largest_parameter(slots))
+                          : fmt::format("an earlier update made a parameter non-finite: {}", param),
+            number_text(state_.max_grad_norm));
         break;
       }
       state_.max_grad_norm = std::max(state_.max_grad_norm, norm);
@@ -164,9 +198,9 @@ class Loop {
       if ((checkpoint || s == spec_.steps) && !all_finite(parameter_slots())) {
         outcome.end = TrainOutcome::End::diverged;
         outcome.message = fmt::format(
-            "training diverged by step {}: an update made a parameter non-finite (the largest gradient norm seen "
-            "was {:.6g})",
-            s, state_.max_grad_norm);
+            "training diverged by step {}: an update made a parameter non-finite: {} (the largest gradient norm seen "
+            "was {})",
+            s, first_non_finite(parameter_slots(), false), number_text(state_.max_grad_norm));
         break;
       }
       if (s % spec_.checkpoint_every == 0 || s == spec_.steps)

@@ -178,8 +178,11 @@ class SpectralNorm {
     const Index n = left_ ? a.rows() : a.cols();
     // Entries far from 1 are scaled into [-1, 1] first, so that G neither
     // overflows nor underflows; others are used as they are (a copy of a
-    // chain a call is memory a fresh process page-faults on).
-    const bool moderate = scale >= 1e-100 && scale <= 1e100;
+    // chain a call is memory a fresh process page-faults on). G's entries
+    // are scale^2 and the iteration squares them again: scale^4 must stay
+    // inside a double (at 1e100 the norm came out as 0, the look-back bound
+    // as -inf).
+    const bool moderate = scale >= 1e-50 && scale <= 1e50;
     const double unit = moderate ? 1.0 : scale;
     if (!moderate) u_ = a / scale;
     m_ = moderate ? &a : &u_;
