@@ -308,6 +308,27 @@ DType checkpoint_dtype(const TensorFile& file) {
   return file.at("model.weight_hh_l0").dtype;
 }
 
+namespace {
+
+/// A step stored as a double (a curve or flow row): a whole number in 0..limit, else InvalidInput naming it.
+/// Converting a double outside Index's range to it would be undefined behaviour (found by the fuzz target).
+Index stored_step(double v, Index limit, const std::string& what) {
+  require(std::isfinite(v) && v >= 0 && v <= static_cast<double>(limit) && v == std::floor(v),
+          fmt::format("checkpoint: {} holds the step {}, not a whole number in 0..{}", what, v, limit));
+  return static_cast<Index>(v);
+}
+
+/// An integer of the checkpoint's state JSON, in 0..limit (a JSON float or a huge value is refused by name,
+/// not converted).
+Index json_step(const nlohmann::json& j, const std::string& key, Index limit) {
+  const nlohmann::json& v = j.at(key);
+  require(v.is_number_integer() && v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= limit,
+          fmt::format("checkpoint state: {} must be a whole number in 0..{}, got {}", key, limit, v.dump()));
+  return static_cast<Index>(v.get<std::int64_t>());
+}
+
+}  // namespace
+
 template <Scalar S>
 TrainState<S> restore_checkpoint(const TensorFile& file, const TrainSpec& spec, const Dataset<S>* data) {
   TrainableModel<S> m = load_trainable<S>(with_prefix(file, "model."));
@@ -316,10 +337,10 @@ TrainState<S> restore_checkpoint(const TensorFile& file, const TrainSpec& spec, 
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(file.metadata_at("state"));
-    state.step = j.at("step").get<Index>();
+    state.step = json_step(j, "step", spec.steps);
     state.seconds = j.at("seconds").get<double>();
     state.max_grad_norm = j.at("max_grad_norm").get<double>();
-    if (!j.at("solved_at").is_null()) state.solved_at = j.at("solved_at").get<Index>();
+    if (!j.at("solved_at").is_null()) state.solved_at = json_step(j, "solved_at", spec.steps);
   } catch (const nlohmann::json::exception& e) {
     throw InvalidInput(fmt::format("checkpoint state is not readable: {}", e.what()));
   }
@@ -330,7 +351,7 @@ TrainState<S> restore_checkpoint(const TensorFile& file, const TrainSpec& spec, 
     stack.for_each_param([&](const char* name, auto& t) { slots.push_back({name, t.data(), nullptr, t.size()}); });
   }, state.model);
   state.readout.for_each([&](const char* name, auto& t) { slots.push_back({name, t.data(), nullptr, t.size()}); });
-  state.optimizer.restore(std::span<const ParamSlot<S>>(slots), j.at("optimizer_steps").get<Index>(),
+  state.optimizer.restore(std::span<const ParamSlot<S>>(slots), json_step(j, "optimizer_steps", Index{1} << 52),
                           [&](const std::string& name) -> const std::vector<double>* {
                             const NamedTensor* t = file.find("optim." + name);
                             return t != nullptr ? &t->values : nullptr;
@@ -339,7 +360,7 @@ TrainState<S> restore_checkpoint(const TensorFile& file, const TrainSpec& spec, 
     require(c->shape.size() == 2 && c->shape[1] == kCurveColumns, "checkpoint: curve must be (rows, 7)");
     for (std::int64_t i = 0; i < c->shape[0]; ++i) {
       const double* r = &c->values[static_cast<size_t>(i * kCurveColumns)];
-      state.curve.push_back({static_cast<Index>(r[0]), r[1], r[2], r[3], r[4], r[5] != 0, r[6]});
+      state.curve.push_back({stored_step(r[0], spec.steps, "curve"), r[1], r[2], r[3], r[4], r[5] != 0, r[6]});
     }
   }
   if (const NamedTensor* steps = file.find("flow.steps")) {
@@ -348,7 +369,7 @@ TrainState<S> restore_checkpoint(const TensorFile& file, const TrainSpec& spec, 
             "checkpoint: flow.log10_ratio must have a row per entry of flow.steps");
     const std::int64_t T = ratio.shape[1];
     for (std::int64_t i = 0; i < ratio.shape[0]; ++i)
-      state.flow.push_back({static_cast<Index>(steps->values[static_cast<size_t>(i)]),
+      state.flow.push_back({stored_step(steps->values[static_cast<size_t>(i)], spec.steps, "flow.steps"),
                             std::vector<double>(ratio.values.begin() + i * T, ratio.values.begin() + (i + 1) * T)});
   }
   return state;
