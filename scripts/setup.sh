@@ -8,14 +8,23 @@
 #   scripts/setup.sh --tests   also the test suite and the benchmarks, with what
 #                              the tests use (Chromium for the report's rendering
 #                              test, pytest for the Python module's)
+#   scripts/setup.sh --sanitize
+#                              the same in build-sanitize/ instead, under
+#                              AddressSanitizer and UndefinedBehaviorSanitizer
+#                              (-O1, assertions on, the first report fatal);
+#                              with --tests, the whole suite:
+#                              ctest --test-dir build-sanitize -j 2
+#                              (docs/reliability.md, "Sanitizers")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tests=0
+sanitize=0
 for arg in "$@"; do
   case "$arg" in
     --tests) tests=1 ;;
-    *) echo "setup.sh: unknown option '$arg' (expected --tests)" >&2; exit 2 ;;
+    --sanitize) sanitize=1 ;;
+    *) echo "setup.sh: unknown option '$arg' (expected --tests or --sanitize)" >&2; exit 2 ;;
   esac
 done
 
@@ -37,9 +46,18 @@ if ((${#missing[@]})); then
 fi
 
 # Warnings are errors unless RNNSCOPE_WERROR=OFF is set.
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRNNSCOPE_WERROR="${RNNSCOPE_WERROR:-ON}" >/dev/null
+build=build
+config=(-DCMAKE_BUILD_TYPE=Release)
+if ((sanitize)); then
+  # -O1: the suite runs several times faster than at -O0 under the sanitizers,
+  # and the reports still name the lines (-g1). Debug keeps the assertions
+  # (ours and Eigen's bounds checks) that Release compiles out.
+  build=build-sanitize
+  config=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DRNNSCOPE_SANITIZE=ON)
+fi
+cmake -S . -B "$build" "${config[@]}" -DRNNSCOPE_WERROR="${RNNSCOPE_WERROR:-ON}" >/dev/null
 if ((tests)); then
-  cmake --build build -j "$(nproc)"
+  cmake --build "$build" -j "$(nproc)"
 else
-  cmake --build build -j "$(nproc)" --target rnnscope rnnscope_python
+  cmake --build "$build" -j "$(nproc)" --target rnnscope rnnscope_python
 fi
