@@ -213,6 +213,7 @@ Section lookback_section(OutputFolder& out, const std::vector<LabelledLookback>&
   if (!bounds.empty()) {
     // The bounds of every cell that has one; the range follows the measured curves, so a bound above 1 leaves the plot.
     std::vector<const std::vector<double>*> curves;
+    curves.reserve(measured.size());
     for (const auto& c : measured) curves.push_back(&c);
     fit_log10_y(all, curves);
     all.series.insert(all.series.end(), bounds.begin(), bounds.end());

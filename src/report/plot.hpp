@@ -29,6 +29,7 @@ inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 /// values instead (Figure::log10_y, fit_log10_y).
 inline std::vector<double> unlog(const std::vector<double>& log10_values) {
   std::vector<double> y;
+  y.reserve(log10_values.size());
   for (const double v : log10_values) y.push_back(!is_zero_log10(v) ? std::pow(10.0, v) : kNaN);
   return y;
 }

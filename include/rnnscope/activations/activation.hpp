@@ -61,7 +61,7 @@ inline S second_derivative_from_output(Activation f, S y) {
   switch (f) {
     case Activation::sigmoid: return y * (S(1) - y) * (S(1) - S(2) * y);  // s'(1 - 2s)
     case Activation::tanh: return S(-2) * y * (S(1) - y * y);             // -2 t t'
-    case Activation::relu: return S(0);  // almost everywhere
+    case Activation::relu:  // almost everywhere
     case Activation::identity: return S(0);
   }
   return S(0);
