@@ -44,6 +44,7 @@ Cost network_cost(const NetworkSpec& spec) {
 
 std::vector<SeedTask> seed_tasks(const NetworkSpec& spec) {
   std::vector<SeedTask> tasks;
+  tasks.reserve(static_cast<std::size_t>(spec.seeds));
   for (int s = 0; s < spec.seeds; ++s) tasks.push_back({static_cast<std::size_t>(s)});
   return tasks;
 }
