@@ -45,6 +45,7 @@ template <class Partial>
 void order_by_task(std::vector<Partial>& parts, std::size_t count) {
   std::sort(parts.begin(), parts.end(), [](const Partial& a, const Partial& b) { return a.task < b.task; });
   std::vector<std::size_t> indices;
+  indices.reserve(parts.size());
   for (const auto& p : parts) indices.push_back(p.task);
   check_task_indices(indices, count);
 }
