@@ -17,7 +17,7 @@ set autoscale xfix
 unset mytics
 set ytics 1
 set format y '10^{%g}'
-set yrange [-3.7540742258435977:0.17876543932588562]
+set yrange [-3.7540742258435924:0.17876543932588537]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_lstm.png'.rnnscope_suffix

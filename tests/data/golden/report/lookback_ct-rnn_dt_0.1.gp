@@ -19,7 +19,7 @@ set ytics 1
 set format y '10^{%g}'
 set yrange [-4.0262367024864467:0.19172555726125939]
 set style textbox opaque fillcolor rgb 'white' noborder margins 1, 1
-set label '(|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ leaves at L = 6' at first 5.3605162934999004, first 0.19172555726125939 left point pointtype 7 pointsize 1.4 linecolor rgb '#D55E00' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#D55E00' font ',11' noenhanced boxed front
+set label '(|1 − dt| + dt ‖Wₕₕ‖₂)ᴸ leaves at L = 6' at first 5.3605162934999013, first 0.19172555726125939 left point pointtype 7 pointsize 1.4 linecolor rgb '#D55E00' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#D55E00' font ',11' noenhanced boxed front
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_ct-rnn_dt_0.1.png'.rnnscope_suffix

@@ -19,7 +19,7 @@ set ytics 1
 set format y '10^{%g}'
 set yrange [-0.25704762292391603:5.0332879209961261]
 set style textbox opaque fillcolor rgb 'white' noborder margins 1, 1
-set label '(1 + γ ‖Wₕₕ‖₂)ᴸ leaves at L = 12' at first 11.035446528701463, first 5.0332879209961261 left point pointtype 7 pointsize 1.4 linecolor rgb '#D55E00' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#D55E00' font ',11' noenhanced boxed front
+set label '(1 + γ ‖Wₕₕ‖₂)ᴸ leaves at L = 12' at first 11.035446528701465, first 5.0332879209961261 left point pointtype 7 pointsize 1.4 linecolor rgb '#D55E00' offset 0.80000000000000004, -0.90000000000000002 textcolor rgb '#D55E00' font ',11' noenhanced boxed front
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lookback_residual_tanh.png'.rnnscope_suffix

@@ -16,7 +16,7 @@ set mytics
 set autoscale xfix
 set offsets graph 0.02, graph 0.02, 0, 0
 set xrange [0.5:320.5]
-set yrange [-9.7546292741551817:*]
+set yrange [-9.7546292741554304:*]
 point_scale = 1.0
 set terminal pngcairo size 900,600 enhanced font 'Sans,13' linewidth 1 rounded background rgb 'white'
 set output 'lyapunov.png'.rnnscope_suffix
