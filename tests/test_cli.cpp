@@ -106,7 +106,7 @@ TEST(Cli, ActivationsAtAMillionStepsKeepsItsColumnsApart) {
     ++rows;
   }
   EXPECT_GE(rows, 10);
-  EXPECT_NE(r.out.find("1000000 7.709151e-601247 1.020169e-602060        1e813.9"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1000000 7.709151e-601247 1.020169e-602060       1e813.9"), std::string::npos) << r.out;
   fs::remove_all(dir);
 }
 

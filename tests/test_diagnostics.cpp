@@ -106,6 +106,24 @@ TEST(JacobianChain, KnownFacts) {
   for (double v : nl.log10_spectral) EXPECT_NEAR(v, 0.0, 1e-12);
 }
 
+TEST(Lyapunov, HugeAndTinyJacobiansKeepTheirExponents) {
+  // The identity cell's step Jacobian is W itself: over one step from Q_0 = I, W = s diag(lambda) has R = W, so
+  // the exponents are log|s lambda_i|. At s = 1e200 and 1e-200 the QR's squared norms would overflow or
+  // underflow (NaN, or -inf for a nonzero entry) without the power-of-two scaling.
+  const Index H = 4;
+  Vec<double> lambda(H);
+  lambda << 1.5, -0.8, 0.6, 0.2;
+  for (const double scale : {1e200, 1e-200}) {
+    Elman<double> lin(1, H, Activation::identity);
+    lin.params.weight_hh = (scale * lambda).asDiagonal();
+    const auto c = lin.forward(Mat<double>::Zero(1, 1), 1, Mat<double>::Ones(H, 1));  // one step
+    const auto exps = lyapunov_spectrum(lin, c, 0);
+    ASSERT_EQ(exps.size(), static_cast<size_t>(H));
+    for (Index i = 0; i < H; ++i)
+      EXPECT_NEAR(exps[static_cast<size_t>(i)], std::log(scale * std::abs(lambda(i))), 1e-9) << scale << " " << i;
+  }
+}
+
 TEST(Lyapunov, LinearNormalMatrixGivesLogModuli) {
   Rng rng(4);
   const Index H = 6;

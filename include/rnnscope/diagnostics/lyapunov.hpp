@@ -34,11 +34,22 @@ std::vector<double> lyapunov_spectrum(const Cell& cell, const typename Cell::Cac
   Eigen::HouseholderQR<Mat<double>> qr(S, k);
   for (Index t = 0; t < T; ++t) {
     z.noalias() = cell.step_jacobian(cache, t, b).template cast<double>() * q;
+    // The QR's Householder norms square the entries: past 1e150 (or below 1e-150, a nonzero one) they would
+    // overflow to inf and give NaN exponents (weights of 1e200). Such a z is scaled by a power of two, exactly,
+    // and the logarithm of the scale added back; any other z is left as it is, bit for bit.
+    double shift = 0;
+    const double biggest = z.cwiseAbs().maxCoeff();
+    if (biggest > 1e150 || (biggest > 0 && biggest < 1e-150)) {
+      int e = 0;
+      (void)std::frexp(biggest, &e);
+      z *= std::ldexp(1.0, -e);
+      shift = static_cast<double>(e) * std::log(2.0);
+    }
     qr.compute(z);
     const auto& r = qr.matrixQR();
     q = qr.householderQ() * Mat<double>::Identity(S, k);
     if (t < warmup) continue;
-    for (Index i = 0; i < k; ++i) sum[static_cast<size_t>(i)] += std::log(std::abs(r(i, i)));
+    for (Index i = 0; i < k; ++i) sum[static_cast<size_t>(i)] += std::log(std::abs(r(i, i))) + shift;
   }
   for (auto& s : sum) s /= static_cast<double>(T - warmup);
   std::sort(sum.begin(), sum.end(), std::greater<>());
