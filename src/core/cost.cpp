@@ -20,15 +20,6 @@ namespace rnnscope {
 
 namespace {
 
-void merge_sizes(std::vector<std::pair<std::string, double>>& into,
-                 const std::vector<std::pair<std::string, double>>& from) {
-  for (const auto& s : from) {
-    const bool known =
-        std::any_of(into.begin(), into.end(), [&](const auto& t) { return t.first == s.first; });
-    if (!known) into.push_back(s);
-  }
-}
-
 /// "--T 100000, --batch 1000 and --hidden 1024" / "lower --T, --batch or --hidden".
 std::string joined(const std::vector<std::string>& parts, const std::string& last_word) {
   std::string s;
@@ -53,14 +44,6 @@ Cost then(Cost first, const Cost& second) {
   }
   first.flops += second.flops;
   first.products += second.products;
-  return first;
-}
-
-Cost together(Cost first, const Cost& second) {
-  first.bytes += second.bytes;
-  first.flops += second.flops;
-  first.products += second.products;
-  merge_sizes(first.sizes, second.sizes);
   return first;
 }
 

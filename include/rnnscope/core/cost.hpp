@@ -40,8 +40,6 @@ struct Cost {
 
 /// Work done one part after the other: the larger peak (with its sizes), the sums of the operations.
 Cost then(Cost first, const Cost& second);
-/// Arrays held together: the sum of both peaks and operations, the sizes of both.
-Cost together(Cost first, const Cost& second);
 /// `count` times the same work held together (count copies of the memory).
 Cost times(Cost c, double count);
 
