@@ -40,10 +40,11 @@ mkdir -p "$work/corpus" "$corpus"
 cp "$corpus"/* "$work/corpus/" 2>/dev/null || true
 # shellcheck disable=SC2086
 "build-fuzz/fuzz_$target" -max_total_time="$seconds" $options "$work/corpus" $extra
-# Keep only the inputs that add coverage.
+# Keep only the inputs that add coverage, and every regression_* input (the crashes
+# found before, which the suite replays by name) whether it adds coverage or not.
 mkdir -p "$work/merged"
 # shellcheck disable=SC2086
 "build-fuzz/fuzz_$target" -merge=1 $options "$work/merged" "$work/corpus" >/dev/null 2>&1
-rm -f "$corpus"/*
+find "$corpus" -maxdepth 1 -type f ! -name 'regression_*' -delete
 cp "$work/merged"/* "$corpus/"
 echo "$corpus: $(ls "$corpus" | wc -l) inputs"

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "cli_testing.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -140,7 +142,12 @@ TEST(Cli, WeightsBeyondADoublesSquareAreStudiedOrRefusedByName) {
     const auto r = run("spectrum --init scaled --scale " + scale + " --hidden 8 --quiet --out " + dir.string());
     ASSERT_EQ(r.code, 0) << r.out;
     std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);) EXPECT_LT(line.size(), 140u) << line;
+    for (std::string line; std::getline(in, line);) {
+      EXPECT_LT(line.size(), 140u) << line;
+      // Radius and norm with three-digit exponents stay apart (they ran together: 1.137e+2001.832e+200).
+      EXPECT_FALSE(std::regex_search(line, std::regex("e[+-][0-9]{3}[0-9.]"))) << line;
+    }
+    EXPECT_NE(r.out.find(std::string(scale[2] == '-' ? "e-200 " : "e+200 ")), std::string::npos) << r.out;
     const auto summary = nlohmann::json::parse(read(dir / "summary.json"));
     const auto* power = find_key(summary, "log10_norm_power_at_max_n");
     ASSERT_NE(power, nullptr);
@@ -165,6 +172,32 @@ TEST(Cli, WeightsBeyondADoublesSquareAreStudiedOrRefusedByName) {
   EXPECT_NE(r.out.find("--scale 1e+300 gives weight_hh_l0 entries beyond the range of F32"), std::string::npos)
       << r.out;
   EXPECT_FALSE(fs::exists(file));
+}
+
+TEST(Cli, ContributionsBelowTheSmallestDoubleKeepTheirLog10) {
+  // About two decades a step: the contributions pass 1e-308 near d = 80 (they were exact zeros there, -inf with an
+  // empty spread). Every distance but the last keeps a finite log10 that goes on falling; the last, d = T - 1, is
+  // the term of the first step, whose d+s/dW_hh holds the zero initial state: an exact zero.
+  const int T = 300;
+  const auto dir = fresh_dir("tiny_contributions");
+  const auto r = run("contributions --init scaled --scale 0.01 --T " + std::to_string(T) +
+                     " --seeds 1 --batch 1 --hidden 8 --quiet --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto rows = cli_testing::csv_cells(dir / "contributions.csv");
+  ASSERT_EQ(rows.size(), static_cast<size_t>(T + 1));
+  ASSERT_EQ(rows[0][2], "mean_log10_relative");
+  ASSERT_EQ(rows[0][3], "std_log10_relative");
+  std::vector<double> mean;
+  for (size_t i = 1; i < rows.size(); ++i) mean.push_back(std::stod(rows[i][2]));
+  for (int d = 0; d + 1 < T; ++d) EXPECT_TRUE(std::isfinite(mean[static_cast<size_t>(d)])) << d;
+  EXPECT_EQ(mean.back(), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(rows.back()[3], "") << "the spread of no nonzero sample does not exist: an empty cell";
+  EXPECT_LT(mean[250], -400.0);
+  // The decay a step past the underflow is that before it, within 10 %.
+  const double early = (mean[60] - mean[10]) / 50, late = (mean[290] - mean[190]) / 100;
+  EXPECT_NEAR(late / early, 1.0, 0.1);
+  EXPECT_EQ(read(dir / "contributions.csv").find("nan"), std::string::npos);
+  fs::remove_all(dir);
 }
 
 TEST(Cli, ActivationsOrderTwoInterval) {

@@ -198,6 +198,47 @@ TEST(Contributions, SumToTheBpttGradient) {
   }
 }
 
+TEST(Contributions, ScaledBucketsKeepTheDigitsBelowTheSmallestDouble) {
+  // A contracting network (about 1e-2 a step): from some distance on the plain buckets are exact zeros. The scaled
+  // buckets are the plain ones where those are well above the underflow, and they are linear in the cotangent to
+  // the bit: the cotangent times 2^-1000 (where every term is below 1e-300) gives the same mantissas, 1000 lower in
+  // their exponents.
+  Rng rng(61);
+  const Index I = 3, H = 4, B = 2, T = 250;
+  auto cell = elman(I, H, Activation::tanh, rng, 0.02);
+  const Mat<double> x = rng.normal_matrix<double>(I, T * B);
+  const Mat<double> r = rng.normal_matrix<double>(H, T * B);
+  const auto c = cell.forward(x, B);
+  const auto plain = contributions_by_distance(cell, c, r);
+  const auto scaled = scaled_contributions_by_distance(cell, c, r);
+  const auto tiny = scaled_contributions_by_distance(cell, c, Mat<double>(r * std::ldexp(1.0, -1000)));
+  ASSERT_EQ(scaled.params.size(), static_cast<size_t>(T));
+  // The premise: a plain bucket underflows to exact zeros. (The last, d = T - 1, is an exact zero in any case: the
+  // term (T - 1, 0), whose d+s_0/dW_hh holds the zero initial state.)
+  EXPECT_EQ(plain[T - 2].weight_hh.cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ(scaled.params.back().weight_hh.cwiseAbs().maxCoeff(), 0.0);
+  std::vector<double> log10_norm;
+  for (size_t d = 0; d + 1 < scaled.params.size(); ++d) {
+    const Mat<double>& m = scaled.params[d].weight_hh;
+    ASSERT_GT(m.norm(), 0.0) << d;
+    log10_norm.push_back(std::log10(m.norm()) + scaled.exponent[d] * std::log10(2.0));
+    const int shift = tiny.exponent[d] + 1000 - scaled.exponent[d];
+    const Mat<double> back = tiny.params[d].weight_hh.unaryExpr([shift](double v) { return std::ldexp(v, shift); });
+    EXPECT_LT((back - m).norm(), 1e-13 * m.norm()) << d;
+    if (log10_norm.back() > -290) {  // entrywise: a norm of such entries would square them below the range
+      const Mat<double> unscaled = m.unaryExpr([e = scaled.exponent[d]](double v) { return std::ldexp(v, e); });
+      EXPECT_LE((plain[d].weight_hh - unscaled).cwiseAbs().maxCoeff(), 1e-13 * unscaled.cwiseAbs().maxCoeff()) << d;
+      EXPECT_GT(unscaled.cwiseAbs().maxCoeff(), 0.0) << d;
+    }
+  }
+  EXPECT_LT(log10_norm.back(), -330.0);
+  // Past the underflow the curve keeps its slope: the decay a step over the last 100 distances is that over the
+  // 50 before, within 5 %.
+  const double early = (log10_norm[100] - log10_norm[50]) / 50, late = (log10_norm[248] - log10_norm[148]) / 100;
+  EXPECT_LT(early, -1.0);
+  EXPECT_NEAR(late / early, 1.0, 0.05);
+}
+
 TEST(Contributions, TermsSumToTheBpttGradientAndToFiniteDifferences) {
   // sum_t sum_{k<=t} term (t, k) = dL/dW_hh, for L = sum_t <r_t, out_t>: by BPTT and by central differences of L.
   Rng rng(8);

@@ -334,7 +334,7 @@ TEST(Safetensors, WriterRejectsInconsistentTensors) {
   file.tensors = {{"a", DType::f64, {-1}, {}}};
   rejects(file, "negative extent");
   file.tensors = {{"a", DType::f32, {1}, {1e300}}};
-  rejects(file, "a: value 1e+300 at index 0 is outside the float range");
+  rejects(file, "a: value 1e+300 at (0) of shape (1) is outside the float range");
   file.tensors = {{"bad\xff", DType::f64, {1}, {1}}};
   rejects(file, "not valid UTF-8");
   // Infinities and NaN are values like any other.
@@ -403,7 +403,13 @@ TEST(Safetensors, ConvertersFollowTheLibraryLayouts) {
 
 TEST(Safetensors, ConvertingToFloatRejectsValuesOutOfRange) {
   const NamedTensor big{"w", DType::f64, {1, 2}, {1.0, -1e300}};
-  EXPECT_EQ(message_of([&] { to_matrix<float>(big); }), "w: value -1e+300 at index 1 is outside the float range");
+  EXPECT_EQ(message_of([&] { to_matrix<float>(big); }),
+            "w: value -1e+300 at (0, 1) of shape (1, 2) is outside the float range");
+  // A value is named by its place in the tensor's shape: entry 37 of (10, 8, 2) is (2, 2, 1).
+  NamedTensor data{"input", DType::f64, {10, 8, 2}, std::vector<double>(160, 0.5)};
+  data.values[37] = 1e308;
+  EXPECT_EQ(message_of([&] { to_sequence<float>(data); }),
+            "input: value 1e+308 at (2, 2, 1) of shape (10, 8, 2) is outside the float range");
   EXPECT_EQ(to_matrix<double>(big)(0, 1), -1e300);
   const NamedTensor inf{"v", DType::f64, {2}, {INFINITY, std::numeric_limits<float>::max()}};
   EXPECT_TRUE(std::isinf(to_vector<float>(inf)(0)));

@@ -20,7 +20,7 @@ def same_column(python, cli_strings, what):
         elif c == "":  # an empty cell: the module gives NaN (a withheld value) or no column values at all
             assert math.isnan(p), f"{what}[{i}]"
         else:
-            assert float(p) == float(c) or (math.isnan(p) and c == "nan"), f"{what}[{i}]: {p} != {c}"
+            assert float(p) == float(c) or (math.isnan(p) and c in ("", "nan")), f"{what}[{i}]: {p} != {c}"
 
 
 def same_table(python, path):

@@ -53,7 +53,7 @@ std::string CsvTable::to_string() const {
 }
 
 std::string format_number(double v) {
-  if (std::isnan(v)) return "nan";
+  if (std::isnan(v)) return "";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return fmt::format("{:.17g}", v);
 }

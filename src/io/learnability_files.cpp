@@ -54,7 +54,8 @@ struct FieldReader {
     throw InvalidInput(fmt::format("{}, line {}: {}", file, line, what));
   }
   double number(const std::string& s, const char* column) const {
-    if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
+    // A missing value is an empty cell; "nan" is how studies written before spelled it.
+    if (s.empty() || s == "nan") return std::numeric_limits<double>::quiet_NaN();
     if (s == "inf") return std::numeric_limits<double>::infinity();
     if (s == "-inf") return -std::numeric_limits<double>::infinity();
     char* end = nullptr;

@@ -283,8 +283,8 @@ void check_range(const NamedTensor& t) {
     constexpr double limit = std::numeric_limits<float>::max();
     for (std::size_t i = 0; i < t.values.size(); ++i)
       if (std::isfinite(t.values[i]) && std::abs(t.values[i]) > limit)
-        throw InvalidInput(fmt::format("{}: value {} at index {} is outside the float range", t.name,
-                                       t.values[i], i));
+        throw InvalidInput(fmt::format("{}: value {} at {} of shape {} is outside the float range", t.name,
+                                       t.values[i], t.position_string(i), t.shape_string()));
   }
 }
 
@@ -334,6 +334,16 @@ std::int64_t NamedTensor::numel() const {
 }
 
 std::string NamedTensor::shape_string() const { return shape_text(shape); }
+
+std::string NamedTensor::position_string(std::size_t k) const {
+  std::vector<std::int64_t> at(shape.size());
+  auto rest = static_cast<std::int64_t>(k);
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    at[d] = shape[d] > 0 ? rest % shape[d] : 0;
+    rest = shape[d] > 0 ? rest / shape[d] : 0;
+  }
+  return shape_text(at);
+}
 
 const NamedTensor* TensorFile::find(const std::string& name) const {
   for (const auto& t : tensors)

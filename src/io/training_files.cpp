@@ -22,14 +22,8 @@ namespace {
 void require_finite(const NamedTensor& t, const std::string& axes) {
   for (std::size_t k = 0; k < t.values.size(); ++k) {
     if (std::isfinite(t.values[k])) continue;
-    std::vector<std::int64_t> at(t.shape.size());
-    std::int64_t rest = static_cast<std::int64_t>(k);
-    for (std::size_t d = t.shape.size(); d-- > 0;) {
-      at[d] = rest % t.shape[d];
-      rest /= t.shape[d];
-    }
-    throw InvalidInput(fmt::format("{} has a non-finite value, {} at ({}) of {} = {}", t.name, number_text(t.values[k]),
-                                   fmt::join(at, ", "), axes, t.shape_string()));
+    throw InvalidInput(fmt::format("{} has a non-finite value, {} at {} of {} = {}", t.name, number_text(t.values[k]),
+                                   t.position_string(k), axes, t.shape_string()));
   }
 }
 

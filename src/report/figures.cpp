@@ -208,7 +208,7 @@ class DataFile {
   // A value left out: recorded as a comment, and the current segment ends.
   void gap(std::initializer_list<double> cols) {
     std::string line = "# not drawn:";
-    for (double v : cols) line += " " + format_number(v);
+    for (double v : cols) line += " " + (std::isnan(v) ? std::string("nan") : format_number(v));
     if (in_segment_) block_ += "\n";
     block_ += line + "\n";
     in_segment_ = false;

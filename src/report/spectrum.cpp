@@ -8,11 +8,14 @@ namespace rnnscope {
 using namespace detail;
 
 namespace {
-/// A radius or a norm for the screen's 10 columns: 4 decimals, or 4 significant digits where the decimals would
-/// not fit (weights near 1e200 printed 200 digits) or would show a nonzero value as 0.0000.
+/// A radius or a norm for the screen's 10 columns, at most 9 characters so that a space always parts two columns:
+/// 4 decimals, or 4 significant digits where the decimals would not fit (weights near 1e200 printed 200 digits) or
+/// would show a nonzero value as 0.0000; 3 past a three-digit exponent (1.14e+200).
 std::string screen_value(double v) {
   const bool decimals = v == 0 || (std::isfinite(v) && std::abs(v) >= 1e-3 && std::abs(v) < 1e5);
-  return decimals ? fmt::format("{:.4f}", v) : number_text(v, 4);
+  if (decimals) return fmt::format("{:.4f}", v);
+  if (v != 0 && std::abs(v) < std::numeric_limits<double>::min()) return "<1e-308";
+  return number_text(v, std::isfinite(v) && (std::abs(v) >= 1e100 || std::abs(v) < 1e-99) ? 3 : 4);
 }
 }  // namespace
 

@@ -20,8 +20,6 @@ using detail::screen_rows;
 
 constexpr size_t kMaxColumns = 80, kMaxRows = 100;  // heatmap cells drawn (the CSV keeps every value)
 
-std::string cell_or_empty(double v) { return std::isnan(v) ? std::string() : format_number(v); }
-
 std::string metric_name(const TrainSpec& spec) {
   switch (spec.task.kind) {
     case TaskKind::adding:
@@ -166,8 +164,8 @@ CsvTable curve_table(const std::vector<CurveRow>& curve) {
   CsvTable t;
   t.header = {"step", "train_loss", "eval_loss", "eval_metric", "grad_norm", "clipped", "seconds"};
   for (const auto& r : curve)
-    t.add_row({std::to_string(r.step), cell_or_empty(r.train_loss), cell_or_empty(r.eval_loss),
-               cell_or_empty(r.eval_metric), cell_or_empty(r.grad_norm), r.step > 0 ? (r.clipped ? "1" : "0") : "",
+    t.add_row({std::to_string(r.step), format_number(r.train_loss), format_number(r.eval_loss),
+               format_number(r.eval_metric), format_number(r.grad_norm), r.step > 0 ? (r.clipped ? "1" : "0") : "",
                fmt::format("{:.6f}", r.seconds)});
   return t;
 }
@@ -177,7 +175,7 @@ CsvTable flow_table(const std::vector<FlowRow>& flow) {
   t.header = {"step", "d", "log10_ratio"};
   for (const auto& r : flow)
     for (size_t d = 0; d < r.log10_ratio.size(); ++d)
-      t.add_row({std::to_string(r.step), std::to_string(d), cell_or_empty(r.log10_ratio[d])});
+      t.add_row({std::to_string(r.step), std::to_string(d), format_number(r.log10_ratio[d])});
   return t;
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -26,13 +27,19 @@
 
 namespace rnnscope {
 
-/// Calls visit(t, k, term) for every term (t, k), 0 <= k <= t < T, of the output cotangent d_output (H, T*B):
-/// term holds the parameter gradients (dL_t/ds_t)(ds_t/ds_k)(d+s_k/dtheta), summed over the batch. The terms of
-/// a step t whose cotangent is zero are skipped (they are zero). Order: t ascending, k from t down to 0.
+/// Calls visit(t, k, term, e) for every term (t, k), 0 <= k <= t < T, of the output cotangent d_output (H, T*B):
+/// term * 2^e holds the parameter gradients (dL_t/ds_t)(ds_t/ds_k)(d+s_k/dtheta), summed over the batch. The
+/// cotangent carried back from step t is scaled by 2^-e (exact: a power of two) whenever its largest entry leaves
+/// [2^-E, 2^E], E a quarter of the scalar's exponent range (256 for double), so that the terms of long distances,
+/// which vanish past the smallest double, keep their digits; e is 0 until then, and the terms are then the plain
+/// ones bit for bit. The terms of a step t whose cotangent is zero are skipped (they are zero). Order: t
+/// ascending, k from t down to 0.
 template <class Cell, class Visit>
 void for_each_contribution(const Cell& cell, const typename Cell::Cache& cache,
                            const Mat<typename Cell::Scalar>& d_output, Visit&& visit) {
   using S = typename Cell::Scalar;
+  constexpr int E = std::numeric_limits<S>::max_exponent / 4;
+  const S high = std::ldexp(S(1), E), low = std::ldexp(S(1), -E);
   const Index T = cache.steps, B = cache.batch, H = cell.output_size(), SZ = cell.state_size();
   check_shape("d_output", d_output, H, T * B);
   auto step_grads = cell.zero_gradients(cache);
@@ -42,31 +49,81 @@ void for_each_contribution(const Cell& cell, const typename Cell::Cache& cache,
     g.setZero();
     g.middleRows(output_offset(cell), H) = d_output.middleCols(t * B, B);
     if (g.isZero(0)) continue;
+    int e = 0;
     for (Index k = t; k >= 0; --k) {
+      // The largest entry is finite here: the forward pass and d_output are, and a step multiplies by at most a
+      // finite Jacobian; a cotangent that grows past 2^E is scaled down the same way.
+      for (S m = g.cwiseAbs().maxCoeff(); m != S(0) && (m < low || m > high);) {
+        const int shift = m < low ? E : -E;
+        g *= std::ldexp(S(1), shift);
+        m = std::ldexp(m, shift);
+        e -= shift;
+      }
       step_grads.params.for_each([](const char*, auto& p) { p.setZero(); });
       g = cell.backward_range(cache, none, g, k, k + 1, step_grads);
-      visit(t, k, std::as_const(step_grads.params));
+      visit(t, k, std::as_const(step_grads.params), e);
     }
   }
 }
 
+/// Parameter gradients by distance d = 0..T-1, each as mantissas and a power of two: bucket d, the sum of the
+/// terms (t, t - d), is params[d] * 2^exponent[d]. Terms of different exponents are added at the larger one.
+template <class Params>
+struct ScaledBuckets {
+  std::vector<Params> params;
+  std::vector<int> exponent;
+};
+
+/// The buckets of contributions_by_distance as mantissas and powers of two, so that those below the smallest
+/// double keep their digits.
+template <class Cell>
+ScaledBuckets<typename Cell::Params> scaled_contributions_by_distance(const Cell& cell,
+                                                                      const typename Cell::Cache& cache,
+                                                                      const Mat<typename Cell::Scalar>& d_output) {
+  using S = typename Cell::Scalar;
+  const auto T = static_cast<size_t>(cache.steps);
+  // A bucket that holds nothing yet takes the exponent of its first term.
+  constexpr int empty = std::numeric_limits<int>::min();
+  ScaledBuckets<typename Cell::Params> buckets{std::vector(T, cell.zero_gradients(cache).params),
+                                               std::vector<int>(T, empty)};
+  auto scale = [](auto& p, int shift) { p = p.unaryExpr([shift](S x) { return std::ldexp(x, shift); }); };
+  for_each_contribution(cell, cache, d_output, [&](Index t, Index k, const typename Cell::Params& term, int e) {
+    const auto d = static_cast<size_t>(t - k);
+    int& bucket_e = buckets.exponent[d];
+    if (bucket_e == empty) bucket_e = e;
+    if (e > bucket_e) {
+      buckets.params[d].for_each([&](const char*, auto& p) { scale(p, bucket_e - e); });
+      bucket_e = e;
+    }
+    std::vector<const S*> src;
+    term.for_each([&](const char*, const auto& p) { src.push_back(p.data()); });
+    size_t i = 0;
+    buckets.params[d].for_each([&](const char*, auto& p) {
+      const Eigen::Map<const Mat<S>> q(src[i++], p.rows(), p.cols());
+      if (e == bucket_e)
+        p += q;
+      else
+        p += q.unaryExpr([shift = e - bucket_e](S x) { return std::ldexp(x, shift); });
+    });
+  });
+  for (int& e : buckets.exponent)
+    if (e == empty) e = 0;
+  return buckets;
+}
+
 /// Parameter gradients by distance d = 0..T-1 for the output cotangent d_output (H, T*B):
-/// bucket d is the sum of the terms (t, t - d).
+/// bucket d is the sum of the terms (t, t - d), in plain numbers (those below the smallest double are 0).
 template <class Cell>
 std::vector<typename Cell::Params> contributions_by_distance(const Cell& cell,
                                                              const typename Cell::Cache& cache,
                                                              const Mat<typename Cell::Scalar>& d_output) {
   using S = typename Cell::Scalar;
-  std::vector<typename Cell::Params> buckets(static_cast<size_t>(cache.steps), cell.zero_gradients(cache).params);
-  for_each_contribution(cell, cache, d_output, [&](Index t, Index k, const typename Cell::Params& term) {
-    std::vector<const S*> src;
-    term.for_each([&](const char*, const auto& p) { src.push_back(p.data()); });
-    size_t i = 0;
-    buckets[static_cast<size_t>(t - k)].for_each([&](const char*, auto& p) {
-      p += Eigen::Map<const Mat<S>>(src[i++], p.rows(), p.cols());
-    });
-  });
-  return buckets;
+  auto buckets = scaled_contributions_by_distance(cell, cache, d_output);
+  for (size_t d = 0; d < buckets.params.size(); ++d)
+    if (const int e = buckets.exponent[d]; e != 0)
+      buckets.params[d].for_each(
+          [e](const char*, auto& p) { p = p.unaryExpr([e](S x) { return std::ldexp(x, e); }); });
+  return std::move(buckets.params);
 }
 
 /// One term (t, k) of dL/dW_hh.
@@ -86,8 +143,9 @@ std::vector<WeightHhTerm> weight_hh_terms(const Cell& cell, const typename Cell:
   for (Index t = 0; t < T; ++t)
     for (Index k = 0; k <= t; ++k) terms.push_back({t, k, Mat<double>::Zero(w.rows(), w.cols())});
   // Term (t, k) is at t (t + 1) / 2 + k.
-  for_each_contribution(cell, cache, d_output, [&](Index t, Index k, const typename Cell::Params& term) {
-    terms[static_cast<size_t>(t * (t + 1) / 2 + k)].weight_hh = term.weight_hh.template cast<double>();
+  for_each_contribution(cell, cache, d_output, [&](Index t, Index k, const typename Cell::Params& term, int e) {
+    terms[static_cast<size_t>(t * (t + 1) / 2 + k)].weight_hh =
+        term.weight_hh.template cast<double>().unaryExpr([e](double x) { return std::ldexp(x, e); });
   });
   return terms;
 }

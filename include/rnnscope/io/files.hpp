@@ -23,7 +23,8 @@ struct CsvTable {
   std::string to_string() const;
 };
 
-/// A double with enough digits to round-trip (%.17g), "inf"/"-inf"/"nan" spelled out.
+/// A double with enough digits to round-trip (%.17g), "inf"/"-inf" spelled out; NaN, a value that does not exist
+/// (the spread of no samples), is an empty cell.
 std::string format_number(double v);
 
 }  // namespace rnnscope

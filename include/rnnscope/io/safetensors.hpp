@@ -69,6 +69,8 @@ struct NamedTensor {
   std::int64_t numel() const;
   /// "(6, 5)", "(4)" or "()".
   std::string shape_string() const;
+  /// "(3, 1, 0)": where the k-th value (row-major) is in the shape, for a message that names an entry.
+  std::string position_string(std::size_t k) const;
 };
 
 /// The contents of a safetensors file: metadata and tensors in data order.
