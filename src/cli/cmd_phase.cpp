@@ -1,4 +1,6 @@
 // rnnscope phase: the order-to-chaos phase diagram of a cell, theory and measurement.
+#include <fmt/format.h>
+
 #include "commands.hpp"
 #include "common.hpp"
 #include "rnnscope/studies/phase.hpp"

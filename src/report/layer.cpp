@@ -231,6 +231,7 @@ std::vector<Section> write_analysis_report(OutputFolder& out, const AnalysisSpec
                                            const std::string& model_name, const std::string& input_name) {
   const Index B = spec.batch, T = spec.x.cols() / B;
   std::vector<Section> sections;
+  sections.reserve(layers.size() + 1);
   const std::string name = cell_label(model);
   for (const auto& layer : layers) sections.push_back(layer_section(out, layer, name));
   Section stack;
@@ -238,6 +239,7 @@ std::vector<Section> write_analysis_report(OutputFolder& out, const AnalysisSpec
   stack.html.title = "End to end through the stack";
   stack.summary = nlohmann::json::object();
   std::vector<std::pair<std::string, std::vector<double>>> chains;
+  chains.reserve(layers.size());
   for (const auto& layer : layers)
     chains.emplace_back(fmt::format("layer {}'s own chain", layer.layer), layer.chain_mean_log10);
   add_end_to_end(out, stack, "stack_end_to_end", name, end_to_end, chains);

@@ -147,6 +147,7 @@ EndToEndResult analyse_end_to_end(const AnalysisSpec& spec) {
 std::vector<LayerAnalysis> AnalysisStudy::reduce(const Spec& spec, std::vector<Partial> parts) {
   order_by_task(parts, static_cast<std::size_t>(layers_of(spec.model)));
   std::vector<LayerAnalysis> out;
+  out.reserve(parts.size());
   for (auto& p : parts) out.push_back(std::move(p.layer));
   return out;
 }

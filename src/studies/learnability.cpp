@@ -308,6 +308,7 @@ std::vector<LearnabilityRow> run_learnability(const LearnabilitySpec& spec, cons
     work();
   } else {
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(n));
     for (int w = 0; w < n; ++w) threads.emplace_back(work);
     for (auto& t : threads) t.join();
   }
