@@ -55,7 +55,7 @@ PowerComparison matrix_powers(const Mat<double>& w, int max_n) {
   p.note = s.note;
   const Eigen::EigenSolver<Mat<double>> eig(w, true);
   const Eigen::MatrixXcd q = eig.eigenvectors();
-  const Eigen::VectorXcd lambda = eig.eigenvalues();
+  const Eigen::VectorXcd& lambda = eig.eigenvalues();
   Eigen::MatrixXcd q_inv;
   if (s.diagonalisable) q_inv = q.fullPivLu().inverse();
   // W^n = power 2^e (and Lambda^n = lambda_n 2^e): once the product's largest entry leaves [2^-500, 2^500] both
