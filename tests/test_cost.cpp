@@ -233,6 +233,11 @@ double peak_resident_bytes(const std::string& args) {
 }
 
 TEST(CostCli, EstimatesAreWithinAFactorOfTheMeasuredPeak) {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's allocator (red zones, the quarantine of freed blocks) and its shadow memory change the peak
+  // several times over, and its runs take minutes: the estimates are measured against the Release build.
+  GTEST_SKIP() << "the peak resident memory under AddressSanitizer is not the program's";
+#endif
   const auto dir = fresh_dir("cost_peak");
   // The program's own memory (code, libraries, buffers) is measured on a tiny run and taken off.
   const double base = peak_resident_bytes("lookback --T 10 --hidden 4 --batch 1 --seeds 1 --threads 1 --quiet --out " +
