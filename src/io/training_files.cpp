@@ -315,6 +315,9 @@ Index stored_step(double v, Index limit, const std::string& what) {
 /// An integer of the checkpoint's state JSON, in 0..limit (a JSON float or a huge value is refused by name,
 /// not converted).
 Index json_step(const nlohmann::json& j, const std::string& key, Index limit) {
+  // Missing, the key is refused by name here: a caller may read it outside its catch of JSON's exceptions (a
+  // state without optimizer_steps ended the process: found by the fuzz target).
+  require(j.is_object() && j.contains(key), fmt::format("checkpoint state: missing field '{}'", key));
   const nlohmann::json& v = j.at(key);
   require(v.is_number_integer() && v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= limit,
           fmt::format("checkpoint state: {} must be a whole number in 0..{}, got {}", key, limit, v.dump()));
