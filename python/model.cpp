@@ -125,7 +125,10 @@ template <Scalar S>
 py::dict grad_in(const PyModel& pm, const py::array& input, const OptArray& grad_output, const Inputs& in,
                  int threads) {
   const Model<S>& model = std::get<Model<S>>(pm.model);
-  const auto& [x, d_output] = grad_arrays<S>(pm, input, grad_output);
+  // Named references, not a structured binding: the lambdas below capture them (clang 14 cannot capture bindings).
+  const GradArrays<S>& arrays = grad_arrays<S>(pm, input, grad_output);
+  const Mat<S>& x = arrays.x;
+  const Mat<S>& d_output = arrays.d_output;
   const Index B = input.shape(1);
   const Execution e = execution(threads);
   py::dict out;
@@ -161,7 +164,10 @@ template <Scalar S>
 std::vector<double> library_grad_seconds(const PyModel& pm, const py::array& input, const OptArray& grad_output,
                                          const Inputs& in, int repeats, int threads) {
   const Model<S>& model = std::get<Model<S>>(pm.model);
-  const auto& [x, d_output] = grad_arrays<S>(pm, input, grad_output);
+  // Named references, not a structured binding: the lambdas below capture them (clang 14 cannot capture bindings).
+  const GradArrays<S>& arrays = grad_arrays<S>(pm, input, grad_output);
+  const Mat<S>& x = arrays.x;
+  const Mat<S>& d_output = arrays.d_output;
   const Index B = input.shape(1);
   require(repeats >= 1, "repeats must be at least 1");
   const Execution e = execution(threads);

@@ -262,7 +262,8 @@ void run_typed(Prepared<S>& p, const Options& o, const CLI::App* cmd, const Tens
 /// the data) and, on the writing process, opens the output folder; returns
 /// the training itself.
 template <Scalar S>
-std::function<void()> prepared_run(const Options& o, const CLI::App* cmd, std::shared_ptr<const TensorFile> checkpoint,
+std::function<void()> prepared_run(const Options& o, const CLI::App* cmd,
+                                   const std::shared_ptr<const TensorFile>& checkpoint,
                                    bool writer) {
   auto p = std::make_shared<Prepared<S>>(checkpoint ? prepare_resume<S>(o, cmd, *checkpoint, writer)
                                                     : prepare_fresh<S>(o, cmd, writer));

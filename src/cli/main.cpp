@@ -22,7 +22,7 @@ namespace rnnscope::cli {
 
 namespace {
 
-Failure describe(std::exception_ptr error) {
+Failure describe(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const ProcessFailed& e) {
@@ -58,7 +58,9 @@ Failure describe_failure(std::exception_ptr error) { return describe(error); }
 
 }  // namespace rnnscope::cli
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   using namespace rnnscope::cli;
   Processes processes(argc, argv);
   const bool first = Processes::rank() == 0;
@@ -123,4 +125,19 @@ int main(int argc, char** argv) {
     return f.code;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // What run's own handlers cannot catch (an exception while the commands are registered, or while an error is
+  // printed) still ends with a line and exit 1, not std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rnnscope: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fputs("rnnscope: internal error\n", stderr);
+  }
+  return 1;
 }
