@@ -53,8 +53,8 @@ bool runs_distributed(const std::string& name) { return name == "train" || name 
 
 }  // namespace
 
-int exit_code_of(std::exception_ptr error) { return describe(error).code; }
-Failure describe_failure(std::exception_ptr error) { return describe(error); }
+int exit_code_of(const std::exception_ptr& error) { return describe(error).code; }
+Failure describe_failure(const std::exception_ptr& error) { return describe(error); }
 
 }  // namespace rnnscope::cli
 

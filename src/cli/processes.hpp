@@ -61,9 +61,9 @@ struct Failure {
   std::string message;  ///< the whole line printed ("rnnscope: error: ...")
   bool shared = false;  ///< every process meets it alike (process 0 alone prints it)
 };
-Failure describe_failure(std::exception_ptr error);
+Failure describe_failure(const std::exception_ptr& error);
 /// Its exit code.
-int exit_code_of(std::exception_ptr error);
+int exit_code_of(const std::exception_ptr& error);
 
 /// Another process failed (process 0 learns it from that process): ends the
 /// job with that process's exit code.
