@@ -23,8 +23,7 @@ std::vector<double> contribution_curve(const Cell& cell, const typename Cell::Ca
   Mat<double> sum = Mat<double>::Zero(full.params.weight_hh.rows(), full.params.weight_hh.cols());
   for (size_t d = 0; d < buckets.params.size(); ++d) {
     const int e = buckets.exponent[d];
-    const Mat<double> w = buckets.params[d].weight_hh.template cast<double>();
-    sum += w.unaryExpr([e](double x) { return std::ldexp(x, e); });
+    sum += times_power_of_two(buckets.params[d].weight_hh.template cast<double>().eval(), e);
   }
   const double total = full.params.weight_hh.norm();
   sum_error = total > 0 ? (sum - full.params.weight_hh).norm() / total : (sum - full.params.weight_hh).norm();

@@ -27,6 +27,13 @@
 
 namespace rnnscope {
 
+/// m * 2^e, entry by entry (exact unless an entry leaves the scalar's range).
+template <class M>
+auto times_power_of_two(const M& m, int e) {
+  using S = typename M::Scalar;
+  return m.unaryExpr([e](S x) { return std::ldexp(x, e); });
+}
+
 /// Calls visit(t, k, term, e) for every term (t, k), 0 <= k <= t < T, of the output cotangent d_output (H, T*B):
 /// term * 2^e holds the parameter gradients (dL_t/ds_t)(ds_t/ds_k)(d+s_k/dtheta), summed over the batch. The
 /// cotangent carried back from step t is scaled by 2^-e (exact: a power of two) whenever its largest entry leaves
@@ -86,13 +93,12 @@ ScaledBuckets<typename Cell::Params> scaled_contributions_by_distance(const Cell
   constexpr int empty = std::numeric_limits<int>::min();
   ScaledBuckets<typename Cell::Params> buckets{std::vector(T, cell.zero_gradients(cache).params),
                                                std::vector<int>(T, empty)};
-  auto scale = [](auto& p, int shift) { p = p.unaryExpr([shift](S x) { return std::ldexp(x, shift); }); };
   for_each_contribution(cell, cache, d_output, [&](Index t, Index k, const typename Cell::Params& term, int e) {
     const auto d = static_cast<size_t>(t - k);
     int& bucket_e = buckets.exponent[d];
     if (bucket_e == empty) bucket_e = e;
     if (e > bucket_e) {
-      buckets.params[d].for_each([&](const char*, auto& p) { scale(p, bucket_e - e); });
+      buckets.params[d].for_each([&](const char*, auto& p) { p = times_power_of_two(p, bucket_e - e).eval(); });
       bucket_e = e;
     }
     std::vector<const S*> src;
@@ -103,7 +109,7 @@ ScaledBuckets<typename Cell::Params> scaled_contributions_by_distance(const Cell
       if (e == bucket_e)
         p += q;
       else
-        p += q.unaryExpr([shift = e - bucket_e](S x) { return std::ldexp(x, shift); });
+        p += times_power_of_two(q, e - bucket_e);
     });
   });
   for (int& e : buckets.exponent)
@@ -117,12 +123,10 @@ template <class Cell>
 std::vector<typename Cell::Params> contributions_by_distance(const Cell& cell,
                                                              const typename Cell::Cache& cache,
                                                              const Mat<typename Cell::Scalar>& d_output) {
-  using S = typename Cell::Scalar;
   auto buckets = scaled_contributions_by_distance(cell, cache, d_output);
   for (size_t d = 0; d < buckets.params.size(); ++d)
     if (const int e = buckets.exponent[d]; e != 0)
-      buckets.params[d].for_each(
-          [e](const char*, auto& p) { p = p.unaryExpr([e](S x) { return std::ldexp(x, e); }); });
+      buckets.params[d].for_each([e](const char*, auto& p) { p = times_power_of_two(p, e).eval(); });
   return std::move(buckets.params);
 }
 
@@ -145,7 +149,7 @@ std::vector<WeightHhTerm> weight_hh_terms(const Cell& cell, const typename Cell:
   // Term (t, k) is at t (t + 1) / 2 + k.
   for_each_contribution(cell, cache, d_output, [&](Index t, Index k, const typename Cell::Params& term, int e) {
     terms[static_cast<size_t>(t * (t + 1) / 2 + k)].weight_hh =
-        term.weight_hh.template cast<double>().unaryExpr([e](double x) { return std::ldexp(x, e); });
+        times_power_of_two(term.weight_hh.template cast<double>().eval(), e);
   });
   return terms;
 }
